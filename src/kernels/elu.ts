@@ -1,0 +1,18 @@
+import { linearAttention } from './linear.ts';
+import type { KernelSpec } from './types.ts';
+
+/** elu(x) + 1 features: the linear-transformer baseline (Katharopoulos et al., 2020). */
+export const eluKernel: KernelSpec = {
+  name: 'elu',
+  description: 'deterministic elu(x) + 1 features (d wide, no projection): the linear transformer',
+  formula: 'φ(x) = elu(x) + 1, x = input (no scaling), no ε',
+  projection: false,
+  featureWidth: (_c, d) => d,
+  supportsCausal: true,
+  supportsBackward: true,
+  linear: true,
+  build(b, ctx) {
+    const phi = (x: typeof ctx.q) => b.add(b.elu(x), b.scalar(1));
+    return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx.v, ctx.config);
+  },
+};

@@ -1,0 +1,28 @@
+import { SOFTMAX_FEATURE_EPS } from '../defaults.ts';
+import { logitBound, positiveFeatures, softmaxProjection } from './features.ts';
+import { linearAttention } from './linear.ts';
+import type { KernelSpec } from './types.ts';
+
+/** FAVOR+: positive random features, unbiased for the softmax kernel (PAPER.md §2-§3). */
+export const favorPosKernel: KernelSpec = {
+  name: 'favor-pos',
+  description: 'FAVOR+: positive random features exp(Wx − ‖x‖²/2)/√m, O(L m d)',
+  formula:
+    'φ(x) = m^(-1/2)·(exp(Wx − ‖x‖²/2 − s) + ε), x = input·d^(-1/4), ε = 1e-6; s: per-query max over features; ' +
+    'keys: max over features and sequence (bidirectional) or max(first token’s largest logit, max‖w‖²/2 − 60) (causal, leak-free); ' +
+    'out = D̂⁻¹ Q′(K′ᵀ[V 1]), denominator guard R += 2ε·(|R| ≤ ε)',
+  projection: true,
+  featureWidth: (c) => c.features,
+  supportsCausal: true,
+  supportsBackward: true,
+  linear: true,
+  build(b, ctx) {
+    const bound = logitBound(ctx.projection!.host, ctx.shape.dim);
+    const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: ctx.config.features ** -0.5, bound };
+    const fq = softmaxProjection(b, ctx.q, ctx);
+    const fk = softmaxProjection(b, ctx.k, ctx);
+    const phiQ = positiveFeatures(b, fq.proj, fq.diag, 'query', opts);
+    const phiK = positiveFeatures(b, fk.proj, fk.diag, 'key', opts);
+    return linearAttention(b, phiQ, phiK, ctx.v, ctx.config);
+  },
+};

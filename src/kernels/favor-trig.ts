@@ -1,0 +1,30 @@
+import type { GraphBuilder } from '../onnx/builder.ts';
+import type { Value } from '../onnx/ir.ts';
+import { softmaxProjection } from './features.ts';
+import { linearAttention } from './linear.ts';
+import type { KernelContext, KernelSpec } from './types.ts';
+
+/** Trigonometric random features: unbiased but can be negative (PAPER.md §2). */
+export const favorTrigKernel: KernelSpec = {
+  name: 'favor-trig',
+  description: 'trigonometric random features exp(‖x‖²/2)/√m·[cos Wx, sin Wx]: unbiased, can be negative',
+  formula:
+    'φ(x) = m^(-1/2)·[cos(Wx), sin(Wx)]·exp(‖x‖²/2 − s), x = input·d^(-1/4), no ε; s = max of ‖x‖²/2 over the sequence ' +
+    '(bidirectional) or the first token’s ‖x‖²/2 (causal, leak-free); denominator guard R += 2ε·(|R| ≤ ε), ε = 1e-6',
+  projection: true,
+  featureWidth: (c) => 2 * c.features,
+  supportsCausal: true,
+  supportsBackward: true,
+  linear: true,
+  build(b, ctx) {
+    return linearAttention(b, trigFeatures(b, ctx.q, ctx), trigFeatures(b, ctx.k, ctx), ctx.v, ctx.config);
+  },
+};
+
+function trigFeatures(b: GraphBuilder, x: Value, ctx: KernelContext): Value {
+  const { proj, diag } = softmaxProjection(b, x, ctx);
+  // The shift is common to every token of the sequence, so it cancels in the normalisation.
+  const shift = ctx.config.causal ? b.slice(diag, [2], [0], [1]) : b.reduceMax(diag, [2, 3]);
+  const scale = b.mul(b.exp(b.sub(diag, b.stopGradient(shift))), b.scalar(ctx.config.features ** -0.5));
+  return b.mul(b.concat([b.cos(proj), b.sin(proj)], -1), scale);
+}

@@ -1,0 +1,78 @@
+/**
+ * Building blocks of the softmax-kernel feature maps (PAPER.md §2-§3), shared by favor-pos,
+ * favor-hyp and favor-trig.
+ */
+import { GraphError } from '../errors.ts';
+import type { GraphBuilder } from '../onnx/builder.ts';
+import type { Value } from '../onnx/ir.ts';
+import type { KernelContext } from './types.ts';
+
+/**
+ * proj = x Wᵀ and diag = ‖x‖²/2 with x = input · d^(-1/4) (the √d of softmax folded into the
+ * inputs). The scale is folded into the [d, m] operand, which ONNX Runtime constant-folds.
+ */
+export function softmaxProjection(b: GraphBuilder, input: Value, ctx: KernelContext): { proj: Value; diag: Value } {
+  const w = requireProjection(ctx);
+  const d = ctx.shape.dim;
+  const s = d ** -0.25;
+  const proj = b.matMul(input, b.mul(b.transpose(w.value, [1, 0]), b.scalar(s)));
+  const diag = b.mul(b.reduceSum(b.mul(input, input), [-1]), b.scalar((s * s) / 2));
+  return { proj, diag };
+}
+
+export function requireProjection(ctx: KernelContext): NonNullable<KernelContext['projection']> {
+  if (!ctx.projection) throw new GraphError('kernel needs a projection matrix, but none was supplied');
+  return ctx.projection;
+}
+
+/**
+ * Headroom of the causal key shift: exponents are at most this, so e^60·L·|v| stays far below
+ * float32's 3.4e38 for any L a machine can hold.
+ */
+export const CAUSAL_SHIFT_HEADROOM = 60;
+
+/**
+ * Upper bound of any logit wᵀy − ‖y‖²/2 over y: it equals ‖w‖²/2 − ‖y − w‖²/2 ≤ ‖w‖²/2.
+ * Returns max over rows of ‖w_i‖²/2 (data-independent, known when the graph is built).
+ */
+export function logitBound(w: Float64Array, d: number): number {
+  let best = -Infinity;
+  for (let i = 0; i < w.length / d; i++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += w[i * d + c]! ** 2;
+    best = Math.max(best, s / 2);
+  }
+  return best;
+}
+
+/**
+ * Positive features exp(logits − shift) + ε, scaled by `ratio` (PAPER.md §3).
+ *
+ * Queries: shift = max over features of `raw`, per token (cancels in the row normalisation).
+ * Keys, bidirectional: shift = max of `raw` over features and sequence, one per (batch, head),
+ * as the reference code does.
+ * Keys, causal: the reference's sequence-wide max lets later tokens change earlier outputs
+ * (performer-pytorch #82). We shift by max(largest logit of the FIRST token, bound − 60), one
+ * scalar per (batch, head) that no later token can change: outputs at positions ≤ i depend on
+ * tokens ≤ i only, bit for bit. The bound term keeps every exponent ≤ 60 (no overflow). The
+ * shift cancels exactly except through ε, which is thus relative to the first token's scale.
+ * Every shift is a constant for differentiation, as in the reference code.
+ */
+export function positiveFeatures(
+  b: GraphBuilder,
+  raw: Value,
+  diag: Value,
+  role: 'query' | 'key',
+  opts: { causal: boolean; eps: number; ratio: number; bound: number },
+): Value {
+  const logits = b.sub(raw, diag);
+  let shift: Value;
+  if (role === 'query') shift = b.reduceMax(raw, [-1]);
+  else if (!opts.causal) shift = b.reduceMax(raw, [2, 3]);
+  else {
+    const first = b.reduceMax(b.slice(logits, [2], [0], [1]), [2, 3]);
+    shift = b.max(first, b.scalar(opts.bound - CAUSAL_SHIFT_HEADROOM));
+  }
+  const phi = b.add(b.exp(b.sub(logits, b.stopGradient(shift))), b.scalar(opts.eps));
+  return b.mul(phi, b.scalar(opts.ratio));
+}

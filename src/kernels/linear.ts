@@ -1,0 +1,72 @@
+/**
+ * Linear attention given feature maps: Att ≈ D̂⁻¹ (Q′ ((K′)ᵀ [V 1])) (PAPER.md §1, §4).
+ * A ones column appended to V makes one product yield numerator and normaliser together.
+ */
+import { DENOMINATOR_EPS } from '../defaults.ts';
+import type { GraphBuilder } from '../onnx/builder.ts';
+import type { Value } from '../onnx/ir.ts';
+import type { KernelConfig } from './types.ts';
+
+/** out = num[..., :d] / guard(num[..., d]); guard: R += 2ε·(|R| ≤ ε) (PAPER.md §3). */
+export function normalize(b: GraphBuilder, num: Value): Value {
+  const d = num.shape.at(-1)! - 1;
+  const numer = b.slice(num, [-1], [0], [d]);
+  const den = b.slice(num, [-1], [d], [d + 1]);
+  const small = b.lessOrEqual(b.abs(den), b.scalar(DENOMINATOR_EPS));
+  const guarded = b.where(small, b.add(den, b.scalar(2 * DENOMINATOR_EPS)), den);
+  return b.div(numer, guarded);
+}
+
+/** [V 1]: V with a ones column, [B, H, L, d+1]. */
+function withOnes(b: GraphBuilder, v: Value): Value {
+  return b.concat([v, b.fill([...v.shape.slice(0, -1), 1], 1)], -1);
+}
+
+/** Q′ (K′ᵀ [V 1]): O(L r d) time, O(r d) extra memory. */
+function bidirectional(b: GraphBuilder, fq: Value, fk: Value, vp: Value): Value {
+  return b.matMul(fq, b.matMul(b.transposeLast(fk), vp));
+}
+
+/** Row i is Q′_i · Σ_{j≤i} K′_j [V 1]_jᵀ via CumSum of outer products: O(L r d) memory. */
+function prefix(b: GraphBuilder, fq: Value, fk: Value, vp: Value): Value {
+  const outer = b.mul(b.unsqueeze(fk, [-1]), b.unsqueeze(vp, [-2]));
+  const sums = b.cumSum(outer, 2);
+  return b.squeeze(b.matMul(b.unsqueeze(fq, [-2]), sums), [-2]);
+}
+
+/**
+ * Blocks of C tokens: an exact masked product inside each block plus the running r×(d+1) state of
+ * all earlier blocks (an exclusive CumSum over blocks). Any L: the sequence is padded at the end,
+ * which only touches positions ≥ L, which are dropped.
+ */
+function chunked(b: GraphBuilder, fq: Value, fk: Value, vp: Value, chunkSize: number): Value {
+  const [B, H, L] = fq.shape as [number, number, number];
+  const e = vp.shape[3]!;
+  const C = Math.min(chunkSize, L);
+  const nc = Math.ceil(L / C);
+  const pad = nc * C - L;
+  const padded = (x: Value) => (pad ? b.concat([x, b.fill([B, H, pad, x.shape[3]!], 0)], 2) : x);
+  const blocks = (x: Value) => b.reshape(padded(x), [B, H, nc, C, x.shape[3]!]);
+  const qc = blocks(fq);
+  const kc = blocks(fk);
+  const vc = blocks(vp);
+  const mask = b.constant(lowerTriangle(C), [C, C]);
+  const intra = b.matMul(b.mul(b.matMul(qc, b.transposeLast(kc)), mask), vc);
+  const states = b.cumSum(b.matMul(b.transposeLast(kc), vc), 2, { exclusive: true });
+  const num = b.reshape(b.add(intra, b.matMul(qc, states)), [B, H, nc * C, e]);
+  return pad ? b.slice(num, [2], [0], [L]) : num;
+}
+
+function lowerTriangle(c: number): Float64Array {
+  const m = new Float64Array(c * c);
+  for (let i = 0; i < c; i++) for (let j = 0; j <= i; j++) m[i * c + j] = 1;
+  return m;
+}
+
+/** Normalised linear attention of features fq, fk [B, H, L, r] over v [B, H, L, d]. */
+export function linearAttention(b: GraphBuilder, fq: Value, fk: Value, v: Value, config: KernelConfig): Value {
+  const vp = withOnes(b, v);
+  if (!config.causal) return normalize(b, bidirectional(b, fq, fk, vp));
+  const num = config.causalImpl === 'prefix' ? prefix(b, fq, fk, vp) : chunked(b, fq, fk, vp, config.chunkSize);
+  return normalize(b, num);
+}

@@ -1,0 +1,19 @@
+import { RELU_FEATURE_EPS } from '../defaults.ts';
+import { linearAttention } from './linear.ts';
+import type { KernelSpec } from './types.ts';
+
+/** Deterministic ReLU features: what Long Range Arena's "Performer" actually ran. */
+export const reluKernel: KernelSpec = {
+  name: 'relu',
+  description: 'deterministic ReLU(x) + ε features (d wide, no projection): LRA\'s "Performer"',
+  formula: 'φ(x) = ReLU(x) + ε, x = input (no scaling), ε = 1e-3',
+  projection: false,
+  featureWidth: (_c, d) => d,
+  supportsCausal: true,
+  supportsBackward: true,
+  linear: true,
+  build(b, ctx) {
+    const phi = (x: typeof ctx.q) => b.add(b.relu(x), b.scalar(RELU_FEATURE_EPS));
+    return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx.v, ctx.config);
+  },
+};

@@ -1,0 +1,21 @@
+import type { KernelSpec } from './types.ts';
+
+/** Exact softmax attention, O(L²) (PAPER.md §1). */
+export const softmaxKernel: KernelSpec = {
+  name: 'softmax',
+  description: 'exact softmax(QKᵀ/√d)V, O(L²) time and memory (causal: masked)',
+  formula: 'out = softmax(Q Kᵀ / √d + M) V, M = 0 (bidirectional) or −∞ above the diagonal (causal); no ε',
+  projection: false,
+  supportsCausal: true,
+  supportsBackward: true,
+  linear: false,
+  build(b, { q, k, v, shape, config }) {
+    let scores = b.matMul(b.mul(q, b.scalar(shape.dim ** -0.5)), b.transposeLast(k));
+    if (config.causal) {
+      const L = shape.seqLen;
+      // −∞ strictly above the diagonal, 0 elsewhere; a constant ONNX Runtime folds at load.
+      scores = b.add(scores, b.trilu(b.fill([L, L], -Infinity), true, 1));
+    }
+    return b.matMul(b.softmax(scores, -1), v);
+  },
+};

@@ -1,0 +1,353 @@
+/**
+ * Graph builder: one method per ONNX op, each checking its inputs and inferring the output shape
+ * when the node is added, so a malformed graph fails here with the node's name, never inside
+ * ONNX Runtime.
+ */
+import { GraphError } from '../errors.ts';
+import {
+  type Attr,
+  type DType,
+  type Graph,
+  type HostData,
+  type Initializer,
+  type Node,
+  type Value,
+  FLOAT_DTYPES,
+  float,
+  int,
+  ints,
+  numel,
+} from './ir.ts';
+
+type Shape = readonly number[];
+
+/** Numpy-style broadcast of two shapes, or null when they do not broadcast. */
+export function broadcastShapes(a: Shape, b: Shape): number[] | null {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[a.length - rank + i] ?? 1;
+    const y = b[b.length - rank + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+const fmt = (s: Shape) => `[${s.join(',')}]`;
+
+export class GraphBuilder {
+  readonly nodes: Node[] = [];
+  readonly inputs: Value[] = [];
+  readonly initializers: Initializer[] = [];
+  private readonly used = new Set<string>();
+  private counter = 0;
+
+  /** @param dtype the float type of the graph's activations and constants */
+  constructor(
+    readonly name: string,
+    readonly dtype: DType = 'float32',
+  ) {
+    if (!FLOAT_DTYPES.includes(dtype)) throw new GraphError(`graph ${name}: dtype ${dtype} is not a float type`);
+  }
+
+  private fresh(prefix: string): string {
+    let name: string;
+    do name = `${prefix}_${this.counter++}`;
+    while (this.used.has(name));
+    this.used.add(name);
+    return name;
+  }
+
+  private claim(name: string): string {
+    if (this.used.has(name)) throw new GraphError(`graph ${this.name}: the name '${name}' is already used`);
+    this.used.add(name);
+    return name;
+  }
+
+  /** Declares a graph input. */
+  input(name: string, shape: Shape, dtype: DType = this.dtype): Value {
+    if (shape.some((d) => !Number.isInteger(d) || d <= 0)) {
+      throw new GraphError(`input ${name}: every dimension must be a positive integer, got ${fmt(shape)}`);
+    }
+    const v: Value = { name: this.claim(name), dtype, shape: [...shape] };
+    this.inputs.push(v);
+    return v;
+  }
+
+  /** Adds an initializer; float data is stored in the graph's dtype unless another is given. */
+  constant(data: ArrayLike<number>, shape: Shape, opts: { name?: string; dtype?: DType } = {}): Value {
+    const dtype = opts.dtype ?? this.dtype;
+    if (data.length !== numel(shape)) {
+      throw new GraphError(`constant ${opts.name ?? ''}: ${data.length} values for shape ${fmt(shape)}`);
+    }
+    const value: Value = { name: opts.name ? this.claim(opts.name) : this.fresh('const'), dtype, shape: [...shape] };
+    this.initializers.push({ value, data: toHost(data, dtype) });
+    return value;
+  }
+
+  /** A scalar constant of the graph's float dtype. */
+  scalar(x: number): Value {
+    return this.constant([x], []);
+  }
+
+  /** A 1-D int64 constant (axes, shapes, slice bounds). */
+  int64s(values: readonly number[]): Value {
+    return this.constant(values, [values.length], { dtype: 'int64' });
+  }
+
+  /** Adds a node whose output shapes the caller has inferred. Checked: inputs must exist. */
+  node(op: string, inputs: readonly Value[], outputs: { shape: Shape; dtype: DType }[], attrs: Record<string, Attr> = {}, domain = ''): Value[] {
+    const name = this.fresh(op);
+    const outs = outputs.map((o, i) => ({ name: outputs.length === 1 ? `${name}_out` : `${name}_out${i}`, dtype: o.dtype, shape: [...o.shape] }));
+    for (const o of outs) this.claim(o.name);
+    this.nodes.push({ name, op, domain, inputs: [...inputs], outputs: outs, attrs });
+    return outs;
+  }
+
+  private one(op: string, inputs: readonly Value[], shape: Shape, dtype: DType, attrs: Record<string, Attr> = {}): Value {
+    return this.node(op, inputs, [{ shape, dtype }], attrs)[0]!;
+  }
+
+  private fail(op: string, msg: string): never {
+    throw new GraphError(`node ${op}_${this.counter} (${op}) in graph ${this.name}: ${msg}`);
+  }
+
+  private axis(op: string, axis: number, rank: number): number {
+    const a = axis < 0 ? axis + rank : axis;
+    if (!Number.isInteger(a) || a < 0 || a >= rank) this.fail(op, `axis ${axis} is out of range for rank ${rank}`);
+    return a;
+  }
+
+  private sameDtype(op: string, ...vs: Value[]): DType {
+    const d = vs[0]!.dtype;
+    for (const v of vs) if (v.dtype !== d) this.fail(op, `mixed dtypes ${vs.map((x) => `${x.name}:${x.dtype}`).join(', ')}`);
+    return d;
+  }
+
+  private binary(op: string, a: Value, b: Value, outDtype?: DType): Value {
+    const dtype = this.sameDtype(op, a, b);
+    const shape = broadcastShapes(a.shape, b.shape);
+    if (!shape) this.fail(op, `shapes ${fmt(a.shape)} (${a.name}) and ${fmt(b.shape)} (${b.name}) do not broadcast`);
+    return this.one(op, [a, b], shape, outDtype ?? dtype);
+  }
+
+  add = (a: Value, b: Value) => this.binary('Add', a, b);
+  sub = (a: Value, b: Value) => this.binary('Sub', a, b);
+  mul = (a: Value, b: Value) => this.binary('Mul', a, b);
+  div = (a: Value, b: Value) => this.binary('Div', a, b);
+  max = (a: Value, b: Value) => this.binary('Max', a, b);
+  lessOrEqual = (a: Value, b: Value) => this.binary('LessOrEqual', a, b, 'bool');
+  equal = (a: Value, b: Value) => this.binary('Equal', a, b, 'bool');
+
+  private unary(op: string, x: Value, attrs: Record<string, Attr> = {}): Value {
+    return this.one(op, [x], x.shape, x.dtype, attrs);
+  }
+
+  exp = (x: Value) => this.unary('Exp', x);
+  log = (x: Value) => this.unary('Log', x);
+  sqrt = (x: Value) => this.unary('Sqrt', x);
+  sin = (x: Value) => this.unary('Sin', x);
+  cos = (x: Value) => this.unary('Cos', x);
+  relu = (x: Value) => this.unary('Relu', x);
+  neg = (x: Value) => this.unary('Neg', x);
+  abs = (x: Value) => this.unary('Abs', x);
+  identity = (x: Value) => this.unary('Identity', x);
+  elu = (x: Value, alpha = 1) => this.unary('Elu', x, { alpha: float(alpha) });
+
+  /** Identity marked constant for differentiation (the stabiliser maxima of PAPER.md §3). */
+  stopGradient(x: Value): Value {
+    const out = this.identity(x);
+    const last = this.nodes.pop()!;
+    this.nodes.push({ ...last, stopGradient: true });
+    return out;
+  }
+
+  /** Batched MatMul with broadcasting over the leading dimensions (both ranks ≥ 2). */
+  matMul(a: Value, b: Value): Value {
+    const dtype = this.sameDtype('MatMul', a, b);
+    if (a.shape.length < 2 || b.shape.length < 2) this.fail('MatMul', `needs rank ≥ 2, got ${fmt(a.shape)} x ${fmt(b.shape)}`);
+    const [m, k1] = a.shape.slice(-2) as [number, number];
+    const [k2, n] = b.shape.slice(-2) as [number, number];
+    if (k1 !== k2) this.fail('MatMul', `inner dimensions differ: ${fmt(a.shape)} (${a.name}) x ${fmt(b.shape)} (${b.name})`);
+    const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    if (!batch) this.fail('MatMul', `batch dimensions of ${fmt(a.shape)} and ${fmt(b.shape)} do not broadcast`);
+    return this.one('MatMul', [a, b], [...batch, m, n], dtype);
+  }
+
+  transpose(x: Value, perm: readonly number[]): Value {
+    const r = x.shape.length;
+    if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
+      this.fail('Transpose', `perm [${perm}] is not a permutation of rank ${r}`);
+    }
+    return this.one('Transpose', [x], perm.map((p) => x.shape[p]!), x.dtype, { perm: ints(perm) });
+  }
+
+  /** Swaps the last two axes. */
+  transposeLast(x: Value): Value {
+    const r = x.shape.length;
+    const perm = [...Array(r).keys()];
+    [perm[r - 2], perm[r - 1]] = [r - 1, r - 2];
+    return this.transpose(x, perm);
+  }
+
+  reshape(x: Value, shape: Shape): Value {
+    if (numel(shape) !== numel(x.shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      this.fail('Reshape', `cannot reshape ${fmt(x.shape)} (${x.name}) to ${fmt(shape)}`);
+    }
+    return this.one('Reshape', [x, this.int64s(shape)], shape, x.dtype);
+  }
+
+  concat(xs: readonly Value[], axis: number): Value {
+    const first = xs[0];
+    if (!first) this.fail('Concat', 'needs at least one input');
+    const dtype = this.sameDtype('Concat', ...xs);
+    const a = this.axis('Concat', axis, first.shape.length);
+    const shape = [...first.shape];
+    shape[a] = 0;
+    for (const x of xs) {
+      if (x.shape.length !== first.shape.length || x.shape.some((d, i) => i !== a && d !== first.shape[i])) {
+        this.fail('Concat', `shape ${fmt(x.shape)} (${x.name}) does not match ${fmt(first.shape)} off axis ${axis}`);
+      }
+      shape[a]! += x.shape[a]!;
+    }
+    return this.one('Concat', xs, shape, dtype, { axis: int(a) });
+  }
+
+  /** Slice [start, end) along each axis (step 1; bounds clamped as ONNX does, end ≥ start after clamping). */
+  slice(x: Value, axes: readonly number[], starts: readonly number[], ends: readonly number[]): Value {
+    const shape = [...x.shape];
+    const norm = axes.map((ax, i) => {
+      const a = this.axis('Slice', ax, x.shape.length);
+      const dim = x.shape[a]!;
+      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim);
+      const s = clamp(starts[i]!);
+      const e = clamp(ends[i]!);
+      if (e <= s) this.fail('Slice', `empty slice [${starts[i]}, ${ends[i]}) of axis ${ax} (size ${dim})`);
+      shape[a] = e - s;
+      return a;
+    });
+    return this.one('Slice', [x, this.int64s(starts), this.int64s(ends), this.int64s(norm)], shape, x.dtype);
+  }
+
+  unsqueeze(x: Value, axes: readonly number[]): Value {
+    const rank = x.shape.length + axes.length;
+    const norm = axes.map((a) => this.axis('Unsqueeze', a, rank)).sort((p, q) => p - q);
+    const shape = [...x.shape];
+    for (const a of norm) shape.splice(a, 0, 1);
+    return this.one('Unsqueeze', [x, this.int64s(norm)], shape, x.dtype);
+  }
+
+  squeeze(x: Value, axes: readonly number[]): Value {
+    const norm = axes.map((a) => this.axis('Squeeze', a, x.shape.length));
+    for (const a of norm) if (x.shape[a] !== 1) this.fail('Squeeze', `axis ${a} of ${fmt(x.shape)} is not 1`);
+    return this.one('Squeeze', [x, this.int64s(norm)], x.shape.filter((_, i) => !norm.includes(i)), x.dtype);
+  }
+
+  private reduced(op: string, x: Value, axes: readonly number[], keepdims: boolean): { norm: number[]; shape: number[] } {
+    const norm = axes.map((a) => this.axis(op, a, x.shape.length));
+    const shape = keepdims ? x.shape.map((d, i) => (norm.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !norm.includes(i));
+    return { norm, shape };
+  }
+
+  /** ReduceSum (opset 13+: axes as an input). */
+  reduceSum(x: Value, axes: readonly number[], keepdims = true): Value {
+    const { norm, shape } = this.reduced('ReduceSum', x, axes, keepdims);
+    return this.one('ReduceSum', [x, this.int64s(norm)], shape, x.dtype, { keepdims: int(keepdims ? 1 : 0) });
+  }
+
+  /** ReduceMax (opset 17: axes as an attribute). */
+  reduceMax(x: Value, axes: readonly number[], keepdims = true): Value {
+    const { norm, shape } = this.reduced('ReduceMax', x, axes, keepdims);
+    return this.one('ReduceMax', [x], shape, x.dtype, { axes: ints(norm), keepdims: int(keepdims ? 1 : 0) });
+  }
+
+  /** ReduceMean (opset 17: axes as an attribute). */
+  reduceMean(x: Value, axes: readonly number[], keepdims = true): Value {
+    const { norm, shape } = this.reduced('ReduceMean', x, axes, keepdims);
+    return this.one('ReduceMean', [x], shape, x.dtype, { axes: ints(norm), keepdims: int(keepdims ? 1 : 0) });
+  }
+
+  softmax(x: Value, axis = -1): Value {
+    return this.unary('Softmax', x, { axis: int(this.axis('Softmax', axis, x.shape.length)) });
+  }
+
+  cumSum(x: Value, axis: number, opts: { exclusive?: boolean; reverse?: boolean } = {}): Value {
+    const a = this.axis('CumSum', axis, x.shape.length);
+    const axisValue = this.constant([a], [], { dtype: 'int64' });
+    return this.one('CumSum', [x, axisValue], x.shape, x.dtype, {
+      exclusive: int(opts.exclusive ? 1 : 0),
+      reverse: int(opts.reverse ? 1 : 0),
+    });
+  }
+
+  where(cond: Value, x: Value, y: Value): Value {
+    if (cond.dtype !== 'bool') this.fail('Where', `condition ${cond.name} must be bool, got ${cond.dtype}`);
+    const dtype = this.sameDtype('Where', x, y);
+    const s1 = broadcastShapes(x.shape, y.shape);
+    const shape = s1 && broadcastShapes(cond.shape, s1);
+    if (!shape) this.fail('Where', `shapes ${fmt(cond.shape)}, ${fmt(x.shape)}, ${fmt(y.shape)} do not broadcast`);
+    return this.one('Where', [cond, x, y], shape, dtype);
+  }
+
+  /** Broadcasts x to `shape` (ONNX Expand). */
+  expand(x: Value, shape: Shape): Value {
+    const out = broadcastShapes(x.shape, shape);
+    if (!out || out.some((d, i) => d !== shape[i]) || out.length !== shape.length) {
+      this.fail('Expand', `cannot expand ${fmt(x.shape)} (${x.name}) to ${fmt(shape)}`);
+    }
+    return this.one('Expand', [x, this.int64s(shape)], shape, x.dtype);
+  }
+
+  /** A tensor of `shape` filled with `value` in the graph dtype; ONNX Runtime folds it at load. */
+  fill(shape: Shape, value: number): Value {
+    return this.expand(this.scalar(value), shape);
+  }
+
+  /** Gather along `axis` with int64 indices (embeddings). */
+  gather(data: Value, indices: Value, axis = 0): Value {
+    if (indices.dtype !== 'int64') this.fail('Gather', `indices ${indices.name} must be int64`);
+    const a = this.axis('Gather', axis, data.shape.length);
+    const shape = [...data.shape.slice(0, a), ...indices.shape, ...data.shape.slice(a + 1)];
+    return this.one('Gather', [data, indices], shape, data.dtype, { axis: int(a) });
+  }
+
+  /** Trilu: keeps the lower (or upper) triangle of the last two axes, offset by k; zeros elsewhere. */
+  trilu(x: Value, upper: boolean, k = 0): Value {
+    if (x.shape.length < 2) this.fail('Trilu', `needs rank ≥ 2, got ${fmt(x.shape)}`);
+    const kv = this.constant([k], [], { dtype: 'int64' });
+    return this.one('Trilu', [x, kv], x.shape, x.dtype, { upper: int(upper ? 1 : 0) });
+  }
+
+  /** Renames a value to a stable graph-output name through an Identity node. */
+  named(x: Value, name: string): Value {
+    const node = this.fresh('Identity');
+    const out: Value = { name: this.claim(name), dtype: x.dtype, shape: x.shape };
+    this.nodes.push({ name: node, op: 'Identity', domain: '', inputs: [x], outputs: [out], attrs: {} });
+    return out;
+  }
+
+  /** The data of an initializer (constant axes, shapes and bounds read by gradient rules). */
+  constantData(v: Value): Initializer['data'] | undefined {
+    return this.initializers.find((i) => i.value.name === v.name)?.data;
+  }
+
+  /** Finishes the graph with the given outputs. */
+  build(outputs: readonly Value[]): Graph {
+    return { name: this.name, inputs: [...this.inputs], outputs: [...outputs], nodes: [...this.nodes], initializers: [...this.initializers] };
+  }
+}
+
+function toHost(data: ArrayLike<number>, dtype: DType): HostData {
+  switch (dtype) {
+    case 'float32':
+      return Float32Array.from(data);
+    case 'float64':
+    case 'float16': // kept in float64 on the host; the serialiser converts
+      return Float64Array.from(data);
+    case 'int64':
+      return BigInt64Array.from(Array.from(data, (x) => BigInt(x)));
+    case 'bool':
+      return Uint8Array.from(data, (x) => (x ? 1 : 0));
+  }
+}

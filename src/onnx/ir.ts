@@ -1,0 +1,65 @@
+/**
+ * A small typed graph IR: every value has a static shape and dtype, every node carries an ONNX
+ * op name spelled as ONNX spells it. Pure data: no ONNX Runtime and no protobuf here.
+ */
+
+/** Element types the IR supports. float16 is only serialised; host data is float32/float64. */
+export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'bool';
+
+export const FLOAT_DTYPES: readonly DType[] = ['float32', 'float64', 'float16'];
+
+/** A named tensor value with a static shape. */
+export interface Value {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+/** ONNX attribute, tagged so ints and floats are never confused. */
+export type Attr =
+  | { readonly type: 'int'; readonly value: number }
+  | { readonly type: 'float'; readonly value: number }
+  | { readonly type: 'ints'; readonly value: readonly number[] }
+  | { readonly type: 'string'; readonly value: string }
+  | { readonly type: 'tensor'; readonly value: Initializer };
+
+export interface Node {
+  readonly name: string;
+  readonly op: string;
+  readonly domain: string;
+  readonly inputs: readonly Value[];
+  readonly outputs: readonly Value[];
+  readonly attrs: Readonly<Record<string, Attr>>;
+  /** Constant for differentiation (a stabiliser shift, PAPER.md §3): autodiff passes no gradient. */
+  readonly stopGradient?: boolean;
+}
+
+export type HostData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+
+/** A constant tensor stored in the model. */
+export interface Initializer {
+  readonly value: Value;
+  readonly data: HostData;
+}
+
+export interface Graph {
+  readonly name: string;
+  readonly inputs: readonly Value[];
+  readonly outputs: readonly Value[];
+  readonly nodes: readonly Node[];
+  readonly initializers: readonly Initializer[];
+}
+
+export const int = (value: number): Attr => ({ type: 'int', value });
+export const float = (value: number): Attr => ({ type: 'float', value });
+export const ints = (value: readonly number[]): Attr => ({ type: 'ints', value });
+
+/** Number of elements of a shape. */
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Bytes per element of a dtype. */
+export function dtypeBytes(dtype: DType): number {
+  return { float32: 4, float64: 8, float16: 2, int64: 8, bool: 1 }[dtype];
+}

@@ -1,0 +1,129 @@
+/**
+ * The only module that imports onnxruntime-node: providers, sessions and tensors.
+ */
+import * as ort from 'onnxruntime-node';
+import { RuntimeError } from '../errors.ts';
+import type { DType } from '../onnx/ir.ts';
+
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export type OptimizationLevel = (typeof OPTIMIZATION_LEVELS)[number];
+
+/** Session options we expose to users. */
+export interface SessionConfig {
+  readonly ep: ExecutionProvider;
+  /** Intra-op threads; undefined lets ONNX Runtime choose (one per physical core). */
+  readonly threads?: number;
+  readonly optimization?: OptimizationLevel;
+  readonly memoryArena?: boolean;
+  readonly profile?: boolean;
+  /** Where ONNX Runtime writes the optimised graph (to inspect fusions). */
+  readonly optimizedModelPath?: string;
+}
+
+/** Host-side tensor: float data as Float32Array/Float64Array, ints as BigInt64Array. */
+export interface HostTensor {
+  readonly dtype: DType;
+  readonly dims: readonly number[];
+  readonly data: Float32Array | Float64Array | BigInt64Array;
+}
+
+export const CUDA_INSTALL_HINT =
+  'the CUDA execution provider is not installed: reinstall onnxruntime-node with ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` on a machine with CUDA 12 and cuDNN 9 (see README, "CUDA")';
+
+/** ONNX Runtime's version and the providers this binding bundles or can load. */
+export function runtimeInfo(): { version: string; backends: { name: string; bundled: boolean }[] } {
+  const backends = ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  return { version: ort.env.versions.common, backends };
+}
+
+/** True when the provider's library is present, without starting a session. */
+export function providerAvailable(ep: ExecutionProvider): boolean {
+  if (ep === 'cpu') return true;
+  return ort.listSupportedBackends().some((b) => b.name === ep && b.bundled);
+}
+
+/** A loaded model: feeds are prepared once and reused across timed runs (no per-run copies). */
+export class Session {
+  private constructor(
+    private readonly inner: ort.InferenceSession,
+    readonly config: SessionConfig,
+  ) {}
+
+  static async create(model: Uint8Array, config: SessionConfig): Promise<Session> {
+    if (!providerAvailable(config.ep)) throw new RuntimeError(CUDA_INSTALL_HINT);
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: config.ep === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : ['cpu'],
+      graphOptimizationLevel: config.optimization ?? 'all',
+      enableCpuMemArena: config.memoryArena ?? true,
+      enableProfiling: config.profile ?? false,
+      ...(config.threads !== undefined ? { intraOpNumThreads: config.threads, interOpNumThreads: 1 } : {}),
+      ...(config.optimizedModelPath ? { optimizedModelFilePath: config.optimizedModelPath } : {}),
+    };
+    try {
+      return new Session(await ort.InferenceSession.create(model, options), config);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (config.ep === 'cuda') throw new RuntimeError(`${CUDA_INSTALL_HINT} (ONNX Runtime said: ${firstLine(msg)})`);
+      throw new RuntimeError(`ONNX Runtime could not load the model: ${firstLine(msg)}`);
+    }
+  }
+
+  get inputNames(): readonly string[] {
+    return this.inner.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.inner.outputNames;
+  }
+
+  /** Wraps host tensors once, so timed runs do not copy inputs. */
+  prepare(feeds: Record<string, HostTensor>): PreparedFeeds {
+    const out: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      if (!this.inputNames.includes(name)) throw new RuntimeError(`'feeds' contains invalid input name: ${name}`);
+      out[name] = new ort.Tensor(t.dtype, t.data, [...t.dims]);
+    }
+    return { tensors: out };
+  }
+
+  /** Runs the model; returns host copies of the outputs. */
+  async run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    const result = await this.runRaw(this.prepare(feeds));
+    const out: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(result)) {
+      out[name] = { dtype: t.type as DType, dims: [...t.dims], data: t.data as HostTensor['data'] };
+      t.dispose?.();
+    }
+    return out;
+  }
+
+  /** Runs without converting outputs: the timed path. Returns once the provider has finished. */
+  async runRaw(prepared: PreparedFeeds): Promise<ort.InferenceSession.ReturnType> {
+    try {
+      return await this.inner.run(prepared.tensors);
+    } catch (e) {
+      throw new RuntimeError(`ONNX Runtime failed while running the model: ${firstLine(e instanceof Error ? e.message : String(e))}`);
+    }
+  }
+
+  /** Ends profiling; returns the path of ONNX Runtime's JSON trace. */
+  endProfiling(): string {
+    return this.inner.endProfiling() as unknown as string;
+  }
+
+  async release(): Promise<void> {
+    await this.inner.release();
+  }
+}
+
+export interface PreparedFeeds {
+  readonly tensors: Record<string, ort.Tensor>;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}

@@ -58,6 +58,13 @@ rule('Div', (b, n, [g]) => {
   const gx = b.div(g!, y);
   return [reduceTo(b, gx, x.shape), reduceTo(b, b.neg(b.mul(gx, out)), y.shape)];
 });
+rule('Max', (b, n, [g]) => {
+  // The gradient goes to the larger input (to the first on ties).
+  const { x, y } = io(n);
+  const first = b.lessOrEqual(y, x);
+  const zero = b.scalar(0);
+  return [reduceTo(b, b.where(first, g!, zero), x.shape), reduceTo(b, b.where(first, zero, g!), y.shape)];
+});
 rule('Exp', (b, n, [g]) => [b.mul(g!, io(n).out)]);
 rule('Log', (b, n, [g]) => [b.div(g!, io(n).x)]);
 rule('Sqrt', (b, n, [g]) => [b.div(g!, b.mul(io(n).out, b.scalar(2)))]);

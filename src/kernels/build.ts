@@ -28,7 +28,10 @@ export interface AttentionGraph {
 }
 
 /** Rejects kernel/option combinations the kernel cannot build, naming the flag. */
-export function checkSupported(kernel: KernelSpec, config: KernelConfig, pass: Pass): void {
+export function checkSupported(kernel: KernelSpec, config: KernelConfig, pass: Pass, dtype: DType = 'float32'): void {
+  if (kernel.dtypes && !kernel.dtypes.includes(dtype)) {
+    throw usage('--dtype', `kernel ${kernel.name} does not support ${dtype}`, kernel.dtypes.join(', '));
+  }
   if (config.causal && !kernel.supportsCausal) throw usage('--causal', `kernel ${kernel.name} has no causal mode`);
   if (pass === 'backward' && !kernel.supportsBackward) {
     throw usage('--pass', `kernel ${kernel.name} has no backward graph`, 'forward');
@@ -38,7 +41,7 @@ export function checkSupported(kernel: KernelSpec, config: KernelConfig, pass: P
 /** Builds the forward (or forward+backward) graph of one kernel at one size. */
 export function buildAttentionGraph(req: AttentionGraphRequest): AttentionGraph {
   const { kernel, shape, config, dtype, pass } = req;
-  checkSupported(kernel, config, pass);
+  checkSupported(kernel, config, pass, dtype);
   const b = new GraphBuilder(`${kernel.name}${config.causal ? '-causal' : ''}-${pass}`, dtype);
   const dims = [shape.batch, shape.heads, shape.seqLen, shape.dim];
   const q = b.input('q', dims);

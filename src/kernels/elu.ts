@@ -12,7 +12,9 @@ export const eluKernel: KernelSpec = {
   supportsBackward: true,
   linear: true,
   build(b, ctx) {
-    const phi = (x: typeof ctx.q) => b.add(b.elu(x), b.scalar(1));
+    // ONNX Runtime has no float64 Elu: there, elu(x) + 1 = relu(x) + exp(−relu(−x)), same values.
+    const phi = (x: typeof ctx.q) =>
+      b.dtype === 'float64' ? b.add(b.relu(x), b.exp(b.neg(b.relu(b.neg(x))))) : b.add(b.elu(x), b.scalar(1));
     return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx.v, ctx.config);
   },
 };

@@ -14,17 +14,11 @@ export class Rng {
   private s = new Uint32Array(4);
   private spare: number | undefined;
 
+  /** @param seed a non-negative integer below 2^53; both 32-bit words feed every state word */
   constructor(seed: number) {
-    let x = seed >>> 0;
+    const lo = seed >>> 0;
     const hi = Math.floor(seed / 2 ** 32) >>> 0;
-    for (let i = 0; i < 4; i++) {
-      // splitmix32 over (seed low, seed high) so seeds above 2^32 still differ
-      x = (x + 0x9e3779b9 + (i === 2 ? hi : 0)) | 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      this.s[i] = (z ^ (z >>> 16)) >>> 0;
-    }
+    for (let i = 0; i < 4; i++) this.s[i] = (splitmix32(lo + (i + 1) * 0x9e3779b9) ^ splitmix32(hi + (i + 5) * 0x9e3779b9)) >>> 0;
     if (this.s.every((v) => v === 0)) this.s[0] = 1;
   }
 
@@ -61,6 +55,14 @@ export class Rng {
     this.spare = r * Math.sin(theta);
     return r * Math.cos(theta);
   }
+}
+
+/** splitmix32's output mix of x (mod 2^32). */
+function splitmix32(x: number): number {
+  let z = x | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

@@ -13,6 +13,8 @@ export const softmaxFusedKernel: KernelSpec = {
   projection: false,
   supportsCausal: true,
   supportsBackward: false,
+  // ONNX Runtime's CPU MultiHeadAttention takes float32 only (float16 on CUDA).
+  dtypes: ['float32', 'float16'],
   linear: false,
   build(b, { q, k, v, shape, config }) {
     const { batch: B, heads: H, seqLen: L, dim: d } = shape;

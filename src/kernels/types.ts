@@ -4,7 +4,7 @@
  * travels in {@link KernelConfig} so each kernel is one file.
  */
 import type { GraphBuilder } from '../onnx/builder.ts';
-import type { Value } from '../onnx/ir.ts';
+import type { DType, Value } from '../onnx/ir.ts';
 import type { FeatureType } from './projection.ts';
 
 export const CAUSAL_IMPLS = ['prefix', 'chunked'] as const;
@@ -51,6 +51,8 @@ export interface KernelSpec {
   readonly featureWidth?: (config: KernelConfig, dim: number) => number;
   readonly supportsCausal: boolean;
   readonly supportsBackward: boolean;
+  /** Element types the kernel builds for; undefined: float32, float64 and float16. */
+  readonly dtypes?: readonly DType[];
   /** True for kernels whose causal mode uses `causalImpl` (the linear kernels). */
   readonly linear: boolean;
   /** Builds the forward graph; returns `out` [B, H, L, d] (unnamed). */

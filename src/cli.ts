@@ -1,0 +1,48 @@
+/**
+ * The entry point: one commander program, one command per file, and the only place that turns
+ * errors into messages and exit codes (usage: 2, failures: 1).
+ */
+import { Command, CommanderError } from 'commander';
+import { exportCommand } from './commands/export.ts';
+import { infoCommand } from './commands/info.ts';
+import { kernelsCommand } from './commands/kernels.ts';
+import { projectVersion } from './environment.ts';
+import { UsageError } from './errors.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('performer')
+    .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
+    .version(projectVersion())
+    .showSuggestionAfterError();
+  for (const cmd of [infoCommand, kernelsCommand, exportCommand]) program.addCommand(cmd);
+  // Commander's own parse errors become usage errors (exit 2), printed once by us.
+  const quiet = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+    cmd.commands.forEach(quiet);
+  };
+  quiet(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      process.stderr.write(`performer: ${e.message.replace(/^error: /, '')}\n`);
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`performer: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`performer: ${err.message}\n`);
+    if (process.env.PERFORMER_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { usage } from '../errors.ts';
+import { buildAttentionGraph, PASSES, type Pass } from '../kernels/build.ts';
+import { getKernel } from '../kernels/index.ts';
+import type { AttentionShape, KernelConfig } from '../kernels/types.ts';
+import type { DType } from '../onnx/ir.ts';
+import { serializeModel } from '../onnx/serialize.ts';
+import { print } from '../report/terminal.ts';
+import { addKernelOptions, addShapeOptions, DTYPES, kernelConfig, oneOf, positiveInt, type KernelOptionValues } from './options.ts';
+
+export interface ExportRequest {
+  kernel: string;
+  shape: AttentionShape;
+  config: KernelConfig;
+  dtype: DType;
+  pass: Pass;
+  output: string;
+}
+
+/** Builds the graph and writes ModelProto bytes; returns what was written. */
+export function runExport(req: ExportRequest): { path: string; bytes: number; nodes: number } {
+  const kernel = getKernel(req.kernel);
+  const { graph } = buildAttentionGraph({ kernel, shape: req.shape, config: req.config, dtype: req.dtype, pass: req.pass });
+  const doc = `performer export --kernel ${req.kernel} ${JSON.stringify({ ...req.shape, ...req.config, dtype: req.dtype, pass: req.pass })}`;
+  const bytes = serializeModel(graph, { docString: doc });
+  try {
+    writeFileSync(req.output, bytes);
+  } catch (e) {
+    throw usage('--output', `cannot write '${req.output}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a writable file path');
+  }
+  return { path: req.output, bytes: bytes.length, nodes: graph.nodes.length };
+}
+
+interface ExportOptions extends KernelOptionValues {
+  kernel: string;
+  batch: number;
+  heads: number;
+  seqLen: number;
+  dim: number;
+  dtype: DType;
+  pass: Pass;
+  output: string;
+}
+
+export const exportCommand = addKernelOptions(
+  addShapeOptions(
+    new Command('export')
+      .description('write a kernel\'s ONNX graph (inputs q, k, v; output out; backward adds grad_out → grad_q, grad_k, grad_v)')
+      .requiredOption('--kernel <name>', 'kernel to export (see `performer kernels`)')
+      .requiredOption('-o, --output <file>', 'where to write the .onnx model'),
+  ).option('--seq-len <L>', 'sequence length', positiveInt('--seq-len'), 1024),
+)
+  .addOption(new Option('--dtype <dtype>', 'element type').choices(DTYPES).default('float32').argParser(oneOf('--dtype', DTYPES)))
+  .addOption(new Option('--pass <pass>', 'forward graph, or forward+backward').choices(PASSES).default('forward').argParser(oneOf('--pass', PASSES)))
+  .action((o: ExportOptions) => {
+    const r = runExport({ kernel: o.kernel, shape: { batch: o.batch, heads: o.heads, seqLen: o.seqLen, dim: o.dim }, config: kernelConfig(o), dtype: o.dtype, pass: o.pass, output: o.output });
+    print(`wrote ${r.path} (${r.nodes} nodes, ${r.bytes} bytes)`);
+  });

@@ -1,0 +1,105 @@
+/**
+ * Option parsers shared by every command. Each returns a typed value or throws a UsageError that
+ * names the flag and what is allowed, so all commands reject bad input the same way.
+ */
+import { Option, type Command } from 'commander';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_FEATURES, DEFAULT_SEED } from '../defaults.ts';
+import { usage } from '../errors.ts';
+import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
+import { CAUSAL_IMPLS, type CausalImpl, type KernelConfig } from '../kernels/types.ts';
+import type { DType } from '../onnx/ir.ts';
+
+export const positiveInt = (flag: string) => (raw: string): number => {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n <= 0) throw usage(flag, `'${raw}' is not a positive integer`);
+  return n;
+};
+
+export const nonNegativeInt = (flag: string) => (raw: string): number => {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) throw usage(flag, `'${raw}' is not a non-negative integer`);
+  return n;
+};
+
+export const positiveNumber = (flag: string) => (raw: string): number => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) throw usage(flag, `'${raw}' is not a positive number`);
+  return n;
+};
+
+export function oneOf<T extends string>(flag: string, allowed: readonly T[]) {
+  return (raw: string): T => {
+    if (!(allowed as readonly string[]).includes(raw)) throw usage(flag, `'${raw}' is not supported`, allowed.join(', '));
+    return raw as T;
+  };
+}
+
+/** A comma list of allowed names, no duplicates. */
+export function listOf<T extends string>(flag: string, allowed: readonly T[]) {
+  return (raw: string): T[] => {
+    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (!items.length) throw usage(flag, 'the list is empty', allowed.join(', '));
+    const bad = items.find((s) => !(allowed as readonly string[]).includes(s));
+    if (bad !== undefined) throw usage(flag, `'${bad}' is not supported`, allowed.join(', '));
+    return [...new Set(items)] as T[];
+  };
+}
+
+/**
+ * A list of positive integers: `a,b,c`, a power-of-two range `256..8192` (256, 512, …, 8192),
+ * or both mixed. Sorted, without duplicates.
+ */
+export const sizeList = (flag: string) => (raw: string): number[] => {
+  const out = new Set<number>();
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const range = /^(\d+)\.\.(\d+)$/.exec(part);
+    if (!range) {
+      out.add(positiveInt(flag)(part));
+      continue;
+    }
+    const [lo, hi] = [Number(range[1]), Number(range[2])];
+    const pow2 = (n: number) => n > 0 && Number.isSafeInteger(n) && (n & (n - 1)) === 0;
+    if (!pow2(lo) || !pow2(hi) || lo > hi) throw usage(flag, `'${part}' is not a power-of-two range lo..hi with lo ≤ hi`, 'e.g. 256..8192');
+    for (let n = lo; n <= hi; n *= 2) out.add(n);
+  }
+  if (!out.size) throw usage(flag, 'the list is empty', 'e.g. 256,1024 or 256..8192');
+  return [...out].sort((a, b) => a - b);
+};
+
+export const DTYPES = ['float32', 'float64', 'float16'] as const satisfies readonly DType[];
+
+/** Adds the options every graph-building command shares (features, projection, causal strategy). */
+export function addKernelOptions(cmd: Command): Command {
+  return cmd
+    .option('--causal', 'causal (unidirectional) attention', false)
+    .addOption(new Option('--causal-impl <impl>', 'causal strategy of the linear kernels').choices(CAUSAL_IMPLS).default('chunked').argParser(oneOf('--causal-impl', CAUSAL_IMPLS)))
+    .option('--chunk-size <C>', 'tokens per block of the chunked causal strategy', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
+    .option('--features <m>', 'random features m', positiveInt('--features'), DEFAULT_FEATURES)
+    .addOption(new Option('--feature-type <type>', 'projection matrix').choices(FEATURE_TYPES).default('orthogonal').argParser(oneOf('--feature-type', FEATURE_TYPES)))
+    .option('--seed <s>', 'seed of the projection (and of the inputs)', nonNegativeInt('--seed'), DEFAULT_SEED);
+}
+
+export interface KernelOptionValues {
+  causal: boolean;
+  causalImpl: CausalImpl;
+  chunkSize: number;
+  features: number;
+  featureType: FeatureType;
+  seed: number;
+}
+
+export function kernelConfig(o: KernelOptionValues): KernelConfig {
+  return { causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, features: o.features, featureType: o.featureType, seed: o.seed };
+}
+
+export const DEFAULT_BATCH = 1;
+export const DEFAULT_HEADS = 8;
+export const DEFAULT_DIM = 64;
+
+/** --batch, --heads, --dim (the sequence length option differs per command). */
+export function addShapeOptions(cmd: Command): Command {
+  return cmd
+    .option('--batch <B>', 'batch size', positiveInt('--batch'), DEFAULT_BATCH)
+    .option('--heads <H>', 'attention heads', positiveInt('--heads'), DEFAULT_HEADS)
+    .option('--dim <d>', 'head dimension', positiveInt('--dim'), DEFAULT_DIM);
+}

@@ -1,0 +1,58 @@
+/**
+ * Output for people: colours (off under NO_COLOR or when stdout is not a terminal) and tables.
+ * The only module, with the other report files, that writes to the terminal.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+
+export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}
+
+export const paint: ChalkInstance = new Chalk({ level: colorEnabled() ? 1 : 0 });
+
+/** A plain-bordered table; colour comes only from `paint`. */
+export function renderTable(head: string[], rows: (string | number)[][], align?: ('left' | 'right')[]): string {
+  const table = new Table({
+    head: head.map((h) => paint.bold(h)),
+    style: { head: [], border: [] },
+    ...(align ? { colAligns: align } : {}),
+  });
+  for (const r of rows) table.push(r.map(String));
+  return table.toString();
+}
+
+export function print(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Progress and notes for people go to stderr, only when it is a terminal. */
+export function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
+}
+
+export function progressDone(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+}
+
+export function warn(text: string): void {
+  process.stderr.write(`${paint.yellow('warning:')} ${text}\n`);
+}
+
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}

@@ -3,6 +3,7 @@
  * errors into messages and exit codes (usage: 2, failures: 1).
  */
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './commands/bench.ts';
 import { exportCommand } from './commands/export.ts';
 import { infoCommand } from './commands/info.ts';
 import { kernelsCommand } from './commands/kernels.ts';
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
     .version(projectVersion())
     .showSuggestionAfterError();
-  for (const cmd of [infoCommand, kernelsCommand, exportCommand]) program.addCommand(cmd);
+  for (const cmd of [benchCommand, infoCommand, kernelsCommand, exportCommand]) program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.
   const quiet = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });

@@ -94,6 +94,11 @@ export function kernelConfig(o: KernelOptionValues): KernelConfig {
 
 export const DEFAULT_BATCH = 1;
 export const DEFAULT_HEADS = 8;
+/**
+ * `performer bench` times one head by default: attention cost is linear in B·H, and with 8 heads the
+ * exact-softmax points at L = 8192 alone take minutes (the bare bench must finish in ~1 minute).
+ */
+export const DEFAULT_BENCH_HEADS = 1;
 export const DEFAULT_DIM = 64;
 
 /** --batch, --heads, --dim (the sequence length option differs per command). */
@@ -103,3 +108,15 @@ export function addShapeOptions(cmd: Command): Command {
     .option('--heads <H>', 'attention heads', positiveInt('--heads'), DEFAULT_HEADS)
     .option('--dim <d>', 'head dimension', positiveInt('--dim'), DEFAULT_DIM);
 }
+
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** A byte size: `16GiB`, `512MB`, `1e9`, or a percentage of `total` (`80%`). */
+export const byteSize = (flag: string, total: number) => (raw: string): number => {
+  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(%|[kmgt]?i?b)?\s*$/i.exec(raw);
+  const n = m ? Number(m[1]) : NaN;
+  const unit = m?.[2]?.toLowerCase();
+  const bytes = unit === '%' ? (n / 100) * total : n * (unit ? UNITS[unit] ?? NaN : 1);
+  if (!Number.isFinite(bytes) || bytes <= 0) throw usage(flag, `'${raw}' is not a positive size`, 'e.g. 16GiB, 512MiB, 80%');
+  return Math.floor(bytes);
+};

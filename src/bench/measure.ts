@@ -1,0 +1,104 @@
+/**
+ * Times one point (run inside its own child process by the runner): build → session (untimed
+ * first run) → warm-up → tinybench's timed runs with raw samples → peak resident memory above the
+ * process's baseline. Inputs are generated once, outside the timed region.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { Bench } from 'tinybench';
+import { Rng } from '../kernels/projection.ts';
+import { GraphBuilder } from '../onnx/builder.ts';
+import { type Graph, numel } from '../onnx/ir.ts';
+import { serializeModel } from '../onnx/serialize.ts';
+import { type HostTensor, Session } from '../runtime/session.ts';
+import { pointGraph } from './graph.ts';
+import type { BenchPoint, Measurement, MeasureOptions } from './types.ts';
+
+/** Peak resident set size of this process so far, bytes (getrusage). */
+export const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
+
+const POOL = 1 << 16;
+
+/**
+ * i.i.d. N(0,1) inputs from the seed. Large tensors tile a 2^16-value pool at a seed-dependent
+ * offset per tensor: timings do not depend on the values, only on their never being zero or
+ * denormal, and drawing 10^8 normals would cost seconds per point.
+ */
+export function benchInputs(g: Graph, seed: number): Record<string, HostTensor> {
+  const rng = new Rng(seed);
+  const pool = Float64Array.from({ length: POOL }, () => rng.gaussian());
+  const feeds: Record<string, HostTensor> = {};
+  g.inputs.forEach((v, i) => {
+    const n = numel(v.shape);
+    const data = v.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+    const offset = (i * 7919) % POOL;
+    for (let j = 0; j < n; j++) data[j] = pool[(j + offset) % POOL]!;
+    feeds[v.name] = { dtype: v.dtype === 'float16' ? 'float32' : v.dtype, dims: v.shape, data };
+  });
+  return feeds;
+}
+
+const isOom = (msg: string) => /bad_alloc|out of memory|failed to allocate|allocation fail/i.test(msg);
+
+export function failed(e: unknown): Measurement {
+  const msg = e instanceof Error ? e.message : String(e);
+  return { status: isOom(msg) ? 'oom' : 'error', samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error: msg };
+}
+
+/**
+ * Loads ONNX Runtime's provider, thread pools and allocator with a one-node session, so the
+ * baseline includes them and a point's peak memory is its own.
+ */
+async function warmRuntime(point: BenchPoint): Promise<void> {
+  const b = new GraphBuilder('probe');
+  const graph = b.build([b.named(b.exp(b.input('x', [64])), 'y')]);
+  const s = await Session.create(serializeModel(graph), { ep: point.ep, ...(point.threads !== null ? { threads: point.threads } : {}) });
+  await s.runRaw(s.prepare(benchInputs(graph, 0)));
+  await s.release();
+}
+
+export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Promise<Measurement> {
+  await warmRuntime(point).catch(() => undefined); // a provider failure is reported by the real session below
+  const baseline = peakRss();
+  let session: Session | undefined;
+  try {
+    const graph = pointGraph(point);
+    const feeds = benchInputs(graph, point.seed);
+    const t0 = performance.now();
+    session = await Session.create(serializeModel(graph), {
+      ep: point.ep,
+      ...(point.threads !== null ? { threads: point.threads } : {}),
+      profile: opts.profile,
+    });
+    const prepared = session.prepare(feeds);
+    const t1 = performance.now();
+    await session.runRaw(prepared); // first run: lazy initialisation, reported apart
+    const firstRunMs = performance.now() - t1;
+    const bench = new Bench({ time: opts.timeMs, iterations: opts.minRuns, warmupIterations: opts.warmupRuns, warmupTime: 0, retainSamples: true, throws: true });
+    bench.add(point.kernel, async () => {
+      await session!.runRaw(prepared);
+    });
+    await bench.run();
+    const r = bench.tasks[0]!.result;
+    if (r.state !== 'completed') throw new Error(`timing ended in state ${r.state}`);
+    const samplesMs = [...(r.latency.samples ?? [])];
+    const runs = 1 + opts.warmupRuns + samplesMs.length;
+    const profile = opts.profile ? opProfile(session.endProfiling(), runs) : null;
+    return { status: 'ok', samplesMs, firstRunMs, sessionCreateMs: t1 - t0, peakMemoryBytes: peakRss() - baseline, profile, error: null };
+  } catch (e) {
+    return failed(e);
+  } finally {
+    await session?.release();
+  }
+}
+
+/** Mean ms per run by op type, from ONNX Runtime's profiler trace (Chrome trace JSON). */
+export function opProfile(file: string, runs: number): Record<string, number> {
+  const events = JSON.parse(readFileSync(file, 'utf8')) as { cat?: string; dur?: number; args?: { op_name?: string } }[];
+  rmSync(file, { force: true });
+  const byOp: Record<string, number> = {};
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.args?.op_name || !e.dur) continue;
+    byOp[e.args.op_name] = (byOp[e.args.op_name] ?? 0) + e.dur / 1000 / runs;
+  }
+  return Object.fromEntries(Object.entries(byOp).sort((a, b) => b[1] - a[1]));
+}

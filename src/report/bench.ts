@@ -1,0 +1,62 @@
+/** Bench records → table rows, CSV columns, and the summary lines under the table. */
+import type { Crossover, Exponent } from '../bench/summary.ts';
+import type { BenchRecord } from '../bench/types.ts';
+import { formatBytes, paint } from './terminal.ts';
+
+/** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
+export const CSV_COLUMNS = [
+  'kernel', 'pass', 'causal', 'causalImpl', 'chunkSize', 'scope', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType',
+  'ep', 'dtype', 'seed', 'threads', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'minMs', 'rme', 'runs', 'firstRunMs',
+  'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'speedupVsSoftmax', 'timeVsIdentity', 'error',
+] as const satisfies readonly (keyof BenchRecord)[];
+
+export const TABLE_HEAD = ['kernel', 'pass', 'mode', 'L', 'median ms', '±rme', 'p10–p90 ms', 'peak mem', 'est. mem', 'GFLOP/s', 'roofline', '×softmax', '×OPT'];
+
+const ms = (x: number | null) => (x === null ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`);
+const times = (x: number | null) => (x === null ? '–' : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`);
+
+export function mode(r: BenchRecord): string {
+  return r.causal ? `causal/${r.causalImpl}` : 'bidir';
+}
+
+export function tableRow(r: BenchRecord, color = true): string[] {
+  const p = color ? paint : { red: String, yellow: String, green: String, dim: String };
+  const base = [r.kernel, r.pass, mode(r), String(r.seqLen)];
+  if (r.status !== 'ok') {
+    const tag = r.status === 'error' ? p.red('error') : r.status === 'oom' ? p.yellow('oom') : p.dim('skipped');
+    return [...base, tag, '', '', '', formatBytes(r.estimatedMemoryBytes || null), '', '', '', ''];
+  }
+  const speed = r.speedupVsSoftmax;
+  const speedCell = speed === null ? '–' : speed >= 1 ? p.green(times(speed)) : times(speed);
+  return [
+    ...base, ms(r.medianMs), pct(r.rme), `${ms(r.p10Ms)}–${ms(r.p90Ms)}`, formatBytes(r.peakMemoryBytes), formatBytes(r.estimatedMemoryBytes),
+    r.gflopsPerSec === null ? '–' : r.gflopsPerSec.toFixed(1), pct(r.rooflineFraction), speedCell, times(r.timeVsIdentity),
+  ];
+}
+
+export function summaryLines(cross: readonly Crossover[], exps: readonly Exponent[]): string[] {
+  const lines: string[] = [];
+  const tag = (x: { kernel: string; pass: string; causal: boolean }) => `${x.kernel} ${x.pass}${x.causal ? ' causal' : ''}`;
+  for (const c of cross) {
+    const text =
+      c.bound === 'exact' ? `L* ≈ ${Math.round(c.seqLen!)}`
+      : c.bound === 'below' ? `faster at every L measured (from L = ${c.seqLen})`
+      : c.bound === 'above' ? `slower at every L measured (up to L = ${c.seqLen})`
+      : 'no softmax baseline measured';
+    lines.push(`crossover vs best softmax: ${tag(c)}: ${text}`);
+  }
+  for (const e of exps) lines.push(`scaling: ${tag(e)}: time ∝ L^${e.k.toFixed(2)} (${e.points} lengths)`);
+  return lines;
+}
+
+export function errorLines(records: readonly BenchRecord[]): string[] {
+  return records.filter((r) => r.status === 'error').map((r) => `error: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${r.error}`);
+}
+
+export function profileLines(records: readonly BenchRecord[], top = 5): string[] {
+  return records.filter((r) => r.profile).map((r) => {
+    const ops = Object.entries(r.profile!).slice(0, top).map(([op, t]) => `${op} ${t.toFixed(2)} ms`).join(', ');
+    return `profile: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${ops}`;
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * Result files: `results.jsonl`, a journal with one record per finished point, appended and
+ * fsynced as each finishes (a crash loses at most the point in flight), and the final
+ * `results.json` / `results.csv`, written atomically (temporary file, then rename).
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { usage } from '../errors.ts';
+
+export const JOURNAL = 'results.jsonl';
+
+/** Creates the output directory, or fails with a usage error naming `flag`. */
+export function ensureDir(dir: string, flag = '--out'): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, '.performer-write-test');
+    writeFileSync(probe, '');
+    renameSync(probe, join(dir, '.performer-write-test~'));
+  } catch (e) {
+    throw usage(flag, `cannot write to '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a writable directory');
+  }
+}
+
+/** Writes `text` to `path` atomically: never a partial file at the final path. */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** Appends one JSON line and flushes it to disk. */
+export function appendJournal(dir: string, record: unknown): void {
+  const fd = openSync(join(dir, JOURNAL), 'a');
+  try {
+    writeSync(fd, `${JSON.stringify(record)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The journal's records; a torn last line (a kill mid-write) is ignored. */
+export function readJournal<T>(dir: string): T[] {
+  const path = join(dir, JOURNAL);
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+  const out: T[] = [];
+  lines.forEach((line, i) => {
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      if (i !== lines.length - 1) throw usage('--resume', `${path} line ${i + 1} is not valid JSON`, 'a journal written by performer');
+    }
+  });
+  return out;
+}

@@ -4,7 +4,7 @@
  * `results.json` / `results.csv`, written atomically (temporary file, then rename).
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { usage } from '../errors.ts';
 
 export const JOURNAL = 'results.jsonl';
@@ -12,13 +12,22 @@ export const JOURNAL = 'results.jsonl';
 /** Creates the output directory, or fails with a usage error naming `flag`. */
 export function ensureDir(dir: string, flag = '--out'): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirs(dir);
     const probe = join(dir, '.performer-write-test');
     writeFileSync(probe, '');
     renameSync(probe, join(dir, '.performer-write-test~'));
   } catch (e) {
     throw usage(flag, `cannot write to '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a writable directory');
   }
+}
+
+/** mkdir -p, one level at a time (Node's recursive mkdir can spin forever under /proc). */
+function mkdirs(dir: string): void {
+  const abs = resolve(dir);
+  if (existsSync(abs)) return;
+  const parent = dirname(abs);
+  if (parent !== abs) mkdirs(parent);
+  mkdirSync(abs);
 }
 
 /** Writes `text` to `path` atomically: never a partial file at the final path. */

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { graphFlops, estimateMemory } from '../src/bench/cost.ts';
+import { deriveRecords } from '../src/bench/derive.ts';
+import { childExecutor } from '../src/bench/executor.ts';
+import { expandGrid, type GridOptions } from '../src/bench/grid.ts';
+import { makeRecord, runBench } from '../src/bench/runner.ts';
+import { quantile, summarize } from '../src/bench/stats.ts';
+import { crossovers, exponents } from '../src/bench/summary.ts';
+import type { BenchRecord } from '../src/bench/types.ts';
+import { GraphBuilder } from '../src/onnx/builder.ts';
+import { cli } from './cli.test.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'performer-bench-'));
+const tiny = ['--seq-lens', '16,32', '--dim', '8', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline'];
+
+const grid = (o: Partial<GridOptions> = {}): GridOptions => ({
+  kernels: ['softmax', 'favor-pos'], seqLens: [16, 32], passes: ['forward'], batches: [1], heads: 1, dim: 8, features: 8,
+  featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 8, scope: 'attention', ep: 'cpu', dtype: 'float32',
+  seed: 0, threads: 1, ...o,
+});
+const measure = { timeMs: 5, minRuns: 2, warmupRuns: 0, profile: false };
+
+describe('performer bench end to end', () => {
+  it('a tiny grid writes results.json, results.csv and the journal with the documented schema', () => {
+    const out = join(dir, 'run');
+    const r = cli(['bench', ...tiny, '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.equal(doc.schemaVersion, 1);
+    for (const key of ['onnxruntimeVersion', 'cpuModel', 'cores', 'memoryBytes', 'nodeVersion', 'os', 'performerVersion', 'commandLine', 'timestamp']) assert.ok(key in doc.environment, key);
+    assert.equal(doc.options.seed, 0);
+    assert.equal(doc.records.length, 2 * 2 * 4);
+    const required = ['kernel', 'pass', 'causal', 'causalImpl', 'scope', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType', 'ep', 'dtype', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'rme', 'samplesMs', 'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'speedupVsSoftmax', 'error'];
+    for (const rec of doc.records) for (const key of required) assert.ok(key in rec, `record lacks ${key}`);
+    const ok = doc.records.filter((x: BenchRecord) => x.status === 'ok');
+    assert.equal(ok.length, 14, 'softmax-fused backward is skipped, everything else runs');
+    for (const x of ok) {
+      assert.ok(x.samplesMs.length >= 2 && x.samplesMs.every((s: number) => s > 0));
+      assert.ok(x.p10Ms <= x.medianMs && x.medianMs <= x.p90Ms);
+      assert.ok(x.peakMemoryBytes > 0 && x.estimatedMemoryBytes > 0);
+    }
+    const skipped = doc.records.filter((x: BenchRecord) => x.status === 'skipped');
+    assert.ok(skipped.every((x: BenchRecord) => x.kernel === 'softmax-fused' && x.pass === 'backward'));
+    const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 1 + doc.records.length);
+    assert.ok(csv[0]!.startsWith('kernel,pass,causal,causalImpl'));
+    assert.ok(!csv[0]!.includes('samplesMs'));
+    assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 16);
+    assert.match(r.stdout, /crossover vs best softmax: favor-pos forward/);
+    assert.match(r.stdout, /scaling: favor-pos forward: time ∝ L\^/);
+  });
+
+  it('NO_COLOR output has no escape codes; json and markdown formats parse', () => {
+    const args = ['bench', ...tiny, '--kernels', 'identity', '--pass', 'forward'];
+    const table = cli(args);
+    assert.equal(table.code, 0);
+    assert.doesNotMatch(table.stdout, /\x1b\[/);
+    const json = JSON.parse(cli([...args, '--format', 'json']).stdout);
+    assert.equal(json.records.length, 2);
+    assert.match(cli([...args, '--format', 'markdown']).stdout, /^\| kernel \| pass \|/);
+  });
+
+  it('a tiny --memory-budget records oom without running, and larger L are skipped', () => {
+    const r = cli(['bench', ...tiny, '--seq-lens', '16,64,128', '--kernels', 'softmax,identity', '--pass', 'forward', '--memory-budget', '30000', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const recs = JSON.parse(r.stdout).records as BenchRecord[];
+    const softmax = recs.filter((x) => x.kernel === 'softmax').map((x) => x.status);
+    assert.deepEqual(softmax, ['ok', 'oom', 'skipped']);
+    assert.ok(recs.filter((x) => x.kernel === 'identity').every((x) => x.status === 'ok'));
+  });
+
+  it('a child that dies is recorded as error and the sweep goes on', async () => {
+    const executor = childExecutor(new URL('./fixtures/crash-worker.ts', import.meta.url));
+    const recs = await runBench({ points: expandGrid(grid()), measure, memoryBudgetBytes: 2 ** 32 }, executor);
+    assert.deepEqual(recs.map((x) => `${x.kernel}:${x.status}`), ['softmax:error', 'favor-pos:ok', 'softmax:error', 'favor-pos:ok']);
+    assert.match(recs[0]!.error!, /died \(SIGABRT\)/);
+  });
+
+  it('bad bench options exit 2 with one line', () => {
+    for (const [args, msg] of [
+      [['--seq-lens', '100..200'], /--seq-lens: '100\.\.200' is not a power-of-two range/],
+      [['--kernels', 'softmax,bogus'], /--kernels: 'bogus' is not supported/],
+      [['--memory-budget', 'lots'], /--memory-budget: 'lots' is not a positive size/],
+      [['--ep', 'tpu'], /--ep: 'tpu' is not supported \(allowed: cpu, cuda\)/],
+      [['--resume'], /--resume: needs --out/],
+      [['--out', '/proc/forbidden'], /--out: cannot write to/],
+    ] as const) {
+      const r = cli(['bench', ...args]);
+      assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+      assert.match(r.stderr, msg);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+  });
+
+  it('--ep cuda without the CUDA provider fails clearly, never falling back to the CPU', () => {
+    const r = cli(['bench', ...tiny, '--kernels', 'identity', '--pass', 'forward', '--ep', 'cuda', '--format', 'json']);
+    assert.equal(r.code, 1);
+    const recs = JSON.parse(r.stdout).records as BenchRecord[];
+    assert.ok(recs.every((x) => x.status === 'error' && /CUDA execution provider is not installed/.test(x.error!)));
+  });
+});
+
+describe('bench arithmetic', () => {
+  it('FLOPs and memory of a small graph match hand counts', () => {
+    const b = new GraphBuilder('hand');
+    const x = b.input('x', [2, 3, 4]);
+    const w = b.input('w', [4, 5]);
+    const y = b.matMul(x, w); // 2·(2·3)·4·5 = 240
+    const z = b.exp(y); // 30
+    const out = b.reshape(b.add(z, z), [30]); // 30, reshape 0
+    const g = b.build([out]);
+    assert.equal(graphFlops(g), 240 + 30 + 30);
+    // inputs 24+20 floats + 2 int64 shape constant stay live; peak while Add runs: y freed after Exp,
+    // z (30) and the Add output (30) live: (44 + 60)·4 + 8 = 424 bytes; y and z together before: (44+60)·4+8.
+    assert.equal(estimateMemory(g), (24 + 20 + 30 + 30) * 4 + 8);
+  });
+
+  it('quantiles, median and relative margin of error', () => {
+    assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
+    assert.equal(quantile([1, 2, 3, 4, 5], 0.1), 1.4);
+    const s = summarize([4, 1, 3, 2, 5]);
+    assert.equal(s.medianMs, 3);
+    assert.equal(s.meanMs, 3);
+    // s = √2.5, t(4) = 2.776: rme = 2.776·√(2.5/5)/3
+    assert.ok(Math.abs(s.rme! - (2.776 * Math.sqrt(0.5)) / 3) < 1e-12);
+  });
+
+  it('crossover L* interpolates on log-log axes; exponents fit time ∝ L^k', () => {
+    const mk = (kernel: string, seqLen: number, ms: number): BenchRecord =>
+      makeRecord({ ...expandGrid(grid())[0]!, kernel, seqLen }, { status: 'ok', samplesMs: [ms], firstRunMs: ms, sessionCreateMs: 0, peakMemoryBytes: 1, profile: null, error: null }, 1, 1);
+    // softmax ∝ L², favor ∝ L, equal at L = 1000: t_s = L²/1000, t_f = L.
+    const recs = deriveRecords([250, 500, 2000, 4000].flatMap((L) => [mk('softmax', L, (L * L) / 1000), mk('favor-pos', L, L)]), null);
+    const [c] = crossovers(recs);
+    assert.equal(c!.bound, 'exact');
+    assert.ok(Math.abs(c!.seqLen! - 1000) < 1e-6);
+    const ks = Object.fromEntries(exponents(recs).map((e) => [e.kernel, e.k]));
+    assert.ok(Math.abs(ks.softmax! - 2) < 1e-12 && Math.abs(ks['favor-pos']! - 1) < 1e-12);
+  });
+});

@@ -82,7 +82,7 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
     if (r.state !== 'completed') throw new Error(`timing ended in state ${r.state}`);
     const samplesMs = [...(r.latency.samples ?? [])];
     const runs = 1 + opts.warmupRuns + samplesMs.length;
-    const profile = opts.profile ? opProfile(session.endProfiling(), runs) : null;
+    const profile = opts.profile ? opProfile(await session.endProfiling(), runs) : null;
     return { status: 'ok', samplesMs, firstRunMs, sessionCreateMs: t1 - t0, peakMemoryBytes: peakRss() - baseline, profile, error: null };
   } catch (e) {
     return failed(e);

@@ -1,6 +1,7 @@
 /** Bench records → table rows, CSV columns, and the summary lines under the table. */
 import type { Crossover, Exponent } from '../bench/summary.ts';
 import type { BenchRecord } from '../bench/types.ts';
+import { getKernel } from '../kernels/index.ts';
 import { formatBytes, paint } from './terminal.ts';
 
 /** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
@@ -17,7 +18,8 @@ const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(x <
 const times = (x: number | null) => (x === null ? '–' : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`);
 
 export function mode(r: BenchRecord): string {
-  return r.causal ? `causal/${r.causalImpl}` : 'bidir';
+  if (!r.causal) return 'bidir';
+  return getKernel(r.kernel).linear ? `causal/${r.causalImpl}` : 'causal';
 }
 
 export function tableRow(r: BenchRecord, color = true): string[] {

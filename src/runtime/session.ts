@@ -1,6 +1,9 @@
 /**
  * The only module that imports onnxruntime-node: providers, sessions and tensors.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RuntimeError } from '../errors.ts';
 import type { DType } from '../onnx/ir.ts';
@@ -60,6 +63,7 @@ export class Session {
       graphOptimizationLevel: config.optimization ?? 'all',
       enableCpuMemArena: config.memoryArena ?? true,
       enableProfiling: config.profile ?? false,
+      ...(config.profile ? { profileFilePrefix: join(tmpdir(), `performer-profile-${process.pid}`) } : {}),
       ...(config.threads !== undefined ? { intraOpNumThreads: config.threads, interOpNumThreads: 1 } : {}),
       ...(config.optimizedModelPath ? { optimizedModelFilePath: config.optimizedModelPath } : {}),
     };
@@ -110,9 +114,14 @@ export class Session {
     }
   }
 
-  /** Ends profiling; returns the path of ONNX Runtime's JSON trace. */
-  endProfiling(): string {
-    return this.inner.endProfiling() as unknown as string;
+  /** Ends profiling; returns the path of ONNX Runtime's JSON trace (named from our prefix). */
+  async endProfiling(): Promise<string> {
+    await this.inner.endProfiling();
+    const prefix = `performer-profile-${process.pid}`;
+    const traces = readdirSync(tmpdir()).filter((f) => f.startsWith(prefix) && f.endsWith('.json'));
+    const newest = traces.map((f) => join(tmpdir(), f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    if (!newest) throw new RuntimeError('ONNX Runtime wrote no profile trace');
+    return newest;
   }
 
   async release(): Promise<void> {

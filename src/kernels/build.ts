@@ -19,6 +19,8 @@ export interface AttentionGraphRequest {
   readonly config: KernelConfig;
   readonly dtype: DType;
   readonly pass: Pass;
+  /** Width of v (default d): V = I_L with valueDim = L makes `out` the attention matrix. */
+  readonly valueDim?: number;
 }
 
 export interface AttentionGraph {
@@ -46,7 +48,8 @@ export function buildAttentionGraph(req: AttentionGraphRequest): AttentionGraph 
   const dims = [shape.batch, shape.heads, shape.seqLen, shape.dim];
   const q = b.input('q', dims);
   const k = b.input('k', dims);
-  const v = b.input('v', dims);
+  const vDims = [shape.batch, shape.heads, shape.seqLen, req.valueDim ?? shape.dim];
+  const v = b.input('v', vDims);
   let projection: AttentionGraph['projection'];
   let projValue;
   if (kernel.projection) {
@@ -57,7 +60,7 @@ export function buildAttentionGraph(req: AttentionGraphRequest): AttentionGraph 
   const raw = kernel.build(b, ctx);
   const out = b.named(raw, 'out');
   if (pass === 'forward') return { graph: b.build([out]), ...(projection ? { projection } : {}) };
-  const gradOut = b.input('grad_out', dims);
+  const gradOut = b.input('grad_out', vDims);
   const [gq, gk, gv] = gradients(b, out, [q, k, v], gradOut);
   const outs = [out, b.named(gq!, 'grad_q'), b.named(gk!, 'grad_k'), b.named(gv!, 'grad_v')];
   return { graph: b.build(outs), ...(projection ? { projection } : {}) };

@@ -1,0 +1,59 @@
+import { Command, Option } from 'commander';
+import { geometryFromNorms, mseHyp, mseOrthogonalBound, msePos, mseTrig, utilityGrid } from '../error/theory.ts';
+import { usage } from '../errors.ts';
+import { toCsv, toJson } from '../report/formats.ts';
+import { writeAtomic } from '../report/results.ts';
+import { print, renderTable } from '../report/terminal.ts';
+import { oneOf, positiveInt } from './options.ts';
+
+const finite = (flag: string) => (raw: string): number => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw usage(flag, `'${raw}' is not a number`);
+  return n;
+};
+const nonNegative = (flag: string) => (raw: string): number => {
+  const n = finite(flag)(raw);
+  if (n < 0) throw usage(flag, `'${raw}' is negative`, 'a number ≥ 0');
+  return n;
+};
+
+const utility = new Command('utility')
+  .description('r(φ, l) = MSE(trig)/MSE(pos) over φ ∈ [−π, π], l ∈ [−2, 2] (Fig. 2)')
+  .option('--angle-steps <n>', 'grid points along φ', positiveInt('--angle-steps'), 181)
+  .option('--norm-steps <n>', 'grid points along l', positiveInt('--norm-steps'), 81)
+  .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv').argParser(oneOf('--format', ['csv', 'json'] as const)))
+  .option('-o, --output <file>', 'write to a file instead of stdout')
+  .action((o: { angleSteps: number; normSteps: number; format: 'csv' | 'json'; output?: string }) => {
+    if (o.angleSteps < 2 || o.normSteps < 2) throw usage('--angle-steps/--norm-steps', 'need at least 2 points', '≥ 2');
+    const grid = utilityGrid(o.angleSteps, o.normSteps);
+    const text = o.format === 'json' ? toJson({ schemaVersion: 1, environment: null, options: o, records: grid }) : toCsv(grid, ['angle', 'norm', 'ratio']);
+    if (!o.output) return print(text.trimEnd());
+    try {
+      writeAtomic(o.output, text);
+    } catch (e) {
+      throw usage('--output', `cannot write '${o.output}': ${(e as NodeJS.ErrnoException).code}`, 'a writable file path');
+    }
+  });
+
+const mse = new Command('mse')
+  .description('closed-form MSE of each estimator of SM(x, y) for one pair (PAPER.md §5)')
+  .requiredOption('--x-norm <a>', '‖x‖', nonNegative('--x-norm'))
+  .requiredOption('--y-norm <b>', '‖y‖', nonNegative('--y-norm'))
+  .requiredOption('--angle <phi>', 'angle between x and y, radians', finite('--angle'))
+  .requiredOption('--features <m>', 'random features m', positiveInt('--features'))
+  .option('--dim <d>', 'dimension d (for the orthogonal bound, m ≤ d)', positiveInt('--dim'))
+  .option('--json', 'machine-readable output', false)
+  .action((o: { xNorm: number; yNorm: number; angle: number; features: number; dim?: number; json: boolean }) => {
+    const g = geometryFromNorms(o.xNorm, o.yNorm, o.angle);
+    const rows: Record<string, number | null> = {
+      'SM(x,y)': Math.exp(g.xy),
+      'favor-trig': mseTrig(g, o.features),
+      'favor-pos': msePos(g, o.features),
+      'favor-hyp': mseHyp(g, o.features),
+      'orthogonal bound': o.dim !== undefined && o.features <= o.dim ? mseOrthogonalBound(g, o.features, o.dim) : null,
+    };
+    if (o.json) return print(JSON.stringify(rows, null, 2));
+    print(renderTable(['', 'value'], Object.entries(rows).map(([k, v]) => [k, v === null ? '– (needs --dim ≥ m)' : v.toExponential(4)])));
+  });
+
+export const theoryCommand = new Command('theory').description("the paper's closed-form errors").addCommand(utility).addCommand(mse);

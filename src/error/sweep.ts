@@ -1,0 +1,239 @@
+/**
+ * Approximation-error sweeps (the paper's Fig. 4 and beyond). Per seed s: inputs Q, K, V i.i.d.
+ * N(0, σ²) [1, 1, L, d] drawn from seed s, the projection drawn from seed s; every (kernel,
+ * feature type, m) runs through ONNX Runtime (the graphs bench times) and is compared with the
+ * exact float64 reference of that seed, computed once.
+ */
+import { buildAttentionGraph } from '../kernels/build.ts';
+import { getKernel } from '../kernels/index.ts';
+import { type FeatureType, projectionMatrix, Rng } from '../kernels/projection.ts';
+import type { AttentionShape, CausalImpl, KernelConfig } from '../kernels/types.ts';
+import { serializeModel } from '../onnx/serialize.ts';
+import { exactAttention, exactAttentionGrad } from '../reference/attention.ts';
+import { type ExecutionProvider, type HostTensor, Session } from '../runtime/session.ts';
+import { estimateKernel, type SoftmaxEstimator } from './estimators.ts';
+import { geometry, mseHyp, mseOrthogonalBound, msePos, mseTrig } from './theory.ts';
+
+export const TARGETS = ['output', 'matrix', 'kernel', 'grad'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export interface ErrorOptions {
+  readonly kernels: readonly string[];
+  readonly featureTypes: readonly FeatureType[];
+  readonly features: readonly number[];
+  readonly seqLen: number;
+  readonly dim: number;
+  readonly seeds: number;
+  readonly causal: boolean;
+  readonly causalImpl: CausalImpl;
+  readonly chunkSize: number;
+  readonly inputScale: number;
+  readonly target: Target;
+  readonly ep: ExecutionProvider;
+  readonly threads: number;
+}
+
+export interface ErrorRecord {
+  readonly kernel: string;
+  readonly featureType: FeatureType | 'none';
+  readonly features: number;
+  readonly target: Target;
+  /** What the numbers measure: mse, tv (mean total variation per row), relerr-dq/dk/dv. */
+  readonly metric: string;
+  readonly seqLen: number;
+  readonly dim: number;
+  readonly causal: boolean;
+  readonly causalImpl: CausalImpl;
+  readonly inputScale: number;
+  readonly seeds: number;
+  readonly mean: number;
+  readonly std: number;
+  readonly min: number;
+  readonly max: number;
+  /** Closed-form MSE averaged over the pairs (target kernel; orthogonal: the Theorem 2 bound, m ≤ d). */
+  readonly theoryMse: number | null;
+  /** favor-trig: fraction of attention denominators ≤ 0 (target output), over all seeds. */
+  readonly nonPositiveDenominators: number | null;
+}
+
+interface Case {
+  readonly kernel: string;
+  readonly featureType: FeatureType | 'none';
+  readonly features: number;
+}
+
+/** Kernel × feature type × m; kernels without a projection appear once. */
+export function cases(o: ErrorOptions): Case[] {
+  return o.kernels.flatMap((kernel): Case[] => {
+    const k = getKernel(kernel, '--kernels');
+    if (!k.projection) return [{ kernel, featureType: 'none' as const, features: o.dim }];
+    return o.featureTypes.flatMap((featureType) => o.features.map((features) => ({ kernel, featureType, features })));
+  });
+}
+
+const gaussians = (seed: number, n: number, scale: number) => {
+  const rng = new Rng(seed);
+  return Float64Array.from({ length: n }, () => rng.gaussian() * scale);
+};
+
+/** Seeded inputs of seed s (the projection of seed s is drawn by the kernel from the same s). */
+export function errorInputs(o: ErrorOptions, s: number) {
+  const n = o.seqLen * o.dim;
+  const base = 1_000_003 * (s + 1);
+  return { q: gaussians(base, n, o.inputScale), k: gaussians(base + 1, n, o.inputScale), v: gaussians(base + 2, n, 1), gradOut: gaussians(base + 3, n, 1) };
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function stats(xs: readonly number[]) {
+  const m = mean(xs);
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean: m, std, min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+async function runGraph(o: ErrorOptions, c: Case, s: number, inputs: ReturnType<typeof errorInputs>, pass: 'forward' | 'backward', valueDim?: number) {
+  const shape: AttentionShape = { batch: 1, heads: 1, seqLen: o.seqLen, dim: o.dim };
+  const config: KernelConfig = { causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, features: c.features, featureType: c.featureType === 'none' ? 'iid' : c.featureType, seed: s };
+  const { graph } = buildAttentionGraph({ kernel: getKernel(c.kernel), shape, config, dtype: 'float32', pass, ...(valueDim ? { valueDim } : {}) });
+  const session = await Session.create(serializeModel(graph), { ep: o.ep, threads: o.threads });
+  const t = (x: Float64Array, width = o.dim): HostTensor => ({ dtype: 'float32', dims: [1, 1, o.seqLen, width], data: Float32Array.from(x) });
+  const vWidth = valueDim ?? o.dim;
+  const feeds: Record<string, HostTensor> = { q: t(inputs.q), k: t(inputs.k), v: t(inputs.v, vWidth) };
+  if (pass === 'backward') feeds.grad_out = t(inputs.gradOut);
+  try {
+    const out = await session.run(feeds);
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Float64Array.from(v.data as Float32Array)]));
+  } finally {
+    await session.release();
+  }
+}
+
+const mse = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < b.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return s / b.length;
+};
+
+const relFrobenius = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+};
+
+const identity = (L: number) => {
+  const m = new Float64Array(L * L);
+  for (let i = 0; i < L; i++) m[i * L + i] = 1;
+  return m;
+};
+
+/** Fraction of trig denominators D_i = φ(q_i)·Σ_{j(≤i)} φ(k_j) that are ≤ 0 (positive shifts do not change signs). */
+function trigNonPositive(o: ErrorOptions, s: number, features: number, featureType: FeatureType, x: ReturnType<typeof errorInputs>): number {
+  const d = o.dim;
+  const w = projectionMatrix(features, d, featureType, s);
+  const sc = d ** -0.25;
+  const feat = (a: Float64Array, i: number) => {
+    const row = Array.from(a.subarray(i * d, (i + 1) * d), (v) => v * sc);
+    const g = Math.exp(row.reduce((p, v) => p + v * v, 0) / 2);
+    const proj = Array.from({ length: features }, (_, f) => row.reduce((p, v, c) => p + v * w[f * d + c]!, 0));
+    return [...proj.map((p) => Math.cos(p) * g), ...proj.map((p) => Math.sin(p) * g)];
+  };
+  const keys = Array.from({ length: o.seqLen }, (_, j) => feat(x.k, j));
+  const total = new Float64Array(2 * features);
+  if (!o.causal) for (const k of keys) k.forEach((v, f) => (total[f]! += v));
+  let bad = 0;
+  for (let i = 0; i < o.seqLen; i++) {
+    if (o.causal) keys[i]!.forEach((v, f) => (total[f]! += v));
+    if (feat(x.q, i).reduce((p, v, f) => p + v * total[f]!, 0) <= 0) bad++;
+  }
+  return bad / o.seqLen;
+}
+
+/** Per-pair kernel estimates: pairs (q_i, k_i) of seed s, scaled by d^(-1/4) as in attention. */
+function kernelErrors(o: ErrorOptions, c: Case, pairs: number) {
+  const d = o.dim;
+  const sc = d ** -0.25;
+  const x0 = errorInputs(o, 0);
+  const pair = (i: number) => [Array.from(x0.q.subarray(i * d, (i + 1) * d), (v) => v * sc), Array.from(x0.k.subarray(i * d, (i + 1) * d), (v) => v * sc)] as const;
+  const n = Math.min(pairs, o.seqLen);
+  const sqErr = Array.from({ length: n }, () => 0);
+  const perSeed: number[] = [];
+  for (let s = 0; s < o.seeds; s++) {
+    const w = projectionMatrix(c.features, d, c.featureType as FeatureType, s);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const [x, y] = pair(i);
+      const e = (estimateKernel(c.kernel as SoftmaxEstimator, w, d, x, y) - Math.exp(x.reduce((a, v, t) => a + v * y[t]!, 0))) ** 2;
+      sqErr[i]! += e / o.seeds;
+      total += e / n;
+    }
+    perSeed.push(total);
+  }
+  const theory = Array.from({ length: n }, (_, i) => {
+    const g = geometry(...pair(i));
+    if (c.kernel === 'favor-trig') return mseTrig(g, c.features);
+    if (c.kernel === 'favor-hyp') return mseHyp(g, c.features);
+    return c.featureType === 'orthogonal' && c.features <= d ? mseOrthogonalBound(g, c.features, d) : msePos(g, c.features);
+  });
+  return { perSeed, theoryMse: mean(theory) };
+}
+
+export interface SweepHooks {
+  onProgress?(done: number, total: number, what: string): void;
+}
+
+export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Promise<ErrorRecord[]> {
+  const all = cases(o);
+  const base = (c: Case) => ({ ...c, target: o.target, seqLen: o.seqLen, dim: o.dim, causal: o.causal, causalImpl: o.causalImpl, inputScale: o.inputScale, seeds: o.seeds });
+  if (o.target === 'kernel') {
+    return all.map((c, i) => {
+      hooks.onProgress?.(i, all.length, `${c.kernel} ${c.featureType} m=${c.features}`);
+      const { perSeed, theoryMse } = kernelErrors(o, c, 256);
+      return { ...base(c), metric: 'mse', ...stats(perSeed), theoryMse, nonPositiveDenominators: null };
+    });
+  }
+  const metrics = o.target === 'grad' ? ['relerr-dq', 'relerr-dk', 'relerr-dv'] : o.target === 'matrix' ? ['mse', 'tv'] : ['mse'];
+  const errs = new Map<string, number[]>();
+  const nonPos = new Map<string, number[]>();
+  const keyOf = (c: Case, metric: string) => `${c.kernel}|${c.featureType}|${c.features}|${metric}`;
+  const shape = { batch: 1, heads: 1, seqLen: o.seqLen, dim: o.dim };
+  let done = 0;
+  for (let s = 0; s < o.seeds; s++) {
+    const x = errorInputs(o, s);
+    const L = o.seqLen;
+    const exact =
+      o.target === 'grad' ? exactAttentionGrad(x.q, x.k, x.v, x.gradOut, shape, o.causal)
+      : exactAttention(x.q, x.k, x.v, shape, o.causal); // .probs is the attention matrix
+    for (const c of all) {
+      hooks.onProgress?.(done++, all.length * o.seeds, `seed ${s} ${c.kernel} ${c.featureType} m=${c.features}`);
+      const push = (metric: string, value: number) => errs.set(keyOf(c, metric), [...(errs.get(keyOf(c, metric)) ?? []), value]);
+      if (o.target === 'grad') {
+        const out = await runGraph(o, c, s, x, 'backward');
+        const g = exact as ReturnType<typeof exactAttentionGrad>;
+        push('relerr-dq', relFrobenius(out.grad_q!, g.dq));
+        push('relerr-dk', relFrobenius(out.grad_k!, g.dk));
+        push('relerr-dv', relFrobenius(out.grad_v!, g.dv));
+      } else if (o.target === 'matrix') {
+        const out = await runGraph(o, c, s, { ...x, v: identity(L) }, 'forward', L);
+        const p = (exact as ReturnType<typeof exactAttention>).probs;
+        push('mse', mse(out.out!, p));
+        let tv = 0;
+        for (let i = 0; i < L * L; i++) tv += Math.abs(out.out![i]! - p[i]!);
+        push('tv', tv / 2 / L);
+      } else {
+        const out = await runGraph(o, c, s, x, 'forward');
+        push('mse', mse(out.out!, (exact as ReturnType<typeof exactAttention>).out));
+        if (c.kernel === 'favor-trig') nonPos.set(keyOf(c, 'mse'), [...(nonPos.get(keyOf(c, 'mse')) ?? []), trigNonPositive(o, s, c.features, c.featureType as FeatureType, x)]);
+      }
+    }
+  }
+  return all.flatMap((c) =>
+    metrics.map((metric) => {
+      const np = nonPos.get(keyOf(c, metric));
+      return { ...base(c), metric, ...stats(errs.get(keyOf(c, metric))!), theoryMse: null, nonPositiveDenominators: np ? mean(np) : null };
+    }),
+  );
+}

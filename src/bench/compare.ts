@@ -1,7 +1,7 @@
 /**
  * Regression verdicts between two results files (bench: timings with a Mann–Whitney U test on the
  * raw samples; error: MSE ratios). A point is `slower` only when its ratio exceeds the threshold
- * AND the test says so at level alpha: noise alone never fails a CI run.
+ * AND the test says so at family-wise level alpha (Holm–Bonferroni over the points).
  */
 import { mannWhitneyGreater } from './stats.ts';
 import { type BenchRecord, pointKey } from './types.ts';
@@ -27,21 +27,36 @@ export interface CompareOptions {
 
 const metricOf = (r: BenchRecord, m: CompareOptions['metric']) => (m === 'median' ? r.medianMs : m === 'mean' ? r.meanMs : r.minMs);
 
-export function compareBench(base: readonly BenchRecord[], cur: readonly BenchRecord[], o: CompareOptions): Comparison[] {
-  const baseByKey = new Map(base.filter((r) => r.status === 'ok').map((r) => [pointKey(r), r]));
-  const out: Comparison[] = [];
-  for (const c of cur) {
-    const b = baseByKey.get(pointKey(c));
-    const [bv, cv] = [b && metricOf(b, o.metric), metricOf(c, o.metric)];
-    if (!b || c.status !== 'ok' || bv == null || cv == null) continue;
-    const ratio = cv / bv;
-    const slowerP = b.samplesMs.length > 1 && c.samplesMs.length > 1 ? mannWhitneyGreater(b.samplesMs, c.samplesMs).p : null;
-    const fasterP = b.samplesMs.length > 1 && c.samplesMs.length > 1 ? mannWhitneyGreater(c.samplesMs, b.samplesMs).p : null;
-    const significant = (p: number | null) => p !== null && p < o.alpha;
-    const verdict: Verdict = ratio > 1 + o.threshold && significant(slowerP) ? 'slower' : ratio < 1 / (1 + o.threshold) && significant(fasterP) ? 'faster' : 'unchanged';
-    out.push({ key: pointKey(c), baseline: bv, current: cv, ratio, p: slowerP, verdict });
+/**
+ * Holm–Bonferroni over all points: which p-values stay significant with the family-wise error
+ * rate ≤ alpha. Without it, 20 points tested at 5% each raise a false alarm in most runs.
+ */
+export function holm(ps: readonly (number | null)[], alpha: number): boolean[] {
+  const order = ps.map((p, i) => ({ p, i })).filter((x): x is { p: number; i: number } => x.p !== null).sort((a, b) => a.p - b.p);
+  const out = ps.map(() => false);
+  for (const [k, { p, i }] of order.entries()) {
+    if (p > alpha / (order.length - k)) break;
+    out[i] = true;
   }
   return out;
+}
+
+export function compareBench(base: readonly BenchRecord[], cur: readonly BenchRecord[], o: CompareOptions): Comparison[] {
+  const baseByKey = new Map(base.filter((r) => r.status === 'ok').map((r) => [pointKey(r), r]));
+  const pairs = cur.flatMap((c) => {
+    const b = baseByKey.get(pointKey(c));
+    const [bv, cv] = [b && metricOf(b, o.metric), metricOf(c, o.metric)];
+    if (!b || c.status !== 'ok' || bv == null || cv == null) return [];
+    const tested = b.samplesMs.length > 1 && c.samplesMs.length > 1;
+    return [{ key: pointKey(c), bv, cv, slowerP: tested ? mannWhitneyGreater(b.samplesMs, c.samplesMs).p : null, fasterP: tested ? mannWhitneyGreater(c.samplesMs, b.samplesMs).p : null }];
+  });
+  const slower = holm(pairs.map((x) => x.slowerP), o.alpha);
+  const faster = holm(pairs.map((x) => x.fasterP), o.alpha);
+  return pairs.map((x, i) => {
+    const ratio = x.cv / x.bv;
+    const verdict: Verdict = ratio > 1 + o.threshold && slower[i] ? 'slower' : ratio < 1 / (1 + o.threshold) && faster[i] ? 'faster' : 'unchanged';
+    return { key: x.key, baseline: x.bv, current: x.cv, ratio, p: x.slowerP, verdict };
+  });
 }
 
 /** Error records keyed by what they measure; a regression is a mean error grown beyond the threshold. */

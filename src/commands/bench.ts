@@ -5,7 +5,9 @@ import { deriveRecords } from '../bench/derive.ts';
 import { childExecutor, type Executor } from '../bench/executor.ts';
 import { expandGrid, type GridOptions } from '../bench/grid.ts';
 import { getRoofline, type Roofline } from '../bench/roofline.ts';
+import { BENCH_PRESETS, PRESET_NAMES } from '../bench/presets.ts';
 import { runBench } from '../bench/runner.ts';
+import { parseShard, type Shard, takeShard } from '../bench/shard.ts';
 import { crossovers, exponents } from '../bench/summary.ts';
 import { type BenchRecord, type MeasureOptions, pointKey, SCHEMA_VERSION } from '../bench/types.ts';
 import { collectEnvironment } from '../environment.ts';
@@ -14,6 +16,7 @@ import { PASSES, type Pass } from '../kernels/build.ts';
 import { KERNEL_NAMES } from '../kernels/index.ts';
 import type { DType } from '../onnx/ir.ts';
 import { CSV_COLUMNS, errorLines, profileLines, summaryLines, TABLE_HEAD, tableRow } from '../report/bench.ts';
+import { toBmf, toGab } from '../report/ci-formats.ts';
 import { toCsv, toJson, toMarkdown, type ResultsDocument } from '../report/formats.ts';
 import { appendJournal, ensureDir, readJournal, writeAtomic } from '../report/results.ts';
 import { print, progress, progressDone, renderTable } from '../report/terminal.ts';
@@ -24,6 +27,8 @@ import {
 } from './options.ts';
 
 export const FORMATS = ['table', 'csv', 'json', 'markdown'] as const;
+export const BENCH_FORMATS = [...FORMATS, 'gab', 'bmf'] as const;
+export type BenchFormat = (typeof BENCH_FORMATS)[number];
 export type Format = (typeof FORMATS)[number];
 
 export interface BenchRequest {
@@ -33,6 +38,7 @@ export interface BenchRequest {
   readonly out: string | null;
   readonly resume: boolean;
   readonly roofline: 'cached' | 'refresh' | 'off';
+  readonly shard: Shard | null;
 }
 
 export interface BenchDocument extends ResultsDocument<BenchRecord> {
@@ -49,7 +55,7 @@ export interface BenchOutcome {
 /** Runs a bench request end to end: grid → measurements → derived figures → files. */
 export async function runBenchRequest(req: BenchRequest, opts: { executor?: Executor; signal?: AbortSignal } = {}): Promise<BenchOutcome> {
   if (req.out) ensureDir(req.out);
-  const points = expandGrid(req.grid);
+  const points = takeShard(expandGrid(req.grid), req.shard);
   const done = new Map<string, BenchRecord>();
   if (req.out && req.resume) for (const r of readJournal<BenchRecord>(req.out)) done.set(pointKey(r), r);
   const started = performance.now();
@@ -73,7 +79,7 @@ export async function runBenchRequest(req: BenchRequest, opts: { executor?: Exec
     schemaVersion: SCHEMA_VERSION,
     kind: 'bench',
     environment: collectEnvironment(),
-    options: { ...req.grid, ...req.measure, memoryBudgetBytes: req.memoryBudgetBytes },
+    options: { ...req.grid, ...req.measure, memoryBudgetBytes: req.memoryBudgetBytes, shard: req.shard ?? undefined },
     roofline,
     summary: { crossovers: crossovers(records), exponents: exponents(records) },
     records,
@@ -87,8 +93,12 @@ export function writeResults(dir: string, doc: BenchDocument): void {
   writeAtomic(join(dir, 'results.csv'), toCsv(doc.records, CSV_COLUMNS));
 }
 
-export function formatBench(doc: BenchDocument, format: Format): string {
+export function formatBench(doc: BenchDocument, format: BenchFormat): string {
   switch (format) {
+    case 'gab':
+      return toGab(doc.records);
+    case 'bmf':
+      return toBmf(doc.records);
     case 'json':
       return toJson(doc);
     case 'csv':
@@ -123,10 +133,12 @@ interface BenchCliOptions extends KernelOptionValues {
   minRuns: number;
   warmup: number;
   memoryBudget: number;
-  format: Format;
+  format: BenchFormat;
   out?: string;
   resume: boolean;
   profile: boolean;
+  shard?: Shard;
+  preset?: string;
   roofline: boolean;
   refreshRoofline: boolean;
 }
@@ -150,13 +162,16 @@ export const benchCommand = addKernelOptions(
   .option('--min-runs <n>', 'minimum timed runs per point', positiveInt('--min-runs'), 5)
   .option('--warmup <n>', 'untimed warm-up runs after the first run', nonNegativeInt('--warmup'), 1)
   .option('--memory-budget <size>', 'skip points whose estimate exceeds it, as oom (e.g. 16GiB, 80%)', byteSize('--memory-budget', os.totalmem()), Math.floor(0.8 * os.totalmem()))
-  .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table').argParser(oneOf('--format', FORMATS)))
+  .addOption(new Option('--format <format>', 'output format (gab: github-action-benchmark, bmf: Bencher)').choices(BENCH_FORMATS).default('table').argParser(oneOf('--format', BENCH_FORMATS)))
   .option('--out <dir>', 'write results.json, results.csv and the journal results.jsonl there')
+  .option('--shard <i/n>', 'run only shard i of n of the grid (join shards with `performer merge`)', parseShard)
+  .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(PRESET_NAMES).argParser(oneOf('--preset', PRESET_NAMES)))
   .option('--resume', 'skip the points already in <out>/results.jsonl', false)
   .option('--profile', "per-operator time from ONNX Runtime's profiler", false)
   .option('--no-roofline', 'do not measure or show the roofline fraction')
   .option('--refresh-roofline', 're-measure the roofline instead of using the cached one', false)
-  .action(async (o: BenchCliOptions) => {
+  .action(async (o: BenchCliOptions, cmd: Command) => {
+    if (o.preset) applyPreset(o as unknown as Record<string, unknown>, BENCH_PRESETS[o.preset]!.values, cmd);
     const req = benchRequest(o);
     const ac = new AbortController();
     const onInt = () => ac.abort();
@@ -164,10 +179,15 @@ export const benchCommand = addKernelOptions(
     const { doc, interrupted } = await runBenchRequest(req, { signal: ac.signal }).finally(() => process.off('SIGINT', onInt));
     print(formatBench(doc, o.format));
     if (interrupted) {
-      process.stderr.write(`interrupted: ${doc.records.length} of ${expandGrid(req.grid).length} points finished${req.out ? `; partial results in ${req.out} (continue with --resume)` : ''}\n`);
+      process.stderr.write(`interrupted: ${doc.records.length} of ${takeShard(expandGrid(req.grid), req.shard).length} points finished${req.out ? `; partial results in ${req.out} (continue with --resume)` : ''}\n`);
       process.exitCode = 130;
     } else process.exitCode = doc.records.some((r) => r.status === 'error') ? 1 : 0;
   });
+
+/** Fills options still at their defaults from a preset (commander knows each value's source). */
+export function applyPreset(o: Record<string, unknown>, values: Readonly<Record<string, unknown>>, cmd: Command): void {
+  for (const [key, value] of Object.entries(values)) if (cmd.getOptionValueSource(key) !== 'cli') o[key] = value;
+}
 
 export function benchRequest(o: BenchCliOptions): BenchRequest {
   if (o.resume && !o.out) throw usage('--resume', 'needs --out <dir> (the journal to resume from)');
@@ -183,5 +203,6 @@ export function benchRequest(o: BenchCliOptions): BenchRequest {
     out: o.out ?? null,
     resume: o.resume,
     roofline: !o.roofline ? 'off' : o.refreshRoofline ? 'refresh' : 'cached',
+    shard: o.shard ?? null,
   };
 }

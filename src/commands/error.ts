@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { parseShard, type Shard } from '../bench/shard.ts';
 import { SCHEMA_VERSION } from '../bench/types.ts';
 import { collectEnvironment } from '../environment.ts';
 import { SOFTMAX_ESTIMATORS } from '../error/estimators.ts';
@@ -46,6 +47,7 @@ interface ErrorCliOptions {
   leak: boolean;
   format: Format;
   out?: string;
+  shard?: Shard;
 }
 
 export function errorOptions(o: ErrorCliOptions): ErrorOptions {
@@ -59,6 +61,7 @@ export function errorOptions(o: ErrorCliOptions): ErrorOptions {
   return {
     kernels: o.kernels, featureTypes: o.featureTypes, features: o.features, seqLen: o.seqLen, dim: o.dim, seeds: o.seeds, causal: o.causal,
     causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScale: o.inputScale, target: o.target, ep: o.ep, threads: o.threads,
+    shard: o.shard ?? null,
   };
 }
 
@@ -80,6 +83,7 @@ export const errorCommand = new Command('error')
   .option('--leak', 'causal leak probe instead of the sweep', false)
   .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table').argParser(oneOf('--format', FORMATS)))
   .option('--out <dir>', 'write results.json and results.csv there')
+  .option('--shard <i/n>', 'run only shard i of n of the (kernel, feature type, m) cases', parseShard)
   .action(async (o: ErrorCliOptions) => {
     if (o.out) ensureDir(o.out);
     if (o.leak) {

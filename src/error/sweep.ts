@@ -4,6 +4,7 @@
  * feature type, m) runs through ONNX Runtime (the graphs bench times) and is compared with the
  * exact float64 reference of that seed, computed once.
  */
+import { type Shard, takeShard } from '../bench/shard.ts';
 import { buildAttentionGraph } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
 import { type FeatureType, projectionMatrix, Rng } from '../kernels/projection.ts';
@@ -31,6 +32,8 @@ export interface ErrorOptions {
   readonly target: Target;
   readonly ep: ExecutionProvider;
   readonly threads: number;
+  /** Run only these (kernel, feature type, m) cases; seeds stay together. */
+  readonly shard?: Shard | null;
 }
 
 export interface ErrorRecord {
@@ -186,7 +189,7 @@ export interface SweepHooks {
 }
 
 export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Promise<ErrorRecord[]> {
-  const all = cases(o);
+  const all = takeShard(cases(o), o.shard ?? null);
   const base = (c: Case) => ({ ...c, target: o.target, seqLen: o.seqLen, dim: o.dim, causal: o.causal, causalImpl: o.causalImpl, inputScale: o.inputScale, seeds: o.seeds });
   if (o.target === 'kernel') {
     return all.map((c, i) => {

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { expandGrid, type GridOptions } from '../src/bench/grid.ts';
+import { makeRecord } from '../src/bench/runner.ts';
+import { takeShard } from '../src/bench/shard.ts';
+import { mannWhitneyGreater } from '../src/bench/stats.ts';
+import { type BenchRecord, pointKey } from '../src/bench/types.ts';
+import { Rng } from '../src/kernels/projection.ts';
+import { cli } from './cli.test.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'performer-ci-'));
+const bin = new URL('../bin/performer.js', import.meta.url).pathname;
+
+const grid: GridOptions = {
+  kernels: ['softmax', 'favor-pos'], seqLens: [256, 512, 1024], passes: ['forward', 'backward'], batches: [1], heads: 1, dim: 64, features: 256,
+  featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 128, scope: 'attention', ep: 'cpu', dtype: 'float32', seed: 0, threads: null,
+};
+
+/** A results file whose samples are `base · factor` with multiplicative noise of ±noise (seeded). */
+function syntheticFile(name: string, factor: (r: BenchRecord) => number, noise: number, seed: number, env: Record<string, unknown> = {}, samples = 20): string {
+  const rng = new Rng(seed);
+  const records = expandGrid(grid).map((p) => {
+    const r0 = makeRecord(p, { status: 'ok', samplesMs: [1], firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1, profile: null, error: null }, 1, 1);
+    const base = p.seqLen / 100;
+    const drawn = Array.from({ length: samples }, () => base * factor(r0) * (1 + noise * (2 * rng.uniform() - 1)));
+    return makeRecord(p, { status: 'ok', samplesMs: drawn, firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1, profile: null, error: null }, 1, 1);
+  });
+  const doc = { schemaVersion: 1, kind: 'bench', environment: { onnxruntimeVersion: '1.30.0', cpuModel: 'X', cores: 2, ...env }, options: { ...grid }, records };
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(doc));
+  return path;
+}
+
+describe('performer compare', () => {
+  const base = syntheticFile('base.json', () => 1, 0.05, 1);
+
+  it('a clear 30% slowdown of one kernel exits 1 and names it', () => {
+    const cur = syntheticFile('slow.json', (r) => (r.kernel === 'favor-pos' ? 1.3 : 1), 0.05, 2);
+    const r = cli(['compare', base, cur, '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    const out = JSON.parse(r.stdout);
+    const slower = out.comparisons.filter((c: { verdict: string }) => c.verdict === 'slower');
+    assert.equal(slower.length, 6);
+    assert.ok(slower.every((c: { key: string }) => c.key.startsWith('favor-pos')));
+  });
+
+  it('noise around equal exits 0; a 3% change under a 5% threshold exits 0', () => {
+    assert.equal(cli(['compare', base, syntheticFile('same.json', () => 1, 0.05, 3)]).code, 0);
+    assert.equal(cli(['compare', base, syntheticFile('tiny.json', () => 1.03, 0.01, 4)]).code, 0);
+  });
+
+  it('a large change that the samples cannot support is not a regression', () => {
+    // 3 samples a side: the smallest one-sided Mann–Whitney p (normal approximation) is ≈ 0.04,
+    // while Holm over these 12 points needs ≤ 0.05/12 ≈ 0.004: a 20% slowdown measured this
+    // thinly cannot fail the run.
+    const few = syntheticFile('few.json', () => 1.2, 0.02, 5, {}, 3);
+    const r = cli(['compare', syntheticFile('few-base.json', () => 1, 0.02, 6, {}, 3), few, '--json']);
+    assert.equal(r.code, 0, r.stdout);
+  });
+
+  it('malformed, mismatched or incomparable files exit 2 with one line', () => {
+    const junk = join(dir, 'junk.json');
+    writeFileSync(junk, '{ not json');
+    const wrongVersion = join(dir, 'v9.json');
+    writeFileSync(wrongVersion, JSON.stringify({ schemaVersion: 9, kind: 'bench', environment: {}, options: {}, records: [] }));
+    const otherCpu = syntheticFile('cpu.json', () => 1, 0.05, 7, { cpuModel: 'Y' });
+    const disjoint = join(dir, 'disjoint.json');
+    writeFileSync(disjoint, JSON.stringify({ ...JSON.parse(readFileSync(base, 'utf8')), records: [] }));
+    for (const [args, msg] of [
+      [[base, junk], /cannot read .*not valid JSON/],
+      [[base, join(dir, 'missing.json')], /ENOENT/],
+      [[base, wrongVersion], /schemaVersion 9/],
+      [[base, otherCpu], /--allow-env-change: the environments differ \(cpuModel: X vs Y\)/],
+      [[base, disjoint], /no point is in both files/],
+    ] as const) {
+      const r = cli(['compare', ...args]);
+      assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+      assert.match(r.stderr, msg);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+    assert.equal(cli(['compare', base, otherCpu, '--allow-env-change']).code, 0);
+  });
+
+  it('Mann–Whitney U: clearly shifted samples are significant, identical ones are not', () => {
+    assert.ok(mannWhitneyGreater([1, 2, 3, 4, 5, 6], [11, 12, 13, 14, 15, 16]).p < 0.01);
+    assert.ok(mannWhitneyGreater([11, 12, 13, 14, 15, 16], [1, 2, 3, 4, 5, 6]).p > 0.99);
+    assert.equal(mannWhitneyGreater([2, 2, 2], [2, 2, 2]).p, 1);
+  });
+});
+
+describe('sharding and merging', () => {
+  it('every point lands in exactly one shard, for many grids and shard counts', () => {
+    for (const kernels of [['softmax'], ['softmax', 'favor-pos', 'identity']])
+      for (const seqLens of [[256], [256, 512, 1024, 2048, 4096]])
+        for (let n = 1; n <= 7; n++) {
+          const all = expandGrid({ ...grid, kernels, seqLens }).map(pointKey);
+          const parts = Array.from({ length: n }, (_, i) => takeShard(expandGrid({ ...grid, kernels, seqLens }), { index: i + 1, count: n }).map(pointKey));
+          assert.deepEqual(parts.flat().sort(), [...all].sort());
+          assert.equal(new Set(parts.flat()).size, all.length);
+        }
+  });
+
+  it('shards run separately merge into the whole sweep; overlaps are refused', () => {
+    const args = ['bench', '--seq-lens', '16,32', '--kernels', 'softmax,identity', '--dim', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward'];
+    const outs = [1, 2, 3].map((i) => {
+      const out = join(dir, `shard${i}`);
+      assert.equal(cli([...args, '--shard', `${i}/3`, '--out', out]).code, 0);
+      return join(out, 'results.json');
+    });
+    const merged = join(dir, 'merged.json');
+    const r = cli(['merge', ...outs, '-o', merged]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(readFileSync(merged, 'utf8'));
+    assert.equal(doc.records.length, 4);
+    assert.ok(doc.records.some((x: BenchRecord) => x.kernel === 'identity' && x.speedupVsSoftmax !== null), 'derived figures recomputed across shards');
+    const overlap = cli(['merge', outs[0]!, outs[0]!, '-o', join(dir, 'bad.json')]);
+    assert.equal(overlap.code, 2);
+    assert.match(overlap.stderr, /overlaps/);
+    assert.ok(!existsSync(join(dir, 'bad.json')));
+  });
+});
+
+describe('crash safety', () => {
+  it('a sweep killed with SIGKILL, then --resume, gives the same points as an uninterrupted run', async () => {
+    const out = join(dir, 'killed');
+    const args = ['bench', '--seq-lens', '16,32,64', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward', '--out', out];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore' });
+    const journal = join(out, 'results.jsonl');
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (existsSync(journal) && readFileSync(journal, 'utf8').trim().split('\n').length >= 3) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const before = readFileSync(journal, 'utf8').trim().split('\n').length;
+    assert.ok(before >= 3 && before < 9, `journal had ${before} lines when killed`);
+    assert.ok(!existsSync(join(out, 'results.json')), 'no final file before the sweep ends');
+    const resumed = cli([...args, '--resume', '--format', 'json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const keys = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).records.map(pointKey).sort();
+    const full = cli([...args.slice(0, -2), '--format', 'json']);
+    assert.deepEqual(keys, JSON.parse(full.stdout).records.map(pointKey).sort());
+    assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 9, 'resume ran only the missing points');
+    assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp')), []);
+  });
+});
+
+describe('Holm–Bonferroni', () => {
+  it('keeps only p-values that survive the step-down thresholds', async () => {
+    const { holm } = await import('../src/bench/compare.ts');
+    assert.deepEqual(holm([0.01, 0.04, 0.03, 0.005], 0.05), [true, false, false, true]);
+    assert.deepEqual(holm([0.001, 0.2, null], 0.05), [true, false, false]);
+  });
+});

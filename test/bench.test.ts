@@ -31,17 +31,18 @@ describe('performer bench end to end', () => {
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.equal(doc.schemaVersion, 1);
-    for (const key of ['onnxruntimeVersion', 'cpuModel', 'cores', 'memoryBytes', 'nodeVersion', 'os', 'performerVersion', 'commandLine', 'timestamp']) assert.ok(key in doc.environment, key);
+    for (const key of ['onnxruntimeVersion', 'cpuModel', 'cores', 'memoryBytes', 'nodeVersion', 'os', 'performerVersion', 'commandLine', 'timestamp']) assert.ok(key in doc.environment, `environment lacks ${key}`);
     assert.equal(doc.options.seed, 0);
     assert.equal(doc.records.length, 2 * 2 * 4);
     const required = ['kernel', 'pass', 'causal', 'causalImpl', 'scope', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType', 'ep', 'dtype', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'rme', 'samplesMs', 'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'speedupVsSoftmax', 'error'];
-    for (const rec of doc.records) for (const key of required) assert.ok(key in rec, `record lacks ${key}`);
+    for (const rec of doc.records) for (const key of required) assert.ok(key in rec, `record lacks ${key}: ${JSON.stringify(rec)}`);
     const ok = doc.records.filter((x: BenchRecord) => x.status === 'ok');
     assert.equal(ok.length, 14, 'softmax-fused backward is skipped, everything else runs');
     for (const x of ok) {
       assert.ok(x.samplesMs.length >= 2 && x.samplesMs.every((s: number) => s > 0));
       assert.ok(x.p10Ms <= x.medianMs && x.medianMs <= x.p90Ms);
-      assert.ok(x.peakMemoryBytes > 0 && x.estimatedMemoryBytes > 0);
+      // A 16-token graph can fit in pages the child already touched: 0 above baseline is a valid reading.
+      assert.ok(Number.isInteger(x.peakMemoryBytes) && x.peakMemoryBytes >= 0 && x.estimatedMemoryBytes > 0, JSON.stringify(x));
     }
     const skipped = doc.records.filter((x: BenchRecord) => x.status === 'skipped');
     assert.ok(skipped.every((x: BenchRecord) => x.kernel === 'softmax-fused' && x.pass === 'backward'));

@@ -1,7 +1,7 @@
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
 import { softmaxProjection } from './features.ts';
-import { linearAttention } from './linear.ts';
+import { type Features, linearAttention } from './linear.ts';
 import type { KernelContext, KernelSpec } from './types.ts';
 
 /** Trigonometric random features: unbiased but can be negative (PAPER.md §2). */
@@ -21,10 +21,10 @@ export const favorTrigKernel: KernelSpec = {
   },
 };
 
-function trigFeatures(b: GraphBuilder, x: Value, ctx: KernelContext): Value {
+function trigFeatures(b: GraphBuilder, x: Value, ctx: KernelContext): Features {
   const { proj, diag } = softmaxProjection(b, x, ctx);
   // The shift is common to every token of the sequence, so it cancels in the normalisation.
   const shift = ctx.config.causal ? b.slice(diag, [2], [0], [1]) : b.reduceMax(diag, [2, 3]);
-  const scale = b.mul(b.exp(b.sub(diag, b.stopGradient(shift))), b.scalar(ctx.config.features ** -0.5));
-  return b.mul(b.concat([b.cos(proj), b.sin(proj)], -1), scale);
+  const norm = b.exp(b.sub(diag, b.stopGradient(shift)));
+  return { value: b.mul(b.concat([b.cos(proj), b.sin(proj)], -1), norm), eps: 0, scale: ctx.config.features ** -0.5 };
 }

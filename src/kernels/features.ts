@@ -5,6 +5,7 @@
 import { GraphError } from '../errors.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
+import type { Features } from './linear.ts';
 import type { KernelContext } from './types.ts';
 
 /**
@@ -64,15 +65,16 @@ export function positiveFeatures(
   diag: Value,
   role: 'query' | 'key',
   opts: { causal: boolean; eps: number; ratio: number; bound: number },
-): Value {
-  const logits = b.sub(raw, diag);
+): Features {
   let shift: Value;
   if (role === 'query') shift = b.reduceMax(raw, [-1]);
   else if (!opts.causal) shift = b.reduceMax(raw, [2, 3]);
   else {
-    const first = b.reduceMax(b.slice(logits, [2], [0], [1]), [2, 3]);
+    const first = b.reduceMax(b.sub(b.slice(raw, [2], [0], [1]), b.slice(diag, [2], [0], [1])), [2, 3]);
     shift = b.max(first, b.scalar(opts.bound - CAUSAL_SHIFT_HEADROOM));
   }
-  const phi = b.add(b.exp(b.sub(logits, b.stopGradient(shift))), b.scalar(opts.eps));
-  return b.mul(phi, b.scalar(opts.ratio));
+  // exp(raw − diag − shift): the two offsets are added on the small [.., L, 1] column first, so
+  // the L×r tensor sees one subtraction and one exponential.
+  const offset = b.add(diag, b.stopGradient(shift));
+  return { value: b.exp(b.sub(raw, offset)), eps: opts.eps, scale: opts.ratio };
 }

@@ -22,9 +22,32 @@ function withOnes(b: GraphBuilder, v: Value): Value {
   return b.concat([v, b.fill([...v.shape.slice(0, -1), 1], 1)], -1);
 }
 
-/** Q′ (K′ᵀ [V 1]): O(L r d) time, O(r d) extra memory. */
-function bidirectional(b: GraphBuilder, fq: Value, fk: Value, vp: Value): Value {
-  return b.matMul(fq, b.matMul(b.transposeLast(fk), vp));
+/**
+ * Features φ = scale · (value + eps), kept factored so the graph never spends a full pass over
+ * an L×r tensor on adding ε or multiplying by the scale.
+ */
+export interface Features {
+  readonly value: Value;
+  readonly eps: number;
+  readonly scale: number;
+}
+
+/** value + ε materialised (the causal strategies need it); the scale is applied to the result. */
+function withEps(b: GraphBuilder, f: Features): Value {
+  return f.eps ? b.add(f.value, b.scalar(f.eps)) : f.value;
+}
+
+/**
+ * Q′ (K′ᵀ [V 1]): O(L r d) time, O(r d) extra memory. With φ = s·(E + ε):
+ * K′ᵀ[V 1] = s_k·(E_kᵀ[V 1] + ε_k·1ᵀ[V 1]) and Q′·S = s_q·(E_q S + ε_q·1ᵀS): the ε terms are
+ * rank-1 corrections of the small r×(d+1) state, and the scales multiply that state.
+ */
+function bidirectional(b: GraphBuilder, fq: Features, fk: Features, vp: Value): Value {
+  let kv = b.matMul(b.transposeLast(fk.value), vp);
+  if (fk.eps) kv = b.add(kv, b.mul(b.reduceSum(vp, [2]), b.scalar(fk.eps)));
+  if (fq.scale * fk.scale !== 1) kv = b.mul(kv, b.scalar(fq.scale * fk.scale));
+  const num = b.matMul(fq.value, kv);
+  return fq.eps ? b.add(num, b.mul(b.reduceSum(kv, [2]), b.scalar(fq.eps))) : num;
 }
 
 /** Row i is Q′_i · Σ_{j≤i} K′_j [V 1]_jᵀ via CumSum of outer products: O(L r d) memory. */
@@ -64,9 +87,12 @@ function lowerTriangle(c: number): Float64Array {
 }
 
 /** Normalised linear attention of features fq, fk [B, H, L, r] over v [B, H, L, d]. */
-export function linearAttention(b: GraphBuilder, fq: Value, fk: Value, v: Value, config: KernelConfig): Value {
+export function linearAttention(b: GraphBuilder, fq: Features, fk: Features, v: Value, config: KernelConfig): Value {
   const vp = withOnes(b, v);
   if (!config.causal) return normalize(b, bidirectional(b, fq, fk, vp));
-  const num = config.causalImpl === 'prefix' ? prefix(b, fq, fk, vp) : chunked(b, fq, fk, vp, config.chunkSize);
-  return normalize(b, num);
+  const [q, k] = [withEps(b, fq), withEps(b, fk)];
+  const num = config.causalImpl === 'prefix' ? prefix(b, q, k, vp) : chunked(b, q, k, vp, config.chunkSize);
+  // Both scales multiply every entry of num: one pass over L×(d+1) instead of two over L×r.
+  const scale = fq.scale * fk.scale;
+  return normalize(b, scale !== 1 ? b.mul(num, b.scalar(scale)) : num);
 }

@@ -81,6 +81,19 @@ describe('performer bench end to end', () => {
     assert.match(recs[0]!.error!, /died \(SIGABRT\)/);
   });
 
+  it('--interleave measures the kernels of each size in one process, round by round', () => {
+    const r = cli(['bench', ...tiny, '--kernels', 'softmax,favor-pos,identity', '--interleave', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const recs = JSON.parse(r.stdout).records as BenchRecord[];
+    assert.equal(recs.length, 2 * 2 * 3);
+    assert.ok(recs.every((x) => x.status === 'ok' && x.runs >= 2 && x.peakMemoryBytes === null));
+    // Alternating rounds give every kernel of a size the same number of samples.
+    for (const L of [16, 32]) for (const pass of ['forward', 'backward']) {
+      const runs = new Set(recs.filter((x) => x.seqLen === L && x.pass === pass).map((x) => x.runs));
+      assert.equal(runs.size, 1);
+    }
+  });
+
   it('bad bench options exit 2 with one line', () => {
     for (const [args, msg] of [
       [['--seq-lens', '100..200'], /--seq-lens: '100\.\.200' is not a power-of-two range/],

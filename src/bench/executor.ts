@@ -7,7 +7,8 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchPoint, Measurement, MeasureOptions } from './types.ts';
 
-export type Executor = (point: BenchPoint, measure: MeasureOptions) => Promise<Measurement>;
+/** Measures a group of points (one, or the kernels of one size with --interleave) in one child. */
+export type Executor = (points: readonly BenchPoint[], measure: MeasureOptions) => Promise<Measurement[]>;
 
 const defaultWorker = new URL('./worker.ts', import.meta.url);
 const tsxLoader = import.meta.resolve('tsx');
@@ -40,25 +41,26 @@ const died = (why: string, status: Measurement['status'] = 'error'): Measurement
 
 /** An executor forking `worker` (a module that answers one job over IPC). */
 export function childExecutor(worker: URL = defaultWorker): Executor {
-  return async (point, measure) => {
+  return async (points, measure) => {
     const js = await bundled(worker);
     return new Promise((resolve) => {
-      let result: Measurement | undefined;
+      let result: Measurement[] | undefined;
       const child = fork(js ?? worker, [], {
         execArgv: js ? [] : ['--import', tsxLoader],
-        env: { ...process.env, PERFORMER_BENCH_JOB: JSON.stringify({ point, measure }) },
+        env: { ...process.env, PERFORMER_BENCH_JOB: JSON.stringify({ points, measure }) },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-      child.on('message', (m) => (result = m as Measurement));
-      child.on('error', (e) => resolve(died(`could not start the measurement process: ${e.message}`)));
+      child.on('message', (m) => (result = m as Measurement[]));
+      const all = (m: Measurement) => points.map(() => m);
+      child.on('error', (e) => resolve(all(died(`could not start the measurement process: ${e.message}`))));
       child.on('exit', (code, signal) => {
         if (result) return resolve(result);
         const last = stderr.trim().split('\n').filter(Boolean).at(-1) ?? '';
         // The kernel's OOM killer ends a process with SIGKILL; we record that as oom.
-        if (signal === 'SIGKILL') return resolve(died('the measurement process was killed (SIGKILL: out of memory?)', 'oom'));
-        resolve(died(`the measurement process died (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`));
+        if (signal === 'SIGKILL') return resolve(all(died('the measurement process was killed (SIGKILL: out of memory?)', 'oom')));
+        resolve(all(died(`the measurement process died (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`)));
       });
     });
   };

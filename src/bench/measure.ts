@@ -91,6 +91,52 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
   }
 }
 
+/**
+ * Times several points (the kernels of one size) in alternating rounds: each round runs every
+ * session once, so machine drift hits all of them alike. Rounds continue until every kernel has
+ * `minRuns` samples and the summed budget `timeMs × points` is spent. Peak memory cannot be told
+ * apart between sessions of one process, so it is reported as null.
+ */
+export async function measureInterleaved(points: readonly BenchPoint[], opts: MeasureOptions): Promise<Measurement[]> {
+  await warmRuntime(points[0]!).catch(() => undefined);
+  const live: { i: number; session: Session; prepared: ReturnType<Session['prepare']>; first: number; created: number }[] = [];
+  const results: Measurement[] = points.map(() => failed(new Error('not run')));
+  try {
+    for (const [i, point] of points.entries()) {
+      try {
+        const graph = pointGraph(point);
+        const t0 = performance.now();
+        const session = await Session.create(serializeModel(graph), { ep: point.ep, ...(point.threads !== null ? { threads: point.threads } : {}) });
+        const prepared = session.prepare(benchInputs(graph, point.seed));
+        const t1 = performance.now();
+        await session.runRaw(prepared);
+        live.push({ i, session, prepared, first: performance.now() - t1, created: t1 - t0 });
+      } catch (e) {
+        results[i] = failed(e);
+      }
+    }
+    for (let w = 0; w < opts.warmupRuns; w++) for (const l of live) await l.session.runRaw(l.prepared);
+    const samples = live.map(() => [] as number[]);
+    const budget = opts.timeMs * live.length;
+    const start = performance.now();
+    while (samples.some((x) => x.length < opts.minRuns) || performance.now() - start < budget) {
+      for (const [k, l] of live.entries()) {
+        const t = performance.now();
+        await l.session.runRaw(l.prepared);
+        samples[k]!.push(performance.now() - t);
+      }
+    }
+    live.forEach((l, k) => {
+      results[l.i] = { status: 'ok', samplesMs: samples[k]!, firstRunMs: l.first, sessionCreateMs: l.created, peakMemoryBytes: null, profile: null, error: null };
+    });
+  } catch (e) {
+    for (const l of live) results[l.i] = failed(e);
+  } finally {
+    for (const l of live) await l.session.release();
+  }
+  return results;
+}
+
 /** Mean ms per run by op type, from ONNX Runtime's profiler trace (Chrome trace JSON). */
 export function opProfile(file: string, runs: number): Record<string, number> {
   const events = JSON.parse(readFileSync(file, 'utf8')) as { cat?: string; dur?: number; args?: { op_name?: string } }[];

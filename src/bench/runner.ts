@@ -8,12 +8,14 @@ import { graphFlops, estimateMemory } from './cost.ts';
 import type { Executor } from './executor.ts';
 import { pointGraph } from './graph.ts';
 import { summarize } from './stats.ts';
-import { type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, seriesKey } from './types.ts';
+import { type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, pointKey, seriesKey } from './types.ts';
 
 export interface BenchPlan {
   readonly points: readonly BenchPoint[];
   readonly measure: MeasureOptions;
   readonly memoryBudgetBytes: number;
+  /** Measure the kernels of each size in alternating rounds in one process. */
+  readonly interleave?: boolean;
 }
 
 export interface RunHooks {
@@ -63,37 +65,65 @@ export function makeRecord(p: BenchPoint, m: Measurement, estimatedMemoryBytes: 
   };
 }
 
+/** Points of one size (all but the kernel equal): the groups --interleave alternates within. */
+function groupsOf(points: readonly BenchPoint[], interleave: boolean): BenchPoint[][] {
+  if (!interleave) return points.map((p) => [p]);
+  const groups = new Map<string, BenchPoint[]>();
+  for (const p of points) {
+    const key = pointKey({ ...p, kernel: '' });
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  return [...groups.values()];
+}
+
 export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHooks = {}): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   const oomSeries = new Set<string>();
   const total = plan.points.length;
-  for (const [i, p] of plan.points.entries()) {
+  let index = 0;
+  for (const group of groupsOf(plan.points, plan.interleave ?? false)) {
     if (hooks.signal?.aborted) break;
-    const key = seriesKey(p);
-    const previous = hooks.done?.get(`${key}|L=${p.seqLen}`);
-    let record: BenchRecord;
-    if (previous) record = previous;
-    else {
-      hooks.onStart?.(p, i, total);
-      record = await measureOne(p, plan, executor, oomSeries.has(key));
-      if (hooks.signal?.aborted) break; // the point in flight was interrupted: not a result
-      hooks.onRecord?.(record, i, total);
+    const slots: (BenchRecord | null)[] = [];
+    const pending: { p: BenchPoint; k: number; estimate: number; flops: number }[] = [];
+    for (const p of group) {
+      const previous = hooks.done?.get(pointKey(p));
+      if (previous) {
+        slots.push(previous);
+        continue;
+      }
+      hooks.onStart?.(p, index + slots.length, total);
+      const r = precheck(p, plan, oomSeries.has(seriesKey(p)));
+      if ('record' in r) slots.push(r.record);
+      else {
+        pending.push({ p, k: slots.length, ...r });
+        slots.push(null);
+      }
     }
-    if (record.status === 'oom' || (record.status === 'skipped' && oomSeries.has(key))) oomSeries.add(key);
-    records.push(record);
+    if (pending.length) {
+      const ms = await executor(pending.map((x) => x.p), plan.measure);
+      pending.forEach((x, i) => (slots[x.k] = makeRecord(x.p, ms[i]!, x.estimate, x.flops)));
+    }
+    if (hooks.signal?.aborted) break; // the group in flight was interrupted: not results
+    for (const [k, record] of (slots as BenchRecord[]).entries()) {
+      if (!hooks.done?.has(pointKey(record))) hooks.onRecord?.(record, index + k, total);
+      if (record.status === 'oom' || (record.status === 'skipped' && oomSeries.has(seriesKey(record)))) oomSeries.add(seriesKey(record));
+      records.push(record);
+    }
+    index += group.length;
   }
   return records;
 }
 
-async function measureOne(p: BenchPoint, plan: BenchPlan, executor: Executor, afterOom: boolean): Promise<BenchRecord> {
+/** A record decided without running (unsupported, after an oom, over the budget), or the point's cost. */
+function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean): { record: BenchRecord } | { estimate: number; flops: number } {
   const why = unsupported(p);
-  if (why) return makeRecord(p, notRun('skipped', why), 0, 0);
+  if (why) return { record: makeRecord(p, notRun('skipped', why), 0, 0) };
   const graph = pointGraph(p);
   const estimate = estimateMemory(graph);
   const flops = graphFlops(graph);
-  if (afterOom) return makeRecord(p, notRun('skipped', 'a shorter sequence of this series ran out of memory'), estimate, flops);
+  if (afterOom) return { record: makeRecord(p, notRun('skipped', 'a shorter sequence of this series ran out of memory'), estimate, flops) };
   if (estimate > plan.memoryBudgetBytes) {
-    return makeRecord(p, notRun('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`), estimate, flops);
+    return { record: makeRecord(p, notRun('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`), estimate, flops) };
   }
-  return makeRecord(p, await executor(p, plan.measure), estimate, flops);
+  return { estimate, flops };
 }

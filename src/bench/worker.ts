@@ -1,8 +1,8 @@
-/** Child-process entry: measures one point and sends the Measurement to the parent over IPC. */
-import { measurePoint } from './measure.ts';
+/** Child-process entry: measures one point, or a group interleaved, and sends the Measurements over IPC. */
+import { measureInterleaved, measurePoint } from './measure.ts';
 import type { BenchPoint, MeasureOptions } from './types.ts';
 
-const job = JSON.parse(process.env.PERFORMER_BENCH_JOB ?? 'null') as { point: BenchPoint; measure: MeasureOptions } | null;
+const job = JSON.parse(process.env.PERFORMER_BENCH_JOB ?? 'null') as { points: BenchPoint[]; measure: MeasureOptions } | null;
 if (!job || !process.send) throw new Error('bench worker: run by the bench runner only');
-const result = await measurePoint(job.point, job.measure);
+const result = job.points.length === 1 ? [await measurePoint(job.points[0]!, job.measure)] : await measureInterleaved(job.points, job.measure);
 process.send(result, () => process.exit(0));

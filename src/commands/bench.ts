@@ -39,6 +39,7 @@ export interface BenchRequest {
   readonly resume: boolean;
   readonly roofline: 'cached' | 'refresh' | 'off';
   readonly shard: Shard | null;
+  readonly interleave: boolean;
 }
 
 export interface BenchDocument extends ResultsDocument<BenchRecord> {
@@ -60,7 +61,7 @@ export async function runBenchRequest(req: BenchRequest, opts: { executor?: Exec
   if (req.out && req.resume) for (const r of readJournal<BenchRecord>(req.out)) done.set(pointKey(r), r);
   const started = performance.now();
   let finished = 0;
-  const raw = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes }, opts.executor ?? childExecutor(), {
+  const raw = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave }, opts.executor ?? childExecutor(), {
     done,
     ...(opts.signal ? { signal: opts.signal } : {}),
     onStart: (p, i, total) => {
@@ -79,7 +80,7 @@ export async function runBenchRequest(req: BenchRequest, opts: { executor?: Exec
     schemaVersion: SCHEMA_VERSION,
     kind: 'bench',
     environment: collectEnvironment(),
-    options: { ...req.grid, ...req.measure, memoryBudgetBytes: req.memoryBudgetBytes, shard: req.shard ?? undefined },
+    options: { ...req.grid, ...req.measure, memoryBudgetBytes: req.memoryBudgetBytes, shard: req.shard ?? undefined, interleave: req.interleave },
     roofline,
     summary: { crossovers: crossovers(records), exponents: exponents(records) },
     records,
@@ -139,6 +140,7 @@ interface BenchCliOptions extends KernelOptionValues {
   profile: boolean;
   shard?: Shard;
   preset?: string;
+  interleave: boolean;
   roofline: boolean;
   refreshRoofline: boolean;
 }
@@ -164,6 +166,7 @@ export const benchCommand = addKernelOptions(
   .option('--memory-budget <size>', 'skip points whose estimate exceeds it, as oom (e.g. 16GiB, 80%)', byteSize('--memory-budget', os.totalmem()), Math.floor(0.8 * os.totalmem()))
   .addOption(new Option('--format <format>', 'output format (gab: github-action-benchmark, bmf: Bencher)').choices(BENCH_FORMATS).default('table').argParser(oneOf('--format', BENCH_FORMATS)))
   .option('--out <dir>', 'write results.json, results.csv and the journal results.jsonl there')
+  .option('--interleave', 'time the kernels of each size in alternating rounds in one process (cancels drift; no per-point peak memory)', false)
   .option('--shard <i/n>', 'run only shard i of n of the grid (join shards with `performer merge`)', parseShard)
   .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(PRESET_NAMES).argParser(oneOf('--preset', PRESET_NAMES)))
   .option('--resume', 'skip the points already in <out>/results.jsonl', false)
@@ -204,5 +207,6 @@ export function benchRequest(o: BenchCliOptions): BenchRequest {
     resume: o.resume,
     roofline: !o.roofline ? 'off' : o.refreshRoofline ? 'refresh' : 'cached',
     shard: o.shard ?? null,
+    interleave: o.interleave,
   };
 }

@@ -20,7 +20,7 @@ const tiny = ['--seq-lens', '16,32', '--dim', '8', '--features', '8', '--time-ms
 const grid = (o: Partial<GridOptions> = {}): GridOptions => ({
   kernels: ['softmax', 'favor-pos'], seqLens: [16, 32], passes: ['forward'], batches: [1], heads: 1, dim: 8, features: 8,
   featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 8, scope: 'attention', ep: 'cpu', dtype: 'float32',
-  seed: 0, threads: 1, ...o,
+  seed: 0, threads: 1, layers: null, dFf: null, vocab: null, ...o,
 });
 const measure = { timeMs: 5, minRuns: 2, warmupRuns: 0, profile: false };
 

@@ -17,7 +17,7 @@ const bin = new URL('../bin/performer.js', import.meta.url).pathname;
 
 const grid: GridOptions = {
   kernels: ['softmax', 'favor-pos'], seqLens: [256, 512, 1024], passes: ['forward', 'backward'], batches: [1], heads: 1, dim: 64, features: 256,
-  featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 128, scope: 'attention', ep: 'cpu', dtype: 'float32', seed: 0, threads: null,
+  featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 128, scope: 'attention', ep: 'cpu', dtype: 'float32', seed: 0, threads: null, layers: null, dFf: null, vocab: null,
 };
 
 /** A results file whose samples are `base · factor` with multiplicative noise of ±noise (seeded). */

@@ -23,6 +23,9 @@ export interface GridOptions {
   readonly dtype: DType;
   readonly seed: number;
   readonly threads: number | null;
+  readonly layers: number | null;
+  readonly dFf: number | null;
+  readonly vocab: number | null;
 }
 
 export function expandGrid(o: GridOptions): BenchPoint[] {
@@ -36,6 +39,7 @@ export function expandGrid(o: GridOptions): BenchPoint[] {
             causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, scope: o.scope,
             heads: o.heads, dim: o.dim, features: o.features, featureType: o.featureType,
             ep: o.ep, dtype: o.dtype, seed: o.seed, threads: o.threads,
+            ...(o.scope === 'model' ? { layers: o.layers, dFf: o.dFf, vocab: o.vocab } : { layers: null, dFf: null, vocab: null }),
           });
   return points;
 }

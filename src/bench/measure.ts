@@ -23,12 +23,17 @@ const POOL = 1 << 16;
  * offset per tensor: timings do not depend on the values, only on their never being zero or
  * denormal, and drawing 10^8 normals would cost seconds per point.
  */
-export function benchInputs(g: Graph, seed: number): Record<string, HostTensor> {
+export function benchInputs(g: Graph, seed: number, vocab = 1): Record<string, HostTensor> {
   const rng = new Rng(seed);
   const pool = Float64Array.from({ length: POOL }, () => rng.gaussian());
   const feeds: Record<string, HostTensor> = {};
   g.inputs.forEach((v, i) => {
     const n = numel(v.shape);
+    if (v.dtype === 'int64') {
+      // token ids, uniform over the vocabulary
+      feeds[v.name] = { dtype: 'int64', dims: v.shape, data: BigInt64Array.from({ length: n }, () => BigInt(rng.nextU32() % vocab)) };
+      return;
+    }
     const data = v.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
     const offset = (i * 7919) % POOL;
     for (let j = 0; j < n; j++) data[j] = pool[(j + offset) % POOL]!;
@@ -62,7 +67,7 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
   let session: Session | undefined;
   try {
     const graph = pointGraph(point);
-    const feeds = benchInputs(graph, point.seed);
+    const feeds = benchInputs(graph, point.seed, point.vocab ?? 1);
     const t0 = performance.now();
     session = await Session.create(serializeModel(graph), {
       ep: point.ep,
@@ -107,7 +112,7 @@ export async function measureInterleaved(points: readonly BenchPoint[], opts: Me
         const graph = pointGraph(point);
         const t0 = performance.now();
         const session = await Session.create(serializeModel(graph), { ep: point.ep, ...(point.threads !== null ? { threads: point.threads } : {}) });
-        const prepared = session.prepare(benchInputs(graph, point.seed));
+        const prepared = session.prepare(benchInputs(graph, point.seed, point.vocab ?? 1));
         const t1 = performance.now();
         await session.runRaw(prepared);
         live.push({ i, session, prepared, first: performance.now() - t1, created: t1 - t0 });

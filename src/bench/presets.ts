@@ -7,11 +7,23 @@ export interface BenchPreset {
   readonly values: Readonly<Record<string, unknown>>;
 }
 
-export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = {
+const BENCH_PRESETS_MUTABLE: Record<string, BenchPreset> = {
   ci: {
     description: 'a small fixed grid for CI regression runs (about 30 s on 2 cores)',
     values: { kernels: ['softmax', 'favor-pos', 'identity'], seqLens: [512, 2048], heads: 1, timeMs: 300, minRuns: 10, threads: 2 },
   },
 };
 
+// The paper's Fig. 3 configurations, (heads, layers, d_ff, d) with vocabulary 256, batches 1-8,
+// and a 16 GB V100's memory so the curves stop where the paper's did.
+BENCH_PRESETS_MUTABLE['paper-regular'] = {
+  description: "the paper's regular model: (heads, layers, d_ff, d) = (8, 6, 2048, 512), batch 1, 2, 4, 8, 16 GiB",
+  values: { scope: 'model', heads: 8, layers: 6, dFf: 2048, dim: 512, vocab: 256, batch: [1, 2, 4, 8], memoryBudget: 16 * 2 ** 30 },
+};
+BENCH_PRESETS_MUTABLE['paper-small'] = {
+  description: "the paper's small model: (heads, layers, d_ff, d) = (1, 6, 64, 64), batch 1, 2, 4, 8, 16 GiB",
+  values: { scope: 'model', heads: 1, layers: 6, dFf: 64, dim: 64, vocab: 256, batch: [1, 2, 4, 8], memoryBudget: 16 * 2 ** 30 },
+};
+
+export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = BENCH_PRESETS_MUTABLE;
 export const PRESET_NAMES = Object.keys(BENCH_PRESETS);

@@ -27,6 +27,10 @@ export interface BenchPoint {
   readonly dtype: DType;
   readonly seed: number;
   readonly threads: number | null;
+  /** Model scope only (null for attention): encoder blocks, feed-forward width, vocabulary. */
+  readonly layers: number | null;
+  readonly dFf: number | null;
+  readonly vocab: number | null;
 }
 
 /** How a point is timed. */
@@ -77,7 +81,8 @@ export interface BenchRecord extends BenchPoint {
 
 /** The series a point belongs to: everything but the sequence length. */
 export function seriesKey(p: BenchPoint): string {
-  return [p.kernel, p.pass, p.causal ? `causal-${p.causalImpl}` : 'bidir', p.scope, p.batch, p.heads, p.dim, p.features, p.featureType, p.ep, p.dtype].join('|');
+  const model = p.scope === 'model' ? [p.layers, p.dFf, p.vocab] : [];
+  return [p.kernel, p.pass, p.causal ? `causal-${p.causalImpl}` : 'bidir', p.scope, ...model, p.batch, p.heads, p.dim, p.features, p.featureType, p.ep, p.dtype].join('|');
 }
 
 /** The point's identity, for resume, sharding and comparisons. */

@@ -9,7 +9,9 @@ import { BENCH_PRESETS, PRESET_NAMES } from '../bench/presets.ts';
 import { runBench } from '../bench/runner.ts';
 import { parseShard, type Shard, takeShard } from '../bench/shard.ts';
 import { crossovers, exponents } from '../bench/summary.ts';
-import { type BenchRecord, type MeasureOptions, pointKey, SCHEMA_VERSION } from '../bench/types.ts';
+import { type BenchRecord, type MeasureOptions, pointKey, SCHEMA_VERSION, type Scope } from '../bench/types.ts';
+
+const SCOPES = ['attention', 'model'] as const satisfies readonly Scope[];
 import { collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
 import { PASSES, type Pass } from '../kernels/build.ts';
@@ -141,6 +143,10 @@ interface BenchCliOptions extends KernelOptionValues {
   shard?: Shard;
   preset?: string;
   interleave: boolean;
+  scope: Scope;
+  layers: number;
+  dFf: number;
+  vocab: number;
   roofline: boolean;
   refreshRoofline: boolean;
 }
@@ -166,6 +172,10 @@ export const benchCommand = addKernelOptions(
   .option('--memory-budget <size>', 'skip points whose estimate exceeds it, as oom (e.g. 16GiB, 80%)', byteSize('--memory-budget', os.totalmem()), Math.floor(0.8 * os.totalmem()))
   .addOption(new Option('--format <format>', 'output format (gab: github-action-benchmark, bmf: Bencher)').choices(BENCH_FORMATS).default('table').argParser(oneOf('--format', BENCH_FORMATS)))
   .option('--out <dir>', 'write results.json, results.csv and the journal results.jsonl there')
+  .addOption(new Option('--scope <scope>', 'attention alone, or a whole encoder (then --dim is d_model)').choices(SCOPES).default('attention').argParser(oneOf('--scope', SCOPES)))
+  .option('--layers <n>', 'encoder blocks (model scope)', positiveInt('--layers'), 6)
+  .option('--d-ff <n>', 'feed-forward width (model scope)', positiveInt('--d-ff'), 2048)
+  .option('--vocab <n>', 'vocabulary (model scope)', positiveInt('--vocab'), 256)
   .option('--interleave', 'time the kernels of each size in alternating rounds in one process (cancels drift; no per-point peak memory)', false)
   .option('--shard <i/n>', 'run only shard i of n of the grid (join shards with `performer merge`)', parseShard)
   .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(PRESET_NAMES).argParser(oneOf('--preset', PRESET_NAMES)))
@@ -194,12 +204,14 @@ export function applyPreset(o: Record<string, unknown>, values: Readonly<Record<
 
 export function benchRequest(o: BenchCliOptions): BenchRequest {
   if (o.resume && !o.out) throw usage('--resume', 'needs --out <dir> (the journal to resume from)');
+  if (o.scope === 'model' && o.dim % o.heads) throw usage('--dim', `model width ${o.dim} is not divisible by ${o.heads} heads`, 'a multiple of --heads');
   const k = kernelConfig(o);
   return {
     grid: {
       kernels: o.kernels, seqLens: o.seqLens, passes: o.pass, batches: o.batch, heads: o.heads, dim: o.dim,
       features: k.features, featureType: k.featureType, causal: k.causal, causalImpl: k.causalImpl, chunkSize: k.chunkSize,
-      scope: 'attention', ep: o.ep, dtype: o.dtype, seed: k.seed, threads: o.threads ?? null,
+      scope: o.scope, ep: o.ep, dtype: o.dtype, seed: k.seed, threads: o.threads ?? null,
+      layers: o.layers, dFf: o.dFf, vocab: o.vocab,
     },
     measure: { timeMs: o.timeMs, minRuns: o.minRuns, warmupRuns: o.warmup, profile: o.profile },
     memoryBudgetBytes: o.memoryBudget,

@@ -319,6 +319,16 @@ export class GraphBuilder {
     return this.one('Trilu', [x, kv], x.shape, x.dtype, { upper: int(upper ? 1 : 0) });
   }
 
+  /**
+   * One-hot of int64 indices along a new last axis of size `depth`, in the graph's float dtype:
+   * Where(indices[..., None] == [0, …, depth−1], 1, 0) (ONNX Runtime's OneHot lacks float64).
+   */
+  oneHot(indices: Value, depth: number): Value {
+    if (indices.dtype !== 'int64') this.fail('OneHot', `indices ${indices.name} must be int64`);
+    const range = this.constant(Array.from({ length: depth }, (_, i) => i), [depth], { dtype: 'int64' });
+    return this.where(this.equal(this.unsqueeze(indices, [-1]), range), this.scalar(1), this.scalar(0));
+  }
+
   /** Renames a value to a stable graph-output name through an Identity node. */
   named(x: Value, name: string): Value {
     const node = this.fresh('Identity');

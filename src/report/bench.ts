@@ -6,7 +6,7 @@ import { formatBytes, paint } from './terminal.ts';
 
 /** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
 export const CSV_COLUMNS = [
-  'kernel', 'pass', 'causal', 'causalImpl', 'chunkSize', 'scope', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType',
+  'kernel', 'pass', 'causal', 'causalImpl', 'chunkSize', 'scope', 'layers', 'dFf', 'vocab', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType',
   'ep', 'dtype', 'seed', 'threads', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'minMs', 'rme', 'runs', 'firstRunMs',
   'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'speedupVsSoftmax', 'timeVsIdentity', 'error',
 ] as const satisfies readonly (keyof BenchRecord)[];

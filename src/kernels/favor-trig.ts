@@ -25,6 +25,7 @@ function trigFeatures(b: GraphBuilder, x: Value, ctx: KernelContext): Features {
   const { proj, diag } = softmaxProjection(b, x, ctx);
   // The shift is common to every token of the sequence, so it cancels in the normalisation.
   const shift = ctx.config.causal ? b.slice(diag, [2], [0], [1]) : b.reduceMax(diag, [2, 3]);
-  const norm = b.exp(b.sub(diag, b.stopGradient(shift)));
-  return { value: b.mul(b.concat([b.cos(proj), b.sin(proj)], -1), norm), eps: 0, scale: ctx.config.features ** -0.5 };
+  // exp(‖x‖²/2 − s) is one factor per token: carried as a row scale, not multiplied into L×2m features.
+  const rowScale = b.exp(b.sub(diag, b.stopGradient(shift)));
+  return { value: b.concat([b.cos(proj), b.sin(proj)], -1), eps: 0, scale: ctx.config.features ** -0.5, rowScale };
 }

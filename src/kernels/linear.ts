@@ -23,14 +23,22 @@ function withOnes(b: GraphBuilder, v: Value): Value {
 }
 
 /**
- * Features φ = scale · (value + eps), kept factored so the graph never spends a full pass over
- * an L×r tensor on adding ε or multiplying by the scale.
+ * Features φ = scale · rowScale ⊙ (value + eps), kept factored so the graph never spends a full
+ * pass over an L×r tensor on adding ε or multiplying by a scale: a key's row scale multiplies
+ * its row of [V 1], a query's row scale its row of the numerator.
  */
 export interface Features {
   readonly value: Value;
   readonly eps: number;
   readonly scale: number;
+  /** Per-token factor [B, H, L, 1], or none. */
+  readonly rowScale?: Value;
 }
+
+/** [V 1] with each key's row scale applied: K′ᵀ[V 1] is then E_kᵀ(r ⊙ [V 1]). */
+const keyRows = (b: GraphBuilder, fk: Features, vp: Value) => (fk.rowScale ? b.mul(vp, fk.rowScale) : vp);
+/** The numerator with each query's row scale applied. */
+const queryRows = (b: GraphBuilder, fq: Features, num: Value) => (fq.rowScale ? b.mul(num, fq.rowScale) : num);
 
 /** value + ε materialised (the causal strategies need it); the scale is applied to the result. */
 function withEps(b: GraphBuilder, f: Features): Value {
@@ -43,11 +51,12 @@ function withEps(b: GraphBuilder, f: Features): Value {
  * rank-1 corrections of the small r×(d+1) state, and the scales multiply that state.
  */
 function bidirectional(b: GraphBuilder, fq: Features, fk: Features, vp: Value): Value {
-  let kv = b.matMul(b.transposeLast(fk.value), vp);
-  if (fk.eps) kv = b.add(kv, b.mul(b.reduceSum(vp, [2]), b.scalar(fk.eps)));
+  const rows = keyRows(b, fk, vp);
+  let kv = b.matMul(b.transposeLast(fk.value), rows);
+  if (fk.eps) kv = b.add(kv, b.mul(b.reduceSum(rows, [2]), b.scalar(fk.eps)));
   if (fq.scale * fk.scale !== 1) kv = b.mul(kv, b.scalar(fq.scale * fk.scale));
   const num = b.matMul(fq.value, kv);
-  return fq.eps ? b.add(num, b.mul(b.reduceSum(kv, [2]), b.scalar(fq.eps))) : num;
+  return queryRows(b, fq, fq.eps ? b.add(num, b.mul(b.reduceSum(kv, [2]), b.scalar(fq.eps))) : num);
 }
 
 /** Row i is Q′_i · Σ_{j≤i} K′_j [V 1]_jᵀ via CumSum of outer products: O(L r d) memory. */
@@ -90,8 +99,8 @@ function lowerTriangle(c: number): Float64Array {
 export function linearAttention(b: GraphBuilder, fq: Features, fk: Features, v: Value, config: KernelConfig): Value {
   const vp = withOnes(b, v);
   if (!config.causal) return normalize(b, bidirectional(b, fq, fk, vp));
-  const [q, k] = [withEps(b, fq), withEps(b, fk)];
-  const num = config.causalImpl === 'prefix' ? prefix(b, q, k, vp) : chunked(b, q, k, vp, config.chunkSize);
+  const [q, k, rows] = [withEps(b, fq), withEps(b, fk), keyRows(b, fk, vp)];
+  const num = queryRows(b, fq, config.causalImpl === 'prefix' ? prefix(b, q, k, rows) : chunked(b, q, k, rows, config.chunkSize));
   // Both scales multiply every entry of num: one pass over L×(d+1) instead of two over L×r.
   const scale = fq.scale * fk.scale;
   return normalize(b, scale !== 1 ? b.mul(num, b.scalar(scale)) : num);

@@ -45,6 +45,21 @@ describe('feature kernels vs float64 references with the same projection', () =>
       });
 });
 
+describe('float16 graphs', () => {
+  // Half precision keeps 11 significant bits (relative rounding 4.9e-4 per operation); sums of
+  // ≤ 13 terms of products of ≤ 16 features compound that to a few 1e-3, so 2e-2 catches formula
+  // errors (≥ 1e-1) without failing on fp16 rounding.
+  for (const kernel of ['softmax', 'favor-pos'])
+    it(`${kernel} float16 vs the float64 reference`, async () => {
+      const x = randomInputs(12, shape, 0.5);
+      const config = { features: 16, seed: 7 };
+      const { outputs, projection } = await runKernel(kernel, shape, x, { config, dtype: 'float16' });
+      const ref = kernel === 'softmax' ? exactAttention(x.q, x.k, x.v, shape, false).out : referenceLinearAttention(kernel, x.q, x.k, x.v, shape, projection, false);
+      const err = relErr(outputs.out!, ref);
+      assert.ok(err <= 2e-2, `relative error ${err}`);
+    });
+});
+
 describe('causal strategies', () => {
   const long = { batch: 1, heads: 2, seqLen: 23, dim: 4 };
   for (const kernel of [...linear, 'softmax', 'softmax-fused'])

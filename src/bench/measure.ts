@@ -8,7 +8,7 @@ import { Bench } from 'tinybench';
 import { Rng } from '../kernels/projection.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { type Graph, numel } from '../onnx/ir.ts';
-import { serializeModel } from '../onnx/serialize.ts';
+import { serializeModel, toHalfBits } from '../onnx/serialize.ts';
 import { type HostTensor, Session } from '../runtime/session.ts';
 import { pointGraph } from './graph.ts';
 import type { BenchPoint, Measurement, MeasureOptions } from './types.ts';
@@ -34,10 +34,15 @@ export function benchInputs(g: Graph, seed: number, vocab = 1): Record<string, H
       feeds[v.name] = { dtype: 'int64', dims: v.shape, data: BigInt64Array.from({ length: n }, () => BigInt(rng.nextU32() % vocab)) };
       return;
     }
-    const data = v.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
     const offset = (i * 7919) % POOL;
+    if (v.dtype === 'float16') {
+      const half = Uint16Array.from(pool, toHalfBits);
+      feeds[v.name] = { dtype: 'float16', dims: v.shape, data: Uint16Array.from({ length: n }, (_, j) => half[(j + offset) % POOL]!) };
+      return;
+    }
+    const data = v.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
     for (let j = 0; j < n; j++) data[j] = pool[(j + offset) % POOL]!;
-    feeds[v.name] = { dtype: v.dtype === 'float16' ? 'float32' : v.dtype, dims: v.shape, data };
+    feeds[v.name] = { dtype: v.dtype, dims: v.shape, data };
   });
   return feeds;
 }

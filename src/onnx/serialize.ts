@@ -104,3 +104,13 @@ export function serializeModel(graph: Graph, opts: { docString?: string } = {}):
   });
   return onnx.ModelProto.encode(model).finish();
 }
+
+/** IEEE half bits → number (for reading float16 outputs). */
+export function fromHalfBits(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}

@@ -30,7 +30,8 @@ export interface SessionConfig {
 export interface HostTensor {
   readonly dtype: DType;
   readonly dims: readonly number[];
-  readonly data: Float32Array | Float64Array | BigInt64Array;
+  /** float16 travels as IEEE half bits in a Uint16Array. */
+  readonly data: Float32Array | Float64Array | BigInt64Array | Uint16Array;
 }
 
 export const CUDA_INSTALL_HINT =

@@ -5,7 +5,7 @@ import { getKernel } from '../../src/kernels/index.ts';
 import { Rng } from '../../src/kernels/projection.ts';
 import type { AttentionShape, KernelConfig } from '../../src/kernels/types.ts';
 import type { DType } from '../../src/onnx/ir.ts';
-import { serializeModel } from '../../src/onnx/serialize.ts';
+import { fromHalfBits, serializeModel, toHalfBits } from '../../src/onnx/serialize.ts';
 import { Session } from '../../src/runtime/session.ts';
 
 export const numelOf = (s: AttentionShape) => s.batch * s.heads * s.seqLen * s.dim;
@@ -39,13 +39,13 @@ export async function runKernel(
   const { graph, projection } = buildAttentionGraph({ kernel: getKernel(kernel), shape, config, dtype, pass });
   const session = await Session.create(serializeModel(graph), { ep: 'cpu', threads: 1 });
   const dims = [shape.batch, shape.heads, shape.seqLen, shape.dim];
-  const cast = (x: Float64Array) => ({ dtype, dims, data: dtype === 'float64' ? x : Float32Array.from(x) });
+  const cast = (x: Float64Array) => ({ dtype, dims, data: dtype === 'float64' ? x : dtype === 'float16' ? Uint16Array.from(x, toHalfBits) : Float32Array.from(x) });
   const feeds: Record<string, ReturnType<typeof cast>> = { q: cast(inputs.q), k: cast(inputs.k), v: cast(inputs.v) };
   if (pass === 'backward') feeds.grad_out = cast(inputs.gradOut!);
   const raw = await session.run(feeds);
   await session.release();
   const outputs: Record<string, Float64Array> = {};
-  for (const [name, t] of Object.entries(raw)) outputs[name] = Float64Array.from(t.data as Float32Array);
+  for (const [name, t] of Object.entries(raw)) outputs[name] = t.dtype === 'float16' ? Float64Array.from(t.data as Uint16Array, fromHalfBits) : Float64Array.from(t.data as Float32Array);
   return { outputs, ...(projection ? { projection } : {}) };
 }
 

@@ -188,6 +188,32 @@ export interface SweepHooks {
   onProgress?(done: number, total: number, what: string): void;
 }
 
+type Inputs = ReturnType<typeof errorInputs>;
+
+/** The exact float64 quantities of one seed that a target compares against. */
+function exactFor(o: ErrorOptions, x: Inputs) {
+  const shape = { batch: 1, heads: 1, seqLen: o.seqLen, dim: o.dim };
+  return o.target === 'grad' ? { grad: exactAttentionGrad(x.q, x.k, x.v, x.gradOut, shape, o.causal) } : { att: exactAttention(x.q, x.k, x.v, shape, o.causal) };
+}
+
+/** One case at one seed through ONNX Runtime: its metrics, by name. */
+async function measureCase(o: ErrorOptions, c: Case, s: number, x: Inputs, exact: ReturnType<typeof exactFor>): Promise<Record<string, number>> {
+  if (exact.grad) {
+    const out = await runGraph(o, c, s, x, 'backward');
+    return { 'relerr-dq': relFrobenius(out.grad_q!, exact.grad.dq), 'relerr-dk': relFrobenius(out.grad_k!, exact.grad.dk), 'relerr-dv': relFrobenius(out.grad_v!, exact.grad.dv) };
+  }
+  const att = exact.att!;
+  if (o.target === 'matrix') {
+    // V = I_L through the same graph: `out` is the implied attention matrix; compare with P.
+    const L = o.seqLen;
+    const out = (await runGraph(o, c, s, { ...x, v: identity(L) }, 'forward', L)).out!;
+    let tv = 0;
+    for (let i = 0; i < L * L; i++) tv += Math.abs(out[i]! - att.probs[i]!);
+    return { mse: mse(out, att.probs), tv: tv / 2 / L };
+  }
+  return { mse: mse((await runGraph(o, c, s, x, 'forward')).out!, att.out) };
+}
+
 export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Promise<ErrorRecord[]> {
   const all = takeShard(cases(o), o.shard ?? null);
   const base = (c: Case) => ({ ...c, target: o.target, seqLen: o.seqLen, dim: o.dim, causal: o.causal, causalImpl: o.causalImpl, inputScale: o.inputScale, seeds: o.seeds });
@@ -198,45 +224,22 @@ export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Pr
       return { ...base(c), metric: 'mse', ...stats(perSeed), theoryMse, nonPositiveDenominators: null };
     });
   }
-  const metrics = o.target === 'grad' ? ['relerr-dq', 'relerr-dk', 'relerr-dv'] : o.target === 'matrix' ? ['mse', 'tv'] : ['mse'];
-  const errs = new Map<string, number[]>();
-  const nonPos = new Map<string, number[]>();
-  const keyOf = (c: Case, metric: string) => `${c.kernel}|${c.featureType}|${c.features}|${metric}`;
-  const shape = { batch: 1, heads: 1, seqLen: o.seqLen, dim: o.dim };
+  // Per case: metric → values over seeds; trig cases also collect non-positive denominator fractions.
+  const values = all.map(() => new Map<string, number[]>());
+  const nonPositive = all.map(() => [] as number[]);
   let done = 0;
   for (let s = 0; s < o.seeds; s++) {
     const x = errorInputs(o, s);
-    const L = o.seqLen;
-    const exact =
-      o.target === 'grad' ? exactAttentionGrad(x.q, x.k, x.v, x.gradOut, shape, o.causal)
-      : exactAttention(x.q, x.k, x.v, shape, o.causal); // .probs is the attention matrix
-    for (const c of all) {
+    const exact = exactFor(o, x);
+    for (const [i, c] of all.entries()) {
       hooks.onProgress?.(done++, all.length * o.seeds, `seed ${s} ${c.kernel} ${c.featureType} m=${c.features}`);
-      const push = (metric: string, value: number) => errs.set(keyOf(c, metric), [...(errs.get(keyOf(c, metric)) ?? []), value]);
-      if (o.target === 'grad') {
-        const out = await runGraph(o, c, s, x, 'backward');
-        const g = exact as ReturnType<typeof exactAttentionGrad>;
-        push('relerr-dq', relFrobenius(out.grad_q!, g.dq));
-        push('relerr-dk', relFrobenius(out.grad_k!, g.dk));
-        push('relerr-dv', relFrobenius(out.grad_v!, g.dv));
-      } else if (o.target === 'matrix') {
-        const out = await runGraph(o, c, s, { ...x, v: identity(L) }, 'forward', L);
-        const p = (exact as ReturnType<typeof exactAttention>).probs;
-        push('mse', mse(out.out!, p));
-        let tv = 0;
-        for (let i = 0; i < L * L; i++) tv += Math.abs(out.out![i]! - p[i]!);
-        push('tv', tv / 2 / L);
-      } else {
-        const out = await runGraph(o, c, s, x, 'forward');
-        push('mse', mse(out.out!, (exact as ReturnType<typeof exactAttention>).out));
-        if (c.kernel === 'favor-trig') nonPos.set(keyOf(c, 'mse'), [...(nonPos.get(keyOf(c, 'mse')) ?? []), trigNonPositive(o, s, c.features, c.featureType as FeatureType, x)]);
-      }
+      for (const [metric, v] of Object.entries(await measureCase(o, c, s, x, exact))) values[i]!.set(metric, [...(values[i]!.get(metric) ?? []), v]);
+      if (o.target === 'output' && c.kernel === 'favor-trig') nonPositive[i]!.push(trigNonPositive(o, s, c.features, c.featureType as FeatureType, x));
     }
   }
-  return all.flatMap((c) =>
-    metrics.map((metric) => {
-      const np = nonPos.get(keyOf(c, metric));
-      return { ...base(c), metric, ...stats(errs.get(keyOf(c, metric))!), theoryMse: null, nonPositiveDenominators: np ? mean(np) : null };
-    }),
+  return all.flatMap((c, i) =>
+    [...values[i]!.entries()].map(([metric, xs]) => ({
+      ...base(c), metric, ...stats(xs), theoryMse: null, nonPositiveDenominators: nonPositive[i]!.length ? mean(nonPositive[i]!) : null,
+    })),
   );
 }

@@ -12,7 +12,7 @@ import { quantile, summarize } from '../src/bench/stats.ts';
 import { crossovers, exponents } from '../src/bench/summary.ts';
 import type { BenchRecord } from '../src/bench/types.ts';
 import { GraphBuilder } from '../src/onnx/builder.ts';
-import { cli } from './cli.test.ts';
+import { cli } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-bench-'));
 const tiny = ['--seq-lens', '16,32', '--dim', '8', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline'];

@@ -10,7 +10,7 @@ import { takeShard } from '../src/bench/shard.ts';
 import { mannWhitneyGreater } from '../src/bench/stats.ts';
 import { type BenchRecord, pointKey } from '../src/bench/types.ts';
 import { Rng } from '../src/kernels/projection.ts';
-import { cli } from './cli.test.ts';
+import { cli } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-ci-'));
 const bin = new URL('../bin/performer.js', import.meta.url).pathname;

@@ -6,7 +6,7 @@ import { runErrorSweep, type ErrorOptions } from '../src/error/sweep.ts';
 import { geometry, mseHyp, mseOrthogonalBound, msePos, mseTrig, utilityRatio } from '../src/error/theory.ts';
 import { KERNELS } from '../src/kernels/index.ts';
 import { projectionMatrix } from '../src/kernels/projection.ts';
-import { cli } from './cli.test.ts';
+import { cli } from './helpers/cli.ts';
 
 /** A pair with ‖x‖ = ‖y‖ = l at angle φ in d dimensions. */
 function pair(d: number, l: number, angle: number): [number[], number[]] {

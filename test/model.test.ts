@@ -7,7 +7,7 @@ import { serializeModel } from '../src/onnx/serialize.ts';
 import { type HostTensor, Session } from '../src/runtime/session.ts';
 import { referenceLoss } from './helpers/encoder-reference.ts';
 import { relErr } from './helpers/run.ts';
-import { cli } from './cli.test.ts';
+import { cli } from './helpers/cli.ts';
 
 const shape: ModelShape = { batch: 2, seqLen: 5, heads: 2, dModel: 8, layers: 2, dFf: 12, vocab: 11 };
 const tokens = [[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]];

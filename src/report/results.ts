@@ -30,12 +30,13 @@ function mkdirs(dir: string): void {
   mkdirSync(abs);
 }
 
-/** Writes `text` to `path` atomically: never a partial file at the final path. */
-export function writeAtomic(path: string, text: string): void {
+/** Writes `data` to `path` atomically: never a partial file at the final path. */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, text);
+    if (typeof data === 'string') writeSync(fd, data);
+    else writeSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

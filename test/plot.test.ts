@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Resvg } from '@resvg/resvg-js';
+import { cli } from './helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'performer-plot-'));
+const hand = new URL('./fixtures/hand-bench.json', import.meta.url).pathname;
+
+/** Paths inside the SVG group of one Vega mark layer. */
+const marksIn = (svg: string, layer: string) => [...svg.matchAll(new RegExp(`<g class="mark-[a-z]+ role-mark ${layer}"[^>]*>(.*?)</g>`, 'gs'))].reduce((n, m) => n + (m[1]!.match(/<path/g)?.length ?? 0), 0);
+
+describe('performer plot', () => {
+  it('a hand-made bench file: one line per series, a cross per OPT point, one oom cross', () => {
+    const out = join(dir, 'hand.svg');
+    const r = cli(['plot', hand, '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const svg = readFileSync(out, 'utf8');
+    assert.doesNotThrow(() => new Resvg(svg), 'the SVG parses');
+    assert.equal(marksIn(svg, 'child_layer_0_layer_0_marks'), 2, 'softmax and favor-pos lines');
+    assert.equal(marksIn(svg, 'child_layer_1_marks'), 3, 'identity (OPT) crosses');
+    assert.equal(marksIn(svg, 'child_layer_2_marks'), 1, 'softmax runs out of memory at L = 1024');
+    for (const name of ['softmax', 'favor-pos', 'log2 seconds', 'log2 L']) assert.ok(svg.includes(name), name);
+    const spec = JSON.parse(readFileSync(join(dir, 'hand.vl.json'), 'utf8'));
+    assert.match(spec.$schema, /vega-lite/);
+  });
+
+  it('PNG output decodes with a non-trivial size', () => {
+    const out = join(dir, 'hand.png');
+    assert.equal(cli(['plot', hand, '-o', out]).code, 0);
+    const png = readFileSync(out);
+    assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
+    const [w, h] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    assert.ok(w > 400 && h > 200, `${w}×${h}`);
+  });
+
+  it('error results and the utility grid plot with their series', () => {
+    const err = join(dir, 'err.json');
+    const records = ['iid', 'orthogonal'].flatMap((featureType) => [16, 32].map((features) => ({ kernel: 'favor-pos', featureType, features, metric: 'mse', mean: 1 / features, std: 0.1 / features, min: 0.5 / features, max: 2 / features })));
+    writeFileSync(err, JSON.stringify({ schemaVersion: 1, kind: 'error', environment: null, options: {}, records }));
+    assert.equal(cli(['plot', err, '-o', join(dir, 'err.svg')]).code, 0);
+    const svg = readFileSync(join(dir, 'err.svg'), 'utf8');
+    assert.ok(svg.includes('favor-pos iid') && svg.includes('favor-pos orthogonal'));
+    const grid = join(dir, 'util.csv');
+    assert.equal(cli(['theory', 'utility', '--angle-steps', '21', '--norm-steps', '5', '-o', grid]).code, 0);
+    assert.equal(cli(['plot', grid, '-o', join(dir, 'util.svg')]).code, 0);
+    assert.ok(readFileSync(join(dir, 'util.svg'), 'utf8').includes('slice l = 1.00'));
+  });
+
+  it('bad input exits 2 with one line', () => {
+    const junk = join(dir, 'junk.json');
+    writeFileSync(junk, '[1, 2');
+    for (const [args, msg] of [
+      [[junk], /is not a performer results file/],
+      [[join(dir, 'none.json')], /cannot read/],
+      [[hand, '-o', join(dir, 'x.pdf')], /--output: .* must end in \.svg or \.png/],
+    ] as const) {
+      const r = cli(['plot', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, msg);
+    }
+  });
+});

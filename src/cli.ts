@@ -11,6 +11,7 @@ import { infoCommand } from './commands/info.ts';
 import { kernelsCommand } from './commands/kernels.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { plotCommand } from './commands/plot.ts';
+import { reproduceCommand } from './commands/reproduce.ts';
 import { rooflineCommand } from './commands/roofline.ts';
 import { theoryCommand } from './commands/theory.ts';
 import { projectVersion } from './environment.ts';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
     .version(projectVersion())
     .showSuggestionAfterError();
-  for (const cmd of [benchCommand, errorCommand, theoryCommand, plotCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand]) program.addCommand(cmd);
+  for (const cmd of [benchCommand, errorCommand, theoryCommand, reproduceCommand, plotCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand]) program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.
   const quiet = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });

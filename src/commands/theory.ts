@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { geometryFromNorms, mseHyp, mseOrthogonalBound, msePos, mseTrig, utilityGrid } from '../error/theory.ts';
+import { collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
 import { toCsv, toJson } from '../report/formats.ts';
 import { writeAtomic } from '../report/results.ts';
@@ -26,7 +27,7 @@ const utility = new Command('utility')
   .action((o: { angleSteps: number; normSteps: number; format: 'csv' | 'json'; output?: string }) => {
     if (o.angleSteps < 2 || o.normSteps < 2) throw usage('--angle-steps/--norm-steps', 'need at least 2 points', '≥ 2');
     const grid = utilityGrid(o.angleSteps, o.normSteps);
-    const text = o.format === 'json' ? toJson({ schemaVersion: 1, environment: null, options: o, records: grid }) : toCsv(grid, ['angle', 'norm', 'ratio']);
+    const text = o.format === 'json' ? toJson({ schemaVersion: 1, environment: collectEnvironment(), options: o, records: grid }) : toCsv(grid, ['angle', 'norm', 'ratio']);
     if (!o.output) return print(text.trimEnd());
     try {
       writeAtomic(o.output, text);

@@ -34,8 +34,10 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   });
   const x = { field: 'log2L', type: 'quantitative', title: 'log2 L (sequence length)', scale: { zero: false } };
   const y = { field: 'log2s', type: 'quantitative', title: 'log2 seconds', scale: { zero: false } };
+  const head = header(caption);
   return {
-    ...header(caption),
+    ...head,
+    title: { ...head.title, subtitle: [caption.machine, 'dashed: exact softmax · solid: linear attention · black ×: OPT (identity) · red ×: out of memory'] },
     data: { values: [...rows, ...oom] },
     facet: { column: { field: 'pass', type: 'nominal', title: null } },
     spec: {
@@ -46,7 +48,7 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
           mark: { type: 'line', point: true },
           encoding: {
             x, y, color: { field: 'series', type: 'nominal', title: 'kernel' },
-            strokeDash: { field: 'style', type: 'nominal', scale: { domain: ['softmax', 'linear'], range: [[6, 4], [1, 0]] }, legend: { title: 'kind (black × = OPT, red × = out of memory)', symbolType: 'stroke', symbolStrokeWidth: 2 } },
+            strokeDash: { field: 'style', type: 'nominal', scale: { domain: ['softmax', 'linear'], range: [[6, 4], [1, 0]] }, legend: null },
           },
         },
         { transform: [{ filter: "datum.style === 'opt'" }], mark: { type: 'point', shape: 'cross', size: 90, color: 'black', filled: true }, encoding: { x, y, tooltip: { field: 'series' } } },

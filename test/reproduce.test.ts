@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Resvg } from '@resvg/resvg-js';
+import { EXPERIMENTS } from '../experiments/index.ts';
+import { cli } from './helpers/cli.ts';
+
+const out = mkdtempSync(join(tmpdir(), 'performer-reproduce-'));
+
+describe('performer reproduce', () => {
+  it('--list names every experiment', () => {
+    const r = cli(['reproduce', '--list']);
+    assert.equal(r.code, 0);
+    for (const e of EXPERIMENTS) assert.ok(r.stdout.includes(e.id), e.id);
+  });
+
+  it('all --quick writes data, table and figures for every experiment', () => {
+    const r = cli(['reproduce', 'all', '--quick', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const e of EXPERIMENTS) {
+      const dir = join(out, e.id);
+      for (const f of ['data.csv', 'data.json', 'table.md', 'figure.svg', 'figure.png', 'figure.vl.json']) assert.ok(existsSync(join(dir, f)), `${e.id}/${f}`);
+      const doc = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8'));
+      assert.ok(doc.environment?.commandLine, `${e.id}: data.json records the command`);
+      assert.ok(doc.records.length > 0);
+      const svg = readFileSync(join(dir, 'figure.svg'), 'utf8');
+      assert.doesNotThrow(() => new Resvg(svg));
+      assert.match(readFileSync(join(dir, 'table.md'), 'utf8'), /^# .*\n\nCommand: `performer /);
+      const png = readFileSync(join(dir, 'figure.png'));
+      assert.ok(png.readUInt32BE(16) > 400 && png.readUInt32BE(20) > 200, `${e.id}: PNG size`);
+    }
+    assert.ok(readFileSync(join(out, 'fig3-forward', 'figure.svg'), 'utf8').includes('favor-pos'));
+    assert.ok(readFileSync(join(out, 'fig4-output-mse', 'figure.svg'), 'utf8').includes('favor-trig orthogonal'));
+  });
+
+  it('an unknown experiment exits 2', () => {
+    const r = cli(['reproduce', 'fig9']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /<id>: unknown experiment 'fig9' \(allowed: all, fig2-utility/);
+  });
+});

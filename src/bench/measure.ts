@@ -9,7 +9,7 @@ import { Rng } from '../kernels/projection.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { type Graph, numel } from '../onnx/ir.ts';
 import { serializeModel, toHalfBits } from '../onnx/serialize.ts';
-import { type HostTensor, Session } from '../runtime/session.ts';
+import { type HostTensor, type PreparedFeeds, Session, type SessionConfig } from '../runtime/session.ts';
 import { pointGraph } from './graph.ts';
 import type { BenchPoint, Measurement, MeasureOptions } from './types.ts';
 
@@ -61,31 +61,51 @@ export function failed(e: unknown): Measurement {
 async function warmRuntime(point: BenchPoint): Promise<void> {
   const b = new GraphBuilder('probe');
   const graph = b.build([b.named(b.exp(b.input('x', [64])), 'y')]);
-  const s = await Session.create(serializeModel(graph), { ep: point.ep, ...(point.threads !== null ? { threads: point.threads } : {}) });
+  const s = await Session.create(serializeModel(graph), sessionConfig(point, false));
   await s.runRaw(s.prepare(benchInputs(graph, 0)));
   await s.release();
+}
+
+const sessionConfig = (point: BenchPoint, profile: boolean): SessionConfig => ({
+  ep: point.ep,
+  ...(point.threads !== null ? { threads: point.threads } : {}),
+  profile,
+});
+
+interface OpenPoint {
+  readonly session: Session;
+  readonly prepared: PreparedFeeds;
+  readonly sessionCreateMs: number;
+  readonly firstRunMs: number;
+}
+
+/** Builds the point's graph and inputs, creates its session and does the untimed first run. */
+async function openPoint(point: BenchPoint, profile: boolean): Promise<OpenPoint> {
+  const graph = pointGraph(point);
+  const feeds = benchInputs(graph, point.seed, point.vocab ?? 1);
+  const t0 = performance.now();
+  const session = await Session.create(serializeModel(graph), sessionConfig(point, profile));
+  try {
+    const prepared = session.prepare(feeds);
+    const t1 = performance.now();
+    await session.runRaw(prepared); // first run: lazy initialisation, reported apart
+    return { session, prepared, sessionCreateMs: t1 - t0, firstRunMs: performance.now() - t1 };
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
 }
 
 export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Promise<Measurement> {
   await warmRuntime(point).catch(() => undefined); // a provider failure is reported by the real session below
   const baseline = peakRss();
-  let session: Session | undefined;
+  let open: OpenPoint | undefined;
   try {
-    const graph = pointGraph(point);
-    const feeds = benchInputs(graph, point.seed, point.vocab ?? 1);
-    const t0 = performance.now();
-    session = await Session.create(serializeModel(graph), {
-      ep: point.ep,
-      ...(point.threads !== null ? { threads: point.threads } : {}),
-      profile: opts.profile,
-    });
-    const prepared = session.prepare(feeds);
-    const t1 = performance.now();
-    await session.runRaw(prepared); // first run: lazy initialisation, reported apart
-    const firstRunMs = performance.now() - t1;
+    open = await openPoint(point, opts.profile);
+    const { session, prepared } = open;
     const bench = new Bench({ time: opts.timeMs, iterations: opts.minRuns, warmupIterations: opts.warmupRuns, warmupTime: 0, retainSamples: true, throws: true });
     bench.add(point.kernel, async () => {
-      await session!.runRaw(prepared);
+      await session.runRaw(prepared);
     });
     await bench.run();
     const r = bench.tasks[0]!.result;
@@ -93,11 +113,11 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
     const samplesMs = [...(r.latency.samples ?? [])];
     const runs = 1 + opts.warmupRuns + samplesMs.length;
     const profile = opts.profile ? opProfile(await session.endProfiling(), runs) : null;
-    return { status: 'ok', samplesMs, firstRunMs, sessionCreateMs: t1 - t0, peakMemoryBytes: peakRss() - baseline, profile, error: null };
+    return { status: 'ok', samplesMs, firstRunMs: open.firstRunMs, sessionCreateMs: open.sessionCreateMs, peakMemoryBytes: peakRss() - baseline, profile, error: null };
   } catch (e) {
     return failed(e);
   } finally {
-    await session?.release();
+    await open?.session.release();
   }
 }
 
@@ -109,18 +129,12 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
  */
 export async function measureInterleaved(points: readonly BenchPoint[], opts: MeasureOptions): Promise<Measurement[]> {
   await warmRuntime(points[0]!).catch(() => undefined);
-  const live: { i: number; session: Session; prepared: ReturnType<Session['prepare']>; first: number; created: number }[] = [];
+  const live: (OpenPoint & { i: number })[] = [];
   const results: Measurement[] = points.map(() => failed(new Error('not run')));
   try {
     for (const [i, point] of points.entries()) {
       try {
-        const graph = pointGraph(point);
-        const t0 = performance.now();
-        const session = await Session.create(serializeModel(graph), { ep: point.ep, ...(point.threads !== null ? { threads: point.threads } : {}) });
-        const prepared = session.prepare(benchInputs(graph, point.seed, point.vocab ?? 1));
-        const t1 = performance.now();
-        await session.runRaw(prepared);
-        live.push({ i, session, prepared, first: performance.now() - t1, created: t1 - t0 });
+        live.push({ i, ...(await openPoint(point, false)) });
       } catch (e) {
         results[i] = failed(e);
       }
@@ -137,7 +151,7 @@ export async function measureInterleaved(points: readonly BenchPoint[], opts: Me
       }
     }
     live.forEach((l, k) => {
-      results[l.i] = { status: 'ok', samplesMs: samples[k]!, firstRunMs: l.first, sessionCreateMs: l.created, peakMemoryBytes: null, profile: null, error: null };
+      results[l.i] = { status: 'ok', samplesMs: samples[k]!, firstRunMs: l.firstRunMs, sessionCreateMs: l.sessionCreateMs, peakMemoryBytes: null, profile: null, error: null };
     });
   } catch (e) {
     for (const l of live) results[l.i] = failed(e);

@@ -1,14 +1,20 @@
 /** The graph a bench point times (one place, used by the parent for estimates and by the child). */
 import { buildAttentionGraph } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
+import type { KernelConfig } from '../kernels/types.ts';
 import { buildEncoderGraph } from '../model/encoder.ts';
 import type { Graph } from '../onnx/ir.ts';
 import type { BenchPoint } from './types.ts';
 
+/** The kernel options a point carries. */
+export const pointConfig = (p: BenchPoint): KernelConfig => ({
+  causal: p.causal, causalImpl: p.causalImpl, chunkSize: p.chunkSize, features: p.features, featureType: p.featureType, seed: p.seed,
+});
+
 /** Attention scope: q, k, v [B, H, L, d] → out. Model scope: tokens [B, L] → loss (dim = d_model). */
 export function pointGraph(p: BenchPoint): Graph {
   const kernel = getKernel(p.kernel);
-  const config = { causal: p.causal, causalImpl: p.causalImpl, chunkSize: p.chunkSize, features: p.features, featureType: p.featureType, seed: p.seed };
+  const config = pointConfig(p);
   if (p.scope === 'model') {
     const shape = { batch: p.batch, seqLen: p.seqLen, heads: p.heads, dModel: p.dim, layers: p.layers ?? 1, dFf: p.dFf ?? 4 * p.dim, vocab: p.vocab ?? 256 };
     return buildEncoderGraph({ kernel, shape, config, dtype: p.dtype, pass: p.pass }).graph;

@@ -3,10 +3,13 @@
  * whose estimate exceeds the memory budget is recorded as `oom` without running, and once a
  * series is `oom`, its larger L are `skipped`. Every finished record goes to `onRecord` at once.
  */
+import { UsageError } from '../errors.ts';
+import { checkSupported } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
+import { checkModelWidth } from '../model/encoder.ts';
 import { graphFlops, estimateMemory } from './cost.ts';
 import type { Executor } from './executor.ts';
-import { pointGraph } from './graph.ts';
+import { pointConfig, pointGraph } from './graph.ts';
 import { summarize } from './stats.ts';
 import { type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, pointKey, seriesKey } from './types.ts';
 
@@ -30,13 +33,16 @@ const notRun = (status: Measurement['status'], error: string): Measurement => ({
   status, samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error,
 });
 
-/** Why a point cannot be built at all (an unsupported combination), or null. */
+/** Why a point cannot be built at all (the graph builders' own checks), or null. */
 export function unsupported(p: BenchPoint): string | null {
-  const k = getKernel(p.kernel);
-  if (p.pass === 'backward' && !k.supportsBackward) return `${p.kernel} has no backward graph`;
-  if (p.causal && !k.supportsCausal) return `${p.kernel} has no causal mode`;
-  if (k.dtypes && !k.dtypes.includes(p.dtype)) return `${p.kernel} does not support ${p.dtype}`;
-  return null;
+  try {
+    checkSupported(getKernel(p.kernel), pointConfig(p), p.pass, p.dtype);
+    if (p.scope === 'model') checkModelWidth(p.dim, p.heads);
+    return null;
+  } catch (e) {
+    if (e instanceof UsageError) return e.message;
+    throw e;
+  }
 }
 
 export function makeRecord(p: BenchPoint, m: Measurement, estimatedMemoryBytes: number, flops: number): BenchRecord {

@@ -14,6 +14,7 @@ import { type BenchRecord, type MeasureOptions, pointKey, SCHEMA_VERSION, type S
 const SCOPES = ['attention', 'model'] as const satisfies readonly Scope[];
 import { collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
+import { checkModelWidth } from '../model/encoder.ts';
 import { PASSES, type Pass } from '../kernels/build.ts';
 import { KERNEL_NAMES } from '../kernels/index.ts';
 import type { DType } from '../onnx/ir.ts';
@@ -204,7 +205,7 @@ export function applyPreset(o: Record<string, unknown>, values: Readonly<Record<
 
 export function benchRequest(o: BenchCliOptions): BenchRequest {
   if (o.resume && !o.out) throw usage('--resume', 'needs --out <dir> (the journal to resume from)');
-  if (o.scope === 'model' && o.dim % o.heads) throw usage('--dim', `model width ${o.dim} is not divisible by ${o.heads} heads`, 'a multiple of --heads');
+  if (o.scope === 'model') checkModelWidth(o.dim, o.heads);
   const k = kernelConfig(o);
   return {
     grid: {

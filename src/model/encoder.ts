@@ -68,6 +68,11 @@ function layerNorm(b: GraphBuilder, x: Value, gamma: Value, beta: Value): Value 
   return b.add(b.mul(b.div(centred, b.sqrt(b.add(variance, b.scalar(LAYER_NORM_EPS)))), gamma), beta);
 }
 
+/** d_model must split evenly into heads; a usage error naming --dim otherwise. */
+export function checkModelWidth(dModel: number, heads: number): void {
+  if (dModel % heads) throw usage('--dim', `model width ${dModel} is not divisible by ${heads} heads`, 'a multiple of --heads');
+}
+
 export interface EncoderRequest {
   readonly kernel: KernelSpec;
   readonly shape: ModelShape;
@@ -82,7 +87,7 @@ export interface EncoderRequest {
 export function buildEncoderGraph(req: EncoderRequest): { graph: Graph; params: Param[] } {
   const { kernel, shape: s, config, dtype, pass } = req;
   checkSupported(kernel, config, pass, dtype);
-  if (s.dModel % s.heads) throw usage('--dim', `model width ${s.dModel} is not divisible by ${s.heads} heads`, 'a multiple of --heads');
+  checkModelWidth(s.dModel, s.heads);
   const dh = s.dModel / s.heads;
   const [B, L, H, D] = [s.batch, s.seqLen, s.heads, s.dModel];
   const b = new GraphBuilder(`encoder-${kernel.name}-${pass}`, dtype);

@@ -72,7 +72,8 @@ export interface ErrorLike {
   mean: number;
 }
 
-const errorKey = (r: ErrorLike) => [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, r.causal].join('|');
+/** The identity of an error record: what it measured, not the numbers (compare and merge). */
+export const errorKey = (r: ErrorLike) => [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, r.causal].join('|');
 
 export function compareErrors(base: readonly ErrorLike[], cur: readonly ErrorLike[], o: CompareOptions): Comparison[] {
   const byKey = new Map(base.map((r) => [errorKey(r), r]));

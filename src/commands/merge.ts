@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { errorKey, type ErrorLike } from '../bench/compare.ts';
 import { deriveRecords } from '../bench/derive.ts';
 import type { Roofline } from '../bench/roofline.ts';
 import { crossovers, exponents } from '../bench/summary.ts';
@@ -10,7 +11,6 @@ import { print, warn } from '../report/terminal.ts';
 import { readResults, type ResultsFile } from './compare.ts';
 
 const withoutShard = (o: Record<string, unknown>) => JSON.stringify({ ...o, shard: undefined });
-const errorKey = (r: Record<string, unknown>) => ['kernel', 'featureType', 'features', 'target', 'metric', 'seqLen', 'dim', 'causal'].map((k) => String(r[k])).join('|');
 
 /** Joins shards of one sweep; overlapping points or different options are refused. */
 export function mergeResults(files: readonly ResultsFile[], names: readonly string[]): ResultsFile & Record<string, unknown> {
@@ -23,7 +23,7 @@ export function mergeResults(files: readonly ResultsFile[], names: readonly stri
   const records: unknown[] = [];
   files.forEach((f, i) => {
     for (const r of f.records) {
-      const key = first.kind === 'bench' ? pointKey(r as BenchRecord) : errorKey(r as Record<string, unknown>);
+      const key = first.kind === 'bench' ? pointKey(r as BenchRecord) : errorKey(r as ErrorLike);
       const other = seen.get(key);
       if (other) throw usage(names[i]!, `overlaps ${other} at ${key}`);
       seen.set(key, names[i]!);

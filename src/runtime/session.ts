@@ -34,6 +34,9 @@ export interface HostTensor {
   readonly data: Float32Array | Float64Array | BigInt64Array | Uint16Array;
 }
 
+/** ONNX Runtime names its trace <prefix>_<timestamp>.json in the temp directory; one prefix per process. */
+const PROFILE_PREFIX = `performer-profile-${process.pid}`;
+
 export const CUDA_INSTALL_HINT =
   'the CUDA execution provider is not installed: reinstall onnxruntime-node with ' +
   '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` on a machine with CUDA 12 and cuDNN 9 (see README, "CUDA")';
@@ -64,7 +67,7 @@ export class Session {
       graphOptimizationLevel: config.optimization ?? 'all',
       enableCpuMemArena: config.memoryArena ?? true,
       enableProfiling: config.profile ?? false,
-      ...(config.profile ? { profileFilePrefix: join(tmpdir(), `performer-profile-${process.pid}`) } : {}),
+      ...(config.profile ? { profileFilePrefix: join(tmpdir(), PROFILE_PREFIX) } : {}),
       ...(config.threads !== undefined ? { intraOpNumThreads: config.threads, interOpNumThreads: 1 } : {}),
       ...(config.optimizedModelPath ? { optimizedModelFilePath: config.optimizedModelPath } : {}),
     };
@@ -118,8 +121,7 @@ export class Session {
   /** Ends profiling; returns the path of ONNX Runtime's JSON trace (named from our prefix). */
   async endProfiling(): Promise<string> {
     await this.inner.endProfiling();
-    const prefix = `performer-profile-${process.pid}`;
-    const traces = readdirSync(tmpdir()).filter((f) => f.startsWith(prefix) && f.endsWith('.json'));
+    const traces = readdirSync(tmpdir()).filter((f) => f.startsWith(PROFILE_PREFIX) && f.endsWith('.json'));
     const newest = traces.map((f) => join(tmpdir(), f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
     if (!newest) throw new RuntimeError('ONNX Runtime wrote no profile trace');
     return newest;

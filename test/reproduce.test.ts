@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
 import { EXPERIMENTS } from '../experiments/index.ts';
+import { type BenchRecord, pointKey } from '../src/bench/types.ts';
+import { readJournal } from '../src/report/results.ts';
 import { cli } from './helpers/cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'performer-reproduce-'));
@@ -33,6 +35,26 @@ describe('performer reproduce', () => {
     }
     assert.ok(readFileSync(join(out, 'fig3-forward', 'figure.svg'), 'utf8').includes('favor-pos'));
     assert.ok(readFileSync(join(out, 'fig4-output-mse', 'figure.svg'), 'utf8').includes('favor-trig orthogonal'));
+  });
+
+  it('--resume keeps the points an interrupted run had finished and runs only the rest', () => {
+    // An interrupted run leaves <out>/<id>/results.jsonl; half the grid stands in for it here.
+    const exp = EXPERIMENTS.find((e) => e.id === 'poster-runtime')!;
+    const base = mkdtempSync(join(tmpdir(), 'performer-resume-'));
+    const dir = join(base, exp.id);
+    mkdirSync(dir);
+    assert.equal(cli([...exp.quick, '--shard', '1/2', '--out', dir, '--format', 'json']).code, 0);
+    const done = readJournal<BenchRecord>(dir);
+    assert.ok(done.length > 0);
+    const r = cli(['reproduce', exp.id, '--quick', '--resume', '--out', base]);
+    assert.equal(r.code, 0, r.stderr);
+    const records: BenchRecord[] = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8')).records;
+    assert.ok(records.length > done.length, 'the other half was run');
+    for (const d of done) {
+      const kept = records.find((x) => pointKey(x) === pointKey(d));
+      assert.deepEqual([kept?.firstRunMs, kept?.samplesMs], [d.firstRunMs, d.samplesMs], `${pointKey(d)} kept as journalled`);
+    }
+    assert.ok(!existsSync(join(dir, 'results.jsonl')), 'the journal is removed once the experiment completes');
   });
 
   it('an unknown experiment exits 2', () => {

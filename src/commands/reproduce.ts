@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { EXPERIMENTS, type Experiment } from '../../experiments/index.ts';
@@ -18,7 +18,7 @@ const bin = new URL('../../bin/performer.js', import.meta.url).pathname;
 function performer(args: readonly string[]): number {
   const r = spawnSync(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status === 2) throw new Error(`experiment command failed as a usage error: performer ${args.join(' ')}`);
-  return r.status ?? 1;
+  return r.status ?? (r.signal ? 130 : 1);
 }
 
 function table(exp: Experiment, dataJson: string): string {
@@ -36,15 +36,20 @@ function table(exp: Experiment, dataJson: string): string {
 }
 
 /** Runs one experiment into `<out>/<id>/`; returns the exit code of its measurement. */
-export async function reproduce(exp: Experiment, quick: boolean, out: string): Promise<number> {
+export async function reproduce(exp: Experiment, quick: boolean, out: string, resume = false): Promise<number> {
   const dir = join(out, exp.id);
   ensureDir(dir);
   const args = quick ? exp.quick : exp.full;
+  // An interrupted bench experiment leaves its journal (results.jsonl) in dir; --resume runs only
+  // the points it lacks. Error and utility experiments are minutes long and simply rerun.
+  const again = resume && exp.kind === 'bench' && existsSync(join(dir, 'results.jsonl')) ? ['--resume'] : [];
   let code: number;
   if (exp.kind === 'utility') {
     code = performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')]) || performer([...args, '--format', 'json', '-o', join(dir, 'data.json')]);
   } else {
-    code = performer([...args, '--out', dir, '--format', 'json']);
+    code = performer([...args, ...again, '--out', dir, '--format', 'json']);
+    // Interrupted or killed: keep the journal for --resume and write nothing more.
+    if (code !== 0 && code !== 1) return code;
     renameSync(join(dir, 'results.json'), join(dir, 'data.json'));
     renameSync(join(dir, 'results.csv'), join(dir, 'data.csv'));
     rmSync(join(dir, 'results.jsonl'), { force: true });
@@ -64,13 +69,19 @@ export const reproduceCommand = new Command('reproduce')
   .option('--list', 'list the experiments', false)
   .option('--quick', 'a reduced grid (CI-sized, under a minute each)', false)
   .option('--out <dir>', 'where results/<id>/ go', 'results')
-  .action(async (id: string | undefined, o: { list: boolean; quick: boolean; out: string }) => {
+  .option('--resume', "continue an interrupted bench experiment from <out>/<id>/results.jsonl", false)
+  .action(async (id: string | undefined, o: { list: boolean; quick: boolean; out: string; resume: boolean }) => {
     if (o.list || !id) return print(renderTable(['id', 'what'], EXPERIMENTS.map((e) => [e.id, `${e.title}: ${e.description}`])));
     const chosen = id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
     if (!chosen.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));
     let failed = 0;
     for (const exp of chosen) {
-      const code = await reproduce(exp, o.quick, o.out);
+      const code = await reproduce(exp, o.quick, o.out, o.resume);
+      if (code !== 0 && code !== 1) {
+        process.stderr.write(`${exp.id}: interrupted; finished points kept in ${join(o.out, exp.id, 'results.jsonl')} (continue with performer reproduce ${exp.id} --resume${o.quick ? ' --quick' : ''} --out ${o.out})\n`);
+        process.exitCode = code;
+        return;
+      }
       failed += code ? 1 : 0;
       print(`${exp.id}: ${join(o.out, exp.id)}${code ? ' (some points failed; see data.json)' : ''}`);
     }

@@ -193,4 +193,26 @@ describe('backward graph structure', () => {
       assert.ok(bwd.nodes.length <= 11 * fwd.nodes.length, `${bwd.nodes.length} vs ${fwd.nodes.length}`);
       assert.ok(bwd.nodes.length > fwd.nodes.length);
     });
+
+  for (const kernel of ['favor-pos', 'favor-hyp'])
+    it(`${kernel} backward transposes no L×m tensor: the gradient of MatMul(Eᵀ, ·) is one product`, () => {
+      const shape = { batch: 1, heads: 2, seqLen: 64, dim: 8 };
+      const config = { ...DEFAULT_KERNEL_CONFIG, features: 16 };
+      const { graph } = buildAttentionGraph({ kernel: KERNELS[kernel]!, shape, config, dtype: 'float32', pass: 'backward' });
+      const big = graph.nodes.filter((n) => n.op === 'Transpose' && n.outputs[0]!.shape.includes(shape.seqLen) && n.outputs[0]!.shape.includes(16));
+      // The forward's Eᵀ (fused into the product by ONNX Runtime) stays; nothing transposes back.
+      assert.ok(big.every((n) => n.outputs[0]!.shape.at(-1) === shape.seqLen), big.map((n) => `${n.name} [${n.outputs[0]!.shape}]`).join(', '));
+    });
+
+  it('a transpose of a transpose that undoes it is the original value, and unused nodes are not built', () => {
+    const b = new GraphBuilder('t');
+    const x = b.input('x', [2, 3, 4]);
+    const t = b.transposeLast(x);
+    assert.equal(b.transposeLast(t), x);
+    assert.notEqual(b.transpose(t, [2, 1, 0]), x);
+    const out = b.neg(x);
+    b.exp(x); // unused
+    const g = b.build([out]);
+    assert.deepEqual(g.nodes.map((n) => n.op), ['Neg']);
+  });
 });

@@ -48,7 +48,7 @@ const attrInt = (n: Node, key: string, dflt: number) => {
 rule('Identity', (_b, _n, [g]) => [g!]);
 rule('Neg', (b, _n, [g]) => [b.neg(g!)]);
 rule('Add', (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), reduceTo(b, g!, io(n).y.shape)]);
-rule('Sub', (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), reduceTo(b, b.neg(g!), io(n).y.shape)]);
+rule('Sub', (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), b.neg(reduceTo(b, g!, io(n).y.shape))]);
 rule('Mul', (b, n, [g]) => {
   const { x, y } = io(n);
   return [reduceTo(b, b.mul(g!, y), x.shape), reduceTo(b, b.mul(g!, x), y.shape)];
@@ -56,7 +56,7 @@ rule('Mul', (b, n, [g]) => {
 rule('Div', (b, n, [g]) => {
   const { x, y, out } = io(n);
   const gx = b.div(g!, y);
-  return [reduceTo(b, gx, x.shape), reduceTo(b, b.neg(b.mul(gx, out)), y.shape)];
+  return [reduceTo(b, gx, x.shape), b.neg(reduceTo(b, b.mul(gx, out), y.shape))];
 });
 rule('Max', (b, n, [g]) => {
   // The gradient goes to the larger input (to the first on ties).
@@ -78,8 +78,22 @@ rule('Elu', (b, n, [g]) => {
 });
 rule('MatMul', (b, n, [g]) => {
   const { x, y } = io(n);
-  return [reduceTo(b, b.matMul(g!, b.transposeLast(y)), x.shape), reduceTo(b, b.matMul(b.transposeLast(x), g!), y.shape)];
+  // dx = g·yᵀ and dy = xᵀ·g. When x (or y) is itself a transposed value Tᵀ, the Transpose rule
+  // will transpose its gradient back; written as (y·gᵀ)ᵀ (or (gᵀ·x)ᵀ) the two transposes cancel
+  // in the builder, so the gradient of T is one product with no pass over an L×m transpose.
+  const gx = swapsLast(b, x) ? b.transposeLast(b.matMul(y, b.transposeLast(g!))) : b.matMul(g!, b.transposeLast(y));
+  const gy = swapsLast(b, y) ? b.transposeLast(b.matMul(b.transposeLast(g!), x)) : b.matMul(b.transposeLast(x), g!);
+  return [reduceTo(b, gx, x.shape), reduceTo(b, gy, y.shape)];
 });
+/** Whether v is the output of a Transpose that swaps its last two axes only. */
+function swapsLast(b: GraphBuilder, v: Value): boolean {
+  const p = b.producer(v);
+  if (p?.op !== 'Transpose' || p.attrs.perm?.type !== 'ints') return false;
+  const perm = p.attrs.perm.value;
+  const r = perm.length;
+  return r >= 2 && perm.every((q, i) => (i < r - 2 ? q === i : q === (i === r - 2 ? r - 1 : r - 2)));
+}
+
 rule('Transpose', (b, n, [g]) => {
   const perm = n.attrs.perm?.type === 'ints' ? n.attrs.perm.value : [];
   const inverse = perm.map((_, i) => perm.indexOf(i));

@@ -1,9 +1,8 @@
 import { SOFTMAX_FEATURE_EPS } from '../defaults.ts';
-import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
 import { logitBound, positiveFeatures, softmaxProjection } from './features.ts';
 import { linearAttention } from './linear.ts';
-import type { KernelContext, KernelSpec } from './types.ts';
+import type { KernelSpec } from './types.ts';
 
 /** Hyperbolic positive features: [exp(Wx), exp(−Wx)], 2m features from m projections. */
 export const favorHypKernel: KernelSpec = {
@@ -18,16 +17,12 @@ export const favorHypKernel: KernelSpec = {
   linear: true,
   build(b, ctx) {
     const bound = logitBound(ctx.projection!.host, ctx.shape.dim);
-    const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: (2 * ctx.config.features) ** -0.5, bound };
+    const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: (2 * ctx.config.features) ** -0.5, bound, signs: [1, -1] as const };
+    // [e^{Wx}, e^{−Wx}] as two blocks from the one product x·Wᵀ: no Neg or Concat over L×m.
     const features = (x: Value, role: 'query' | 'key') => {
-      const { proj, diag } = hyperbolic(b, x, ctx);
+      const { proj, diag } = softmaxProjection(b, x, ctx);
       return positiveFeatures(b, proj, diag, role, opts);
     };
     return linearAttention(b, features(ctx.q, 'query'), features(ctx.k, 'key'), ctx.v, ctx.config);
   },
 };
-
-function hyperbolic(b: GraphBuilder, x: Value, ctx: KernelContext): { proj: Value; diag: Value } {
-  const { proj, diag } = softmaxProjection(b, x, ctx);
-  return { proj: b.concat([proj, b.neg(proj)], -1), diag };
-}

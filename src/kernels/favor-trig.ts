@@ -27,5 +27,6 @@ function trigFeatures(b: GraphBuilder, x: Value, ctx: KernelContext): Features {
   const shift = ctx.config.causal ? b.slice(diag, [2], [0], [1]) : b.reduceMax(diag, [2, 3]);
   // exp(‖x‖²/2 − s) is one factor per token: carried as a row scale, not multiplied into L×2m features.
   const rowScale = b.exp(b.sub(diag, b.stopGradient(shift)));
-  return { value: b.concat([b.cos(proj), b.sin(proj)], -1), eps: 0, scale: ctx.config.features ** -0.5, rowScale };
+  // [cos Wx, sin Wx] as two blocks, never concatenated.
+  return { blocks: [b.cos(proj), b.sin(proj)], eps: 0, scale: ctx.config.features ** -0.5, rowScale };
 }

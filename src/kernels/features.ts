@@ -13,12 +13,17 @@ import type { KernelContext } from './types.ts';
  * inputs). The scale is folded into the [d, m] operand, which ONNX Runtime constant-folds.
  */
 export function softmaxProjection(b: GraphBuilder, input: Value, ctx: KernelContext): { proj: Value; diag: Value } {
-  const w = requireProjection(ctx);
-  const d = ctx.shape.dim;
-  const s = d ** -0.25;
-  const proj = b.matMul(input, b.mul(b.transpose(w.value, [1, 0]), b.scalar(s)));
-  const diag = b.mul(b.reduceSum(b.mul(input, input), [-1]), b.scalar((s * s) / 2));
-  return { proj, diag };
+  return { proj: b.matMul(input, scaledProjection(b, ctx)), diag: halfSquaredNorm(b, input, ctx) };
+}
+
+/** d^(-1/4)·Wᵀ, [d, m]: built from the projection initializer only, so it is constant-folded. */
+export function scaledProjection(b: GraphBuilder, ctx: KernelContext): Value {
+  return b.mul(b.transpose(requireProjection(ctx).value, [1, 0]), b.scalar(ctx.shape.dim ** -0.25));
+}
+
+/** ‖x‖²/2 with x = input · d^(-1/4), [.., L, 1]. */
+export function halfSquaredNorm(b: GraphBuilder, input: Value, ctx: KernelContext): Value {
+  return b.mul(b.reduceSum(b.mul(input, input), [-1]), b.scalar(ctx.shape.dim ** -0.5 / 2));
 }
 
 export function requireProjection(ctx: KernelContext): NonNullable<KernelContext['projection']> {
@@ -47,10 +52,11 @@ export function logitBound(w: Float64Array, d: number): number {
 }
 
 /**
- * Positive features exp(logits − shift) + ε, scaled by `ratio` (PAPER.md §3).
+ * Positive features exp(±logits − shift) + ε, scaled by `ratio` (PAPER.md §3): one block per sign
+ * in `signs` ([1] for favor-pos; [1, −1] for favor-hyp's [e^{Wx}, e^{−Wx}], from one product).
  *
- * Queries: shift = max over features of `raw`, per token (cancels in the row normalisation).
- * Keys, bidirectional: shift = max of `raw` over features and sequence, one per (batch, head),
+ * Queries: shift = max over all features of `±raw`, per token (cancels in the row normalisation).
+ * Keys, bidirectional: shift = max of `±raw` over features and sequence, one per (batch, head),
  * as the reference code does.
  * Keys, causal: the reference's sequence-wide max lets later tokens change earlier outputs
  * (performer-pytorch #82). We shift by max(largest logit of the FIRST token, bound − 60), one
@@ -64,17 +70,25 @@ export function positiveFeatures(
   raw: Value,
   diag: Value,
   role: 'query' | 'key',
-  opts: { causal: boolean; eps: number; ratio: number; bound: number },
+  opts: { causal: boolean; eps: number; ratio: number; bound: number; signs?: readonly (1 | -1)[] },
 ): Features {
+  const signs = opts.signs ?? [1];
+  // max of sign·x over `axes`: ReduceMax, or −ReduceMin for the negated block (no Neg pass).
+  const maxOf = (x: Value, axes: number[]) => {
+    const parts = signs.map((sg) => (sg === 1 ? b.reduceMax(x, axes) : b.neg(b.reduceMin(x, axes))));
+    return parts.reduce((acc, p) => b.max(acc, p));
+  };
   let shift: Value;
-  if (role === 'query') shift = b.reduceMax(raw, [-1]);
-  else if (!opts.causal) shift = b.reduceMax(raw, [2, 3]);
+  if (role === 'query') shift = maxOf(raw, [-1]);
+  else if (!opts.causal) shift = maxOf(raw, [2, 3]);
   else {
-    const first = b.reduceMax(b.sub(b.slice(raw, [2], [0], [1]), b.slice(diag, [2], [0], [1])), [2, 3]);
+    const first = b.sub(maxOf(b.slice(raw, [2], [0], [1]), [2, 3]), b.slice(diag, [2], [0], [1]));
     shift = b.max(first, b.scalar(opts.bound - CAUSAL_SHIFT_HEADROOM));
   }
-  // exp(raw − diag − shift): the two offsets are added on the small [.., L, 1] column first, so
-  // the L×r tensor sees one subtraction and one exponential.
+  // exp(±raw − diag − shift): the two offsets are added on the small [.., L, 1] column first, so
+  // the L×m tensor sees one subtraction and one exponential per block.
   const offset = b.add(diag, b.stopGradient(shift));
-  return { value: b.exp(b.sub(raw, offset)), eps: opts.eps, scale: opts.ratio };
+  const negOffset = signs.includes(-1) ? b.neg(offset) : undefined;
+  const blocks = signs.map((sg) => b.exp(sg === 1 ? b.sub(raw, offset) : b.sub(negOffset!, raw)));
+  return { blocks, eps: opts.eps, scale: opts.ratio };
 }

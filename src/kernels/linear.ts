@@ -3,6 +3,7 @@
  * A ones column appended to V makes one product yield numerator and normaliser together.
  */
 import { DENOMINATOR_EPS } from '../defaults.ts';
+import { GraphError } from '../errors.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
 import type { KernelConfig } from './types.ts';
@@ -23,12 +24,16 @@ function withOnes(b: GraphBuilder, v: Value): Value {
 }
 
 /**
- * Features φ = scale · rowScale ⊙ (value + eps), kept factored so the graph never spends a full
- * pass over an L×r tensor on adding ε or multiplying by a scale: a key's row scale multiplies
- * its row of [V 1], a query's row scale its row of the numerator.
+ * Features φ = scale · rowScale ⊙ ([block₁ … block_n] + eps), kept factored so the graph never
+ * spends a full pass over an L×r tensor on adding ε, multiplying by a scale, or concatenating
+ * blocks: a key's row scale multiplies its row of [V 1], a query's row scale its row of the
+ * numerator, and each block of query features meets the same block of key features in its own
+ * product (φ(q)ᵀφ(k) = Σ_i φ_i(q)ᵀφ_i(k)), so favor-hyp's [e^{Wx}, e^{−Wx}] and favor-trig's
+ * [cos Wx, sin Wx] are never concatenated.
  */
 export interface Features {
-  readonly value: Value;
+  /** Feature blocks [B, H, L, r_i]; query and key features have the same block widths. */
+  readonly blocks: readonly Value[];
   readonly eps: number;
   readonly scale: number;
   /** Per-token factor [B, H, L, 1], or none. */
@@ -40,9 +45,11 @@ const keyRows = (b: GraphBuilder, fk: Features, vp: Value) => (fk.rowScale ? b.m
 /** The numerator with each query's row scale applied. */
 const queryRows = (b: GraphBuilder, fq: Features, num: Value) => (fq.rowScale ? b.mul(num, fq.rowScale) : num);
 
-/** value + ε materialised (the causal strategies need it); the scale is applied to the result. */
-function withEps(b: GraphBuilder, f: Features): Value {
-  return f.eps ? b.add(f.value, b.scalar(f.eps)) : f.value;
+const sum = (b: GraphBuilder, xs: readonly Value[]) => xs.reduce((acc, x) => b.add(acc, x));
+
+/** block + ε materialised (the causal strategies need it); the scale is applied to the result. */
+function withEps(b: GraphBuilder, f: Features): Value[] {
+  return f.blocks.map((x) => (f.eps ? b.add(x, b.scalar(f.eps)) : x));
 }
 
 /**
@@ -52,18 +59,26 @@ function withEps(b: GraphBuilder, f: Features): Value {
  */
 function bidirectional(b: GraphBuilder, fq: Features, fk: Features, vp: Value): Value {
   const rows = keyRows(b, fk, vp);
-  let kv = b.matMul(b.transposeLast(fk.value), rows);
-  if (fk.eps) kv = b.add(kv, b.mul(b.reduceSum(rows, [2]), b.scalar(fk.eps)));
-  if (fq.scale * fk.scale !== 1) kv = b.mul(kv, b.scalar(fq.scale * fk.scale));
-  const num = b.matMul(fq.value, kv);
-  return queryRows(b, fq, fq.eps ? b.add(num, b.mul(b.reduceSum(kv, [2]), b.scalar(fq.eps))) : num);
+  const colSums = fk.eps ? b.mul(b.reduceSum(rows, [2]), b.scalar(fk.eps)) : undefined;
+  const nums = fk.blocks.map((ek, i) => {
+    let kv = b.matMul(b.transposeLast(ek), rows);
+    if (colSums) kv = b.add(kv, colSums);
+    if (fq.scale * fk.scale !== 1) kv = b.mul(kv, b.scalar(fq.scale * fk.scale));
+    const num = b.matMul(fq.blocks[i]!, kv);
+    return fq.eps ? b.add(num, b.mul(b.reduceSum(kv, [2]), b.scalar(fq.eps))) : num;
+  });
+  return queryRows(b, fq, sum(b, nums));
 }
 
 /** Row i is Q′_i · Σ_{j≤i} K′_j [V 1]_jᵀ via CumSum of outer products: O(L r d) memory. */
-function prefix(b: GraphBuilder, fq: Value, fk: Value, vp: Value): Value {
-  const outer = b.mul(b.unsqueeze(fk, [-1]), b.unsqueeze(vp, [-2]));
-  const sums = b.cumSum(outer, 2);
-  return b.squeeze(b.matMul(b.unsqueeze(fq, [-2]), sums), [-2]);
+function prefix(b: GraphBuilder, fq: readonly Value[], fk: readonly Value[], vp: Value): Value {
+  return sum(
+    b,
+    fq.map((q, i) => {
+      const sums = b.cumSum(b.mul(b.unsqueeze(fk[i]!, [-1]), b.unsqueeze(vp, [-2])), 2);
+      return b.squeeze(b.matMul(b.unsqueeze(q, [-2]), sums), [-2]);
+    }),
+  );
 }
 
 /**
@@ -71,21 +86,22 @@ function prefix(b: GraphBuilder, fq: Value, fk: Value, vp: Value): Value {
  * all earlier blocks (an exclusive CumSum over blocks). Any L: the sequence is padded at the end,
  * which only touches positions ≥ L, which are dropped.
  */
-function chunked(b: GraphBuilder, fq: Value, fk: Value, vp: Value, chunkSize: number): Value {
-  const [B, H, L] = fq.shape as [number, number, number];
+function chunked(b: GraphBuilder, fq: readonly Value[], fk: readonly Value[], vp: Value, chunkSize: number): Value {
+  const [B, H, L] = vp.shape as [number, number, number];
   const e = vp.shape[3]!;
   const C = Math.min(chunkSize, L);
   const nc = Math.ceil(L / C);
   const pad = nc * C - L;
   const padded = (x: Value) => (pad ? b.concat([x, b.fill([B, H, pad, x.shape[3]!], 0)], 2) : x);
   const blocks = (x: Value) => b.reshape(padded(x), [B, H, nc, C, x.shape[3]!]);
-  const qc = blocks(fq);
-  const kc = blocks(fk);
+  const qc = fq.map(blocks);
+  const kc = fk.map(blocks);
   const vc = blocks(vp);
   const mask = b.constant(lowerTriangle(C), [C, C]);
-  const intra = b.matMul(b.mul(b.matMul(qc, b.transposeLast(kc)), mask), vc);
-  const states = b.cumSum(b.matMul(b.transposeLast(kc), vc), 2, { exclusive: true });
-  const num = b.reshape(b.add(intra, b.matMul(qc, states)), [B, H, nc * C, e]);
+  const scores = sum(b, qc.map((q, i) => b.matMul(q, b.transposeLast(kc[i]!))));
+  const intra = b.matMul(b.mul(scores, mask), vc);
+  const inter = qc.map((q, i) => b.matMul(q, b.cumSum(b.matMul(b.transposeLast(kc[i]!), vc), 2, { exclusive: true })));
+  const num = b.reshape(sum(b, [intra, ...inter]), [B, H, nc * C, e]);
   return pad ? b.slice(num, [2], [0], [L]) : num;
 }
 
@@ -95,8 +111,11 @@ function lowerTriangle(c: number): Float64Array {
   return m;
 }
 
-/** Normalised linear attention of features fq, fk [B, H, L, r] over v [B, H, L, d]. */
+/** Normalised linear attention of features fq, fk (blocks [B, H, L, r_i]) over v [B, H, L, d]. */
 export function linearAttention(b: GraphBuilder, fq: Features, fk: Features, v: Value, config: KernelConfig): Value {
+  if (fq.blocks.length !== fk.blocks.length || fq.blocks.some((q, i) => q.shape.at(-1) !== fk.blocks[i]!.shape.at(-1))) {
+    throw new GraphError('query and key features must have the same blocks');
+  }
   const vp = withOnes(b, v);
   if (!config.causal) return normalize(b, bidirectional(b, fq, fk, vp));
   const [q, k, rows] = [withEps(b, fq), withEps(b, fk), keyRows(b, fk, vp)];

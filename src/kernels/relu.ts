@@ -13,7 +13,7 @@ export const reluKernel: KernelSpec = {
   supportsBackward: true,
   linear: true,
   build(b, ctx) {
-    const phi = (x: typeof ctx.q) => ({ value: b.relu(x), eps: RELU_FEATURE_EPS, scale: 1 });
+    const phi = (x: typeof ctx.q) => ({ blocks: [b.relu(x)], eps: RELU_FEATURE_EPS, scale: 1 });
     return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx.v, ctx.config);
   },
 };

@@ -38,6 +38,8 @@ const fmt = (s: Shape) => `[${s.join(',')}]`;
 
 export class GraphBuilder {
   readonly nodes: Node[] = [];
+  /** Index in `nodes` of the node computing each value. */
+  private readonly producers = new Map<string, number>();
   readonly inputs: Value[] = [];
   readonly initializers: Initializer[] = [];
   private readonly used = new Set<string>();
@@ -100,7 +102,10 @@ export class GraphBuilder {
   node(op: string, inputs: readonly Value[], outputs: { shape: Shape; dtype: DType }[], attrs: Record<string, Attr> = {}, domain = ''): Value[] {
     const name = this.fresh(op);
     const outs = outputs.map((o, i) => ({ name: outputs.length === 1 ? `${name}_out` : `${name}_out${i}`, dtype: o.dtype, shape: [...o.shape] }));
-    for (const o of outs) this.claim(o.name);
+    for (const o of outs) {
+      this.claim(o.name);
+      this.producers.set(o.name, this.nodes.length);
+    }
     this.nodes.push({ name, op, domain, inputs: [...inputs], outputs: outs, attrs });
     return outs;
   }
@@ -180,7 +185,20 @@ export class GraphBuilder {
     if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
       this.fail('Transpose', `perm [${perm}] is not a permutation of rank ${r}`);
     }
+    // Transpose of a Transpose that undoes it: the original value (the reverse pass of
+    // MatMul(Eᵀ, ·) would otherwise transpose an L×m gradient twice).
+    const inner = this.producer(x);
+    if (inner?.op === 'Transpose' && inner.attrs.perm?.type === 'ints') {
+      const p0 = inner.attrs.perm.value;
+      if (perm.every((p, i) => p0[p] === i)) return inner.inputs[0]!;
+    }
     return this.one('Transpose', [x], perm.map((p) => x.shape[p]!), x.dtype, { perm: ints(perm) });
+  }
+
+  /** The node that computes `v`, or undefined for inputs and initializers. */
+  producer(v: Value): Node | undefined {
+    const i = this.producers.get(v.name);
+    return i === undefined ? undefined : this.nodes[i];
   }
 
   /** Swaps the last two axes. */
@@ -262,6 +280,12 @@ export class GraphBuilder {
     return this.one('ReduceMax', [x], shape, x.dtype, { axes: ints(norm), keepdims: int(keepdims ? 1 : 0) });
   }
 
+  /** ReduceMin (opset 17: axes as an attribute). No gradient rule: used under stopGradient only. */
+  reduceMin(x: Value, axes: readonly number[], keepdims = true): Value {
+    const { norm, shape } = this.reduced('ReduceMin', x, axes, keepdims);
+    return this.one('ReduceMin', [x], shape, x.dtype, { axes: ints(norm), keepdims: int(keepdims ? 1 : 0) });
+  }
+
   /** ReduceMean (opset 17: axes as an attribute). */
   reduceMean(x: Value, axes: readonly number[], keepdims = true): Value {
     const { norm, shape } = this.reduced('ReduceMean', x, axes, keepdims);
@@ -333,6 +357,7 @@ export class GraphBuilder {
   named(x: Value, name: string): Value {
     const node = this.fresh('Identity');
     const out: Value = { name: this.claim(name), dtype: x.dtype, shape: x.shape };
+    this.producers.set(out.name, this.nodes.length);
     this.nodes.push({ name: node, op: 'Identity', domain: '', inputs: [x], outputs: [out], attrs: {} });
     return out;
   }
@@ -343,8 +368,19 @@ export class GraphBuilder {
   }
 
   /** Finishes the graph with the given outputs. */
+  /** The graph computing `outputs`: nodes nothing needs (left by rewrites) are dropped. */
   build(outputs: readonly Value[]): Graph {
-    return { name: this.name, inputs: [...this.inputs], outputs: [...outputs], nodes: [...this.nodes], initializers: [...this.initializers] };
+    const needed = new Set(outputs.map((v) => v.name));
+    const kept: Node[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i]!;
+      if (!n.outputs.some((o) => needed.has(o.name))) continue;
+      kept.push(n);
+      for (const x of n.inputs) needed.add(x.name);
+    }
+    kept.reverse();
+    const initializers = this.initializers.filter((i) => needed.has(i.value.name));
+    return { name: this.name, inputs: [...this.inputs], outputs: [...outputs], nodes: kept, initializers };
   }
 }
 

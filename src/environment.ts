@@ -7,6 +7,8 @@ import { runtimeInfo } from './runtime/session.ts';
 export interface Environment {
   readonly performerVersion: string;
   readonly gitCommit: string | null;
+  /** Whether tracked files differed from gitCommit when the run started (null: not a checkout). */
+  readonly gitDirty: boolean | null;
   readonly onnxruntimeVersion: string;
   readonly backends: { name: string; bundled: boolean }[];
   readonly cpuModel: string;
@@ -15,14 +17,15 @@ export interface Environment {
   readonly nodeVersion: string;
   readonly os: string;
   readonly commandLine: string;
+  /** When the run started. */
   readonly timestamp: string;
 }
 
 const root = new URL('..', import.meta.url);
 
-function gitCommit(): string | null {
+function git(args: readonly string[]): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
     return null;
   }
@@ -36,7 +39,8 @@ export function collectEnvironment(argv: readonly string[] = process.argv): Envi
   const rt = runtimeInfo();
   return {
     performerVersion: projectVersion(),
-    gitCommit: gitCommit(),
+    gitCommit: git(['rev-parse', 'HEAD']) || null,
+    gitDirty: ((s) => (s === null ? null : s !== ''))(git(['status', '--porcelain', '--untracked-files=no'])),
     onnxruntimeVersion: rt.version,
     backends: rt.backends,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',

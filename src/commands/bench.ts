@@ -62,6 +62,7 @@ export async function runBenchRequest(req: BenchRequest, opts: { executor?: Exec
   const points = takeShard(expandGrid(req.grid), req.shard);
   const done = new Map<string, BenchRecord>();
   if (req.out && req.resume) for (const r of readJournal<BenchRecord>(req.out)) done.set(pointKey(r), r);
+  const environment = collectEnvironment(); // the code and machine as the run starts
   const started = performance.now();
   let finished = 0;
   const raw = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave }, opts.executor ?? childExecutor(), {
@@ -82,7 +83,7 @@ export async function runBenchRequest(req: BenchRequest, opts: { executor?: Exec
   const doc: BenchDocument = {
     schemaVersion: SCHEMA_VERSION,
     kind: 'bench',
-    environment: collectEnvironment(),
+    environment,
     options: { ...req.grid, ...req.measure, memoryBudgetBytes: req.memoryBudgetBytes, shard: req.shard ?? undefined, interleave: req.interleave },
     roofline,
     summary: { crossovers: crossovers(records), exponents: exponents(records) },

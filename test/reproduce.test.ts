@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -24,6 +24,7 @@ describe('performer reproduce', () => {
     for (const e of EXPERIMENTS) {
       const dir = join(out, e.id);
       for (const f of ['data.csv', 'data.json', 'table.md', 'figure.svg', 'figure.png', 'figure.vl.json']) assert.ok(existsSync(join(dir, f)), `${e.id}/${f}`);
+      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), [], `${e.id}: no probe or temporary files left`);
       const doc = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8'));
       assert.ok(doc.environment?.commandLine, `${e.id}: data.json records the command`);
       assert.ok(doc.records.length > 0);

@@ -3,7 +3,7 @@
  * fsynced as each finishes (a crash loses at most the point in flight), and the final
  * `results.json` / `results.csv`, written atomically (temporary file, then rename).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { usage } from '../errors.ts';
 
@@ -13,9 +13,11 @@ export const JOURNAL = 'results.jsonl';
 export function ensureDir(dir: string, flag = '--out'): void {
   try {
     mkdirs(dir);
+    // Creating and renaming a file proves the directory takes the atomic writes; nothing is left.
     const probe = join(dir, '.performer-write-test');
     writeFileSync(probe, '');
-    renameSync(probe, join(dir, '.performer-write-test~'));
+    renameSync(probe, `${probe}~`);
+    rmSync(`${probe}~`);
   } catch (e) {
     throw usage(flag, `cannot write to '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a writable directory');
   }

@@ -37,10 +37,11 @@ export function projectVersion(): string {
 
 export function collectEnvironment(argv: readonly string[] = process.argv): Environment {
   const rt = runtimeInfo();
+  const dirty = git(['status', '--porcelain', '--untracked-files=no']);
   return {
     performerVersion: projectVersion(),
     gitCommit: git(['rev-parse', 'HEAD']) || null,
-    gitDirty: ((s) => (s === null ? null : s !== ''))(git(['status', '--porcelain', '--untracked-files=no'])),
+    gitDirty: dirty === null ? null : dirty !== '',
     onnxruntimeVersion: rt.version,
     backends: rt.backends,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',

@@ -6,7 +6,7 @@ import { EXPERIMENTS, type Experiment } from '../../experiments/index.ts';
 import { usage } from '../errors.ts';
 import { toMarkdown } from '../report/formats.ts';
 import { renderSvg, svgToPng } from '../report/render.ts';
-import { ensureDir, writeAtomic } from '../report/results.ts';
+import { ensureDir, JOURNAL, writeAtomic } from '../report/results.ts';
 import { print, renderTable } from '../report/terminal.ts';
 import { type BenchDocument, formatBench } from './bench.ts';
 import { errorTable } from './error.ts';
@@ -20,6 +20,9 @@ function performer(args: readonly string[]): number {
   if (r.status === 2) throw new Error(`experiment command failed as a usage error: performer ${args.join(' ')}`);
   return r.status ?? (r.signal ? 130 : 1);
 }
+
+/** Exit codes 0 (all points ok) and 1 (some failed) mean the measurement ran to its end. */
+const completed = (code: number) => code === 0 || code === 1;
 
 function table(exp: Experiment, dataJson: string): string {
   const doc = JSON.parse(readFileSync(dataJson, 'utf8'));
@@ -42,17 +45,17 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
   const args = quick ? exp.quick : exp.full;
   // An interrupted bench experiment leaves its journal (results.jsonl) in dir; --resume runs only
   // the points it lacks. Error and utility experiments are minutes long and simply rerun.
-  const again = resume && exp.kind === 'bench' && existsSync(join(dir, 'results.jsonl')) ? ['--resume'] : [];
+  const again = resume && exp.kind === 'bench' && existsSync(join(dir, JOURNAL)) ? ['--resume'] : [];
   let code: number;
   if (exp.kind === 'utility') {
     code = performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')]) || performer([...args, '--format', 'json', '-o', join(dir, 'data.json')]);
   } else {
     code = performer([...args, ...again, '--out', dir, '--format', 'json']);
     // Interrupted or killed: keep the journal for --resume and write nothing more.
-    if (code !== 0 && code !== 1) return code;
+    if (!completed(code)) return code;
     renameSync(join(dir, 'results.json'), join(dir, 'data.json'));
     renameSync(join(dir, 'results.csv'), join(dir, 'data.csv'));
-    rmSync(join(dir, 'results.jsonl'), { force: true });
+    rmSync(join(dir, JOURNAL), { force: true });
   }
   writeAtomic(join(dir, 'table.md'), table(exp, join(dir, 'data.json')));
   const spec = plotSpec(join(dir, 'data.json'));
@@ -77,8 +80,8 @@ export const reproduceCommand = new Command('reproduce')
     let failed = 0;
     for (const exp of chosen) {
       const code = await reproduce(exp, o.quick, o.out, o.resume);
-      if (code !== 0 && code !== 1) {
-        process.stderr.write(`${exp.id}: interrupted; finished points kept in ${join(o.out, exp.id, 'results.jsonl')} (continue with performer reproduce ${exp.id} --resume${o.quick ? ' --quick' : ''} --out ${o.out})\n`);
+      if (!completed(code)) {
+        process.stderr.write(`${exp.id}: interrupted; finished points kept in ${join(o.out, exp.id, JOURNAL)} (continue with performer reproduce ${exp.id} --resume${o.quick ? ' --quick' : ''} --out ${o.out})\n`);
         process.exitCode = code;
         return;
       }

@@ -17,12 +17,12 @@ export function softmaxProjection(b: GraphBuilder, input: Value, ctx: KernelCont
 }
 
 /** d^(-1/4)·Wᵀ, [d, m]: built from the projection initializer only, so it is constant-folded. */
-export function scaledProjection(b: GraphBuilder, ctx: KernelContext): Value {
+function scaledProjection(b: GraphBuilder, ctx: KernelContext): Value {
   return b.mul(b.transpose(requireProjection(ctx).value, [1, 0]), b.scalar(ctx.shape.dim ** -0.25));
 }
 
 /** ‖x‖²/2 with x = input · d^(-1/4), [.., L, 1]. */
-export function halfSquaredNorm(b: GraphBuilder, input: Value, ctx: KernelContext): Value {
+function halfSquaredNorm(b: GraphBuilder, input: Value, ctx: KernelContext): Value {
   return b.mul(b.reduceSum(b.mul(input, input), [-1]), b.scalar(ctx.shape.dim ** -0.5 / 2));
 }
 

@@ -367,7 +367,6 @@ export class GraphBuilder {
     return this.initializers.find((i) => i.value.name === v.name)?.data;
   }
 
-  /** Finishes the graph with the given outputs. */
   /** The graph computing `outputs`: nodes nothing needs (left by rewrites) are dropped. */
   build(outputs: readonly Value[]): Graph {
     const needed = new Set(outputs.map((v) => v.name));

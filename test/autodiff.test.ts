@@ -89,6 +89,16 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
     ['CumSum (exclusive, reverse)', [[5, 2]], (b, [x]) => b.exp(b.cumSum(x!, 0, { exclusive: true, reverse: true }))],
     ['Where', [[2, 3], [2, 3]], (b, [x, y]) => b.where(b.lessOrEqual(x!, y!), b.exp(x!), b.mul(y!, y!))],
     ['Trilu', [[4, 4]], (b, [x]) => b.exp(b.trilu(x!, false, 0))],
+    // x meets the column pieces of y in two products: x's gradient is joined into one product
+    // [g_a g_c]·[y_a y_c]ᵀ and y's (the Slice gradients) into one product xᵀ·[g_a g_c].
+    ['products of x with column pieces of y (joined gradients)', [[4, 6], [6, 3]], (b, [x, y]) => {
+      const [a, c] = [b.matMul(x!, b.slice(y!, [1], [0], [2])), b.matMul(x!, b.slice(y!, [1], [2], [3]))];
+      return b.concat([b.exp(a), b.mul(c, c)], 1);
+    }],
+    ['products of x with pieces of y that leave a gap (zeros in the joined gradient)', [[4, 6], [6, 5]], (b, [x, y]) => {
+      const [a, c] = [b.matMul(x!, b.slice(y!, [1], [0], [2])), b.matMul(x!, b.slice(y!, [1], [3], [4]))];
+      return b.concat([b.exp(a), b.mul(c, c)], 1);
+    }],
   ];
   for (const [name, shapes, build, opts] of cases) it(name, () => checkRule(shapes, build, opts));
 
@@ -203,6 +213,23 @@ describe('backward graph structure', () => {
       // The forward's Eᵀ (fused into the product by ONNX Runtime) stays; nothing transposes back.
       assert.ok(big.every((n) => n.outputs[0]!.shape.at(-1) === shape.seqLen), big.map((n) => `${n.name} [${n.outputs[0]!.shape}]`).join(', '));
     });
+
+  it('favor-pos backward: the key state [m, d+1] and each query gradient are single products, no L×m outer product', () => {
+    const [L, d, m] = [64, 8, 16];
+    const config = { ...DEFAULT_KERNEL_CONFIG, features: m };
+    const req = { kernel: KERNELS['favor-pos']!, shape: { batch: 1, heads: 2, seqLen: L, dim: d }, config, dtype: 'float32' as const };
+    const count = (pass: 'forward' | 'backward', last2: number[]) =>
+      buildAttentionGraph({ ...req, pass }).graph.nodes.filter((n) => n.op === 'MatMul' && n.outputs[0]!.shape.slice(-2).join() === last2.join()).length;
+    // forward: E_kᵀ[V 1] is one [m, d+1] product; the query side is E_q·S and E_q·z
+    assert.deepEqual([count('forward', [m, d + 1]), count('forward', [L, d]), count('forward', [L, 1])], [1, 1, 1]);
+    // backward adds dS|dz = E_qᵀ[g_S g_z] as one [m, d+1] product, never [m, d] and [m, 1] apart,
+    // and dE_q = [g_S g_z]·[S z]ᵀ as one [L, m] product (with dE_k = [V 1]·d(state)ᵀ and the two
+    // projections: four [L, m] products in all, none of them an outer product with inner dim 1)
+    assert.deepEqual([count('backward', [m, d + 1]), count('backward', [m, d]), count('backward', [m, 1])], [2, 0, 0]);
+    const lm = buildAttentionGraph({ ...req, pass: 'backward' }).graph.nodes.filter((n) => n.op === 'MatMul' && n.outputs[0]!.shape.slice(-2).join() === [L, m].join());
+    assert.equal(lm.length, 4);
+    assert.ok(lm.every((n) => n.inputs[0]!.shape.at(-1)! > 1), lm.map((n) => `[${n.inputs[0]!.shape}]`).join(' '));
+  });
 
   it('a transpose of a transpose that undoes it is the original value, and unused nodes are not built', () => {
     const b = new GraphBuilder('t');

@@ -40,6 +40,7 @@ export class GraphBuilder {
   readonly nodes: Node[] = [];
   /** Index in `nodes` of the node computing each value. */
   private readonly producers = new Map<string, number>();
+  private readonly transposes = new Map<string, Value>();
   readonly inputs: Value[] = [];
   readonly initializers: Initializer[] = [];
   private readonly used = new Set<string>();
@@ -192,13 +193,27 @@ export class GraphBuilder {
       const p0 = inner.attrs.perm.value;
       if (perm.every((p, i) => p0[p] === i)) return inner.inputs[0]!;
     }
-    return this.one('Transpose', [x], perm.map((p) => x.shape[p]!), x.dtype, { perm: ints(perm) });
+    // One node per (value, perm): the reverse pass transposes the same operand once per use.
+    const key = `${x.name}|${perm.join(',')}`;
+    const known = this.transposes.get(key);
+    if (known) return known;
+    const out = this.one('Transpose', [x], perm.map((p) => x.shape[p]!), x.dtype, { perm: ints(perm) });
+    this.transposes.set(key, out);
+    return out;
   }
 
   /** The node that computes `v`, or undefined for inputs and initializers. */
   producer(v: Value): Node | undefined {
     const i = this.producers.get(v.name);
     return i === undefined ? undefined : this.nodes[i];
+  }
+
+  /** Whether `v` is a `fill(shape, value)`: an Expand of a one-element constant equal to `value`. */
+  isFill(v: Value, value: number): boolean {
+    const p = this.producer(v);
+    if (p?.op !== 'Expand') return false;
+    const c = this.initializers.find((i) => i.value.name === p.inputs[0]!.name);
+    return c !== undefined && c.data.length === 1 && Number(c.data[0]) === value;
   }
 
   /** Swaps the last two axes. */

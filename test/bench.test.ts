@@ -10,7 +10,7 @@ import { expandGrid, type GridOptions } from '../src/bench/grid.ts';
 import { makeRecord, runBench } from '../src/bench/runner.ts';
 import { quantile, summarize } from '../src/bench/stats.ts';
 import { crossovers, exponents } from '../src/bench/summary.ts';
-import type { BenchRecord } from '../src/bench/types.ts';
+import { type BenchRecord, pointKey } from '../src/bench/types.ts';
 import { GraphBuilder } from '../src/onnx/builder.ts';
 import { cli } from './helpers/cli.ts';
 
@@ -131,6 +131,13 @@ describe('bench arithmetic', () => {
     // inputs 24+20 floats + 2 int64 shape constant stay live; peak while Add runs: y freed after Exp,
     // z (30) and the Add output (30) live: (44 + 60)·4 + 8 = 424 bytes; y and z together before: (44+60)·4+8.
     assert.equal(estimateMemory(g), (24 + 20 + 30 + 30) * 4 + 8);
+  });
+
+  it('a point is identified by its chunk size only where the chunked causal strategy uses it', () => {
+    const key = (o: Partial<GridOptions>) => pointKey(expandGrid(grid({ kernels: ['favor-pos'], seqLens: [16], ...o }))[0]!);
+    assert.notEqual(key({ causal: true, chunkSize: 64 }), key({ causal: true, chunkSize: 128 }));
+    assert.equal(key({ chunkSize: 64 }), key({ chunkSize: 128 }));
+    assert.equal(key({ causal: true, causalImpl: 'prefix', chunkSize: 64 }), key({ causal: true, causalImpl: 'prefix', chunkSize: 128 }));
   });
 
   it('quantiles, median and relative margin of error', () => {

@@ -79,10 +79,15 @@ export interface BenchRecord extends BenchPoint {
   readonly error: string | null;
 }
 
-/** The series a point belongs to: everything but the sequence length. */
+/**
+ * The series a point belongs to: everything that changes the graph but the sequence length (the
+ * chunk size only where it is used, so a C = 128 baseline is never compared with C = 64; not the
+ * seed). Threads and provider differences are reported by `environmentDiff`.
+ */
 export function seriesKey(p: BenchPoint): string {
   const model = p.scope === 'model' ? [p.layers, p.dFf, p.vocab] : [];
-  return [p.kernel, p.pass, p.causal ? `causal-${p.causalImpl}` : 'bidir', p.scope, ...model, p.batch, p.heads, p.dim, p.features, p.featureType, p.ep, p.dtype].join('|');
+  const mode = !p.causal ? 'bidir' : p.causalImpl === 'chunked' ? `causal-chunked-C${p.chunkSize}` : `causal-${p.causalImpl}`;
+  return [p.kernel, p.pass, mode, p.scope, ...model, p.batch, p.heads, p.dim, p.features, p.featureType, p.ep, p.dtype].join('|');
 }
 
 /** The point's identity, for resume, sharding and comparisons. */

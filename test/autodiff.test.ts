@@ -229,6 +229,11 @@ describe('backward graph structure', () => {
     const lm = buildAttentionGraph({ ...req, pass: 'backward' }).graph.nodes.filter((n) => n.op === 'MatMul' && n.outputs[0]!.shape.slice(-2).join() === [L, m].join());
     assert.equal(lm.length, 4);
     assert.ok(lm.every((n) => n.inputs[0]!.shape.at(-1)! > 1), lm.map((n) => `[${n.inputs[0]!.shape}]`).join(' '));
+    // causal, chunked: joining a block's sum dScores·K_c + g·stateᵀ (inner C + d + 1) would copy
+    // more than it saves, so no product has that inner dimension
+    const C = 4; // C + d + 1 = 13 ≤ m: a join by width alone would happen
+    const causal = buildAttentionGraph({ ...req, config: { ...config, causal: true, causalImpl: 'chunked', chunkSize: C }, pass: 'backward' }).graph;
+    assert.ok(!causal.nodes.some((n) => n.op === 'MatMul' && n.inputs[0]!.shape.at(-1) === C + d + 1));
   });
 
   it('a transpose of a transpose that undoes it is the original value, and unused nodes are not built', () => {

@@ -59,11 +59,13 @@ export function gradients(b: GraphBuilder, output: Value, wrt: readonly Value[],
 }
 
 /**
- * Σ_k A_k·B_k as one product [A_1 … A_n]·[B_1; …; B_n], when every part is a MatMul (no
- * broadcasting) that no other gradient shares and the joined inner dimension is at most the
- * output's width. A query block's gradient g_num·Sᵀ + g_den·zᵀ (inner 64 + 1, output L×m) then
- * costs one product, not an L×m outer product and an L×m Add. The parts' own products are
- * left unused and dropped when the graph is built.
+ * Σ_k A_k·B_k as one product [A_1 … A_n]·[B_1; …; B_n], for the parts that are MatMuls (no
+ * broadcasting) no other gradient shares, when copying the operands into the two Concats writes
+ * fewer elements than the n − 1 products and Adds it saves (M·K + K·N ≤ (n − 1)·M·N, K the joined
+ * inner dimension). A query block's gradient g_num·Sᵀ + g_den·zᵀ (M = L, K = 64 + 1, N = m) is
+ * then one product, not an L×m outer product and an L×m Add; the chunked causal strategy's
+ * per-block sums (M = C, K = C + d + 1) are left as they are. The parts' own products are left
+ * unused and dropped when the graph is built.
  */
 function joinedProducts(b: GraphBuilder, parts: readonly Value[], shared: (g: Value) => boolean): Value[] {
   const operands = new Map<Value, [Value, Value]>();
@@ -77,7 +79,8 @@ function joinedProducts(b: GraphBuilder, parts: readonly Value[], shared: (g: Va
     operands.set(g, [x, y]);
   }
   const inner = [...operands.values()].reduce((n, [x]) => n + x.shape.at(-1)!, 0);
-  if (operands.size < 2 || inner > parts[0]!.shape.at(-1)!) return [...parts];
+  const [M, N] = parts[0]!.shape.slice(-2) as [number, number];
+  if (operands.size < 2 || M * inner + inner * N > (operands.size - 1) * M * N) return [...parts];
   const xs = [...operands.values()];
   const joined = b.matMul(b.concat(xs.map(([x]) => x), -1), b.concat(xs.map(([, y]) => y), -2));
   return [joined, ...parts.filter((g) => !operands.has(g))];

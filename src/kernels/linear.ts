@@ -60,10 +60,11 @@ function withEps(b: GraphBuilder, f: Features): Value[] {
  * K′ᵀ[V 1] = s_k·(E_kᵀ[V 1] + ε_k·1ᵀ[V 1]) and Q′·S = s_q·(E_q S + ε_q·1ᵀS): the ε terms are
  * rank-1 corrections of the small r×(d+1) state, and the scales multiply that state.
  * The query side is two products, E_q·S[:, :d] and E_q·S[:, d]: ONNX Runtime's CPU GEMM packs
- * a right operand in 16-column panels, so one product with d+1 = 65 columns costs 5/4 of one
- * with 64 (L = 16384, m = 256, 8 heads: 134 ms against 101 ms + 1 ms for the normaliser's).
+ * a right operand in 16-column panels, so one product with d+1 = 65 columns costs about 5/4 of
+ * one with 64 (L = 16384, m = 256, 8 heads, per-node profile: 88–92 ms against 69 + 10 ms).
  * The key side keeps the ones column: there a 65-column product beats 64 columns plus a
- * ReduceSum over E_k (98 ms against 112 ms).
+ * ReduceSum over E_k (98 ms against 112 ms). The reverse pass joins the two again (autodiff's
+ * joinedProducts and joinedPieces).
  */
 function bidirectional(b: GraphBuilder, fq: Features, fk: Features, vp: Value): [Value, Value] {
   const rows = keyRows(b, fk, vp);

@@ -91,11 +91,11 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
     ['Trilu', [[4, 4]], (b, [x]) => b.exp(b.trilu(x!, false, 0))],
     // x meets the column pieces of y in two products: x's gradient is joined into one product
     // [g_a g_c]·[y_a y_c]ᵀ and y's (the Slice gradients) into one product xᵀ·[g_a g_c].
-    ['products of x with column pieces of y (joined gradients)', [[4, 6], [6, 3]], (b, [x, y]) => {
+    ['products of x with column pieces of y (joined gradients)', [[8, 12], [12, 3]], (b, [x, y]) => {
       const [a, c] = [b.matMul(x!, b.slice(y!, [1], [0], [2])), b.matMul(x!, b.slice(y!, [1], [2], [3]))];
       return b.concat([b.exp(a), b.mul(c, c)], 1);
     }],
-    ['products of x with pieces of y that leave a gap (zeros in the joined gradient)', [[4, 6], [6, 5]], (b, [x, y]) => {
+    ['products of x with pieces of y that leave a gap (zeros in the joined gradient)', [[8, 12], [12, 5]], (b, [x, y]) => {
       const [a, c] = [b.matMul(x!, b.slice(y!, [1], [0], [2])), b.matMul(x!, b.slice(y!, [1], [3], [4]))];
       return b.concat([b.exp(a), b.mul(c, c)], 1);
     }],
@@ -146,12 +146,9 @@ describe('kernel gradients', () => {
   ];
   const loss = (o: Float64Array, g: Float64Array) => o.reduce((a, v, i) => a + v * g[i]!, 0);
 
-  for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward))
-    for (const mode of modes) {
-      if (!kernel.linear && mode.causalImpl === 'prefix') continue;
-      it(`${kernel.name} ${mode.causal ? `causal ${mode.causalImpl}` : 'bidirectional'}: graph vs central differences of the float64 reference`, async () => {
-        const x = randomInputs(40, shape, 0.8);
-        const config = { ...mode, features: 6, chunkSize: 3, seed: 2 };
+  const check = async (kernel: (typeof KERNELS)[string] & {}, mode: (typeof modes)[number], shape: { batch: number; heads: number; seqLen: number; dim: number }, features: number, scale = 0.8) => {
+        const x = randomInputs(40, shape, scale);
+        const config = { ...mode, features, chunkSize: 3, seed: 2 };
         const { outputs, projection } = await runKernel(kernel.name, shape, x, { config, dtype: 'float64', pass: 'backward' });
         const ref = (q: Float64Array, k: Float64Array, v: Float64Array) =>
           kernel.linear
@@ -172,8 +169,26 @@ describe('kernel gradients', () => {
           const err = relErr(outputs[`grad_${name}`]!, fd);
           assert.ok(err <= 1e-4, `grad_${name}: relative error ${err}`);
         });
-      });
+  };
+  for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward))
+    for (const mode of modes) {
+      if (!kernel.linear && mode.causalImpl === 'prefix') continue;
+      it(`${kernel.name} ${mode.causal ? `causal ${mode.causalImpl}` : 'bidirectional'}: graph vs central differences of the float64 reference`, () => check(kernel, mode, shape, 6));
     }
+  // At L = 32, m = 16 the reverse pass joins each query block's gradient into one product (at
+  // L = 7, m = 6 the Concats would copy more than they save, so the tests above never join).
+  // Inputs at scale 0.5: with 32 keys the sequence-wide key shift leaves features small enough
+  // at 0.8 that ε's share (see above) reaches 1.2e-4 for favor-hyp, joined or not.
+  const wide = { batch: 1, heads: 2, seqLen: 32, dim: 3 };
+  for (const name of ['favor-pos', 'favor-hyp', 'favor-trig'])
+    it(`${name} bidirectional, L = 32, m = 16 (joined query gradients): graph vs central differences`, async () => {
+      const { graph } = buildAttentionGraph({ kernel: KERNELS[name]!, shape: wide, config: { ...DEFAULT_KERNEL_CONFIG, features: 16 }, dtype: 'float64', pass: 'backward' });
+      const concats = new Set(graph.nodes.filter((n) => n.op === 'Concat').map((n) => n.outputs[0]!.name));
+      // [g_S g_z]·[S z]ᵀ: both operands are Concats, inner d + 1, output [L, m]
+      const joined = graph.nodes.filter((n) => n.op === 'MatMul' && n.inputs.every((v) => concats.has(v.name)) && n.inputs[0]!.shape.at(-1) === wide.dim + 1 && n.outputs[0]!.shape.at(-1) === 16);
+      assert.equal(joined.length, name === 'favor-pos' ? 1 : 2, 'one joined product per feature block');
+      await check(KERNELS[name]!, modes[0]!, wide, 16, 0.5);
+    });
 
   for (const causal of [false, true])
     it(`softmax ${causal ? 'causal' : 'bidirectional'}: graph vs closed-form gradient (float64, ≤ 1e-10)`, async () => {

@@ -81,19 +81,10 @@ rule('MatMul', (b, n, [g]) => {
   // dx = g·yᵀ and dy = xᵀ·g. When x (or y) is itself a transposed value Tᵀ, the Transpose rule
   // will transpose its gradient back; written as (y·gᵀ)ᵀ (or (gᵀ·x)ᵀ) the two transposes cancel
   // in the builder, so the gradient of T is one product with no pass over an L×m transpose.
-  const gx = swapsLast(b, x) ? b.transposeLast(b.matMul(y, b.transposeLast(g!))) : b.matMul(g!, b.transposeLast(y));
-  const gy = swapsLast(b, y) ? b.transposeLast(b.matMul(b.transposeLast(g!), x)) : b.matMul(b.transposeLast(x), g!);
+  const gx = b.isTransposeLast(x) ? b.transposeLast(b.matMul(y, b.transposeLast(g!))) : b.matMul(g!, b.transposeLast(y));
+  const gy = b.isTransposeLast(y) ? b.transposeLast(b.matMul(b.transposeLast(g!), x)) : b.matMul(b.transposeLast(x), g!);
   return [reduceTo(b, gx, x.shape), reduceTo(b, gy, y.shape)];
 });
-/** Whether v is the output of a Transpose that swaps its last two axes only. */
-function swapsLast(b: GraphBuilder, v: Value): boolean {
-  const p = b.producer(v);
-  if (p?.op !== 'Transpose' || p.attrs.perm?.type !== 'ints') return false;
-  const perm = p.attrs.perm.value;
-  const r = perm.length;
-  return r >= 2 && perm.every((q, i) => (i < r - 2 ? q === i : q === (i === r - 2 ? r - 1 : r - 2)));
-}
-
 rule('Transpose', (b, n, [g]) => {
   const perm = n.attrs.perm?.type === 'ints' ? n.attrs.perm.value : [];
   const inverse = perm.map((_, i) => perm.indexOf(i));

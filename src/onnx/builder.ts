@@ -36,6 +36,13 @@ export function broadcastShapes(a: Shape, b: Shape): number[] | null {
 
 const fmt = (s: Shape) => `[${s.join(',')}]`;
 
+/** The permutation of r axes that swaps the last two. */
+function lastSwap(r: number): number[] {
+  const perm = [...Array(r).keys()];
+  [perm[r - 2], perm[r - 1]] = [r - 1, r - 2];
+  return perm;
+}
+
 export class GraphBuilder {
   readonly nodes: Node[] = [];
   /** Index in `nodes` of the node computing each value. */
@@ -212,16 +219,21 @@ export class GraphBuilder {
   isFill(v: Value, value: number): boolean {
     const p = this.producer(v);
     if (p?.op !== 'Expand') return false;
-    const c = this.initializers.find((i) => i.value.name === p.inputs[0]!.name);
-    return c !== undefined && c.data.length === 1 && Number(c.data[0]) === value;
+    const data = this.constantData(p.inputs[0]!);
+    return data !== undefined && data.length === 1 && Number(data[0]) === value;
   }
 
   /** Swaps the last two axes. */
   transposeLast(x: Value): Value {
-    const r = x.shape.length;
-    const perm = [...Array(r).keys()];
-    [perm[r - 2], perm[r - 1]] = [r - 1, r - 2];
-    return this.transpose(x, perm);
+    return this.transpose(x, lastSwap(x.shape.length));
+  }
+
+  /** Whether `v` is the output of a Transpose that swaps its last two axes only (a `transposeLast`). */
+  isTransposeLast(v: Value): boolean {
+    const p = this.producer(v);
+    if (p?.op !== 'Transpose' || p.attrs.perm?.type !== 'ints') return false;
+    const perm = p.attrs.perm.value;
+    return perm.length >= 2 && perm.join() === lastSwap(perm.length).join();
   }
 
   reshape(x: Value, shape: Shape): Value {

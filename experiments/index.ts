@@ -1,5 +1,5 @@
 /**
- * The paper's figures as data (PAPER.md §6): each experiment is the `performer` command line that
+ * The paper's figures as data (its Fig. 2, 3 and 4, and a student poster): each experiment is the `performer` command line that
  * produces its data, in a full and a quick (CI-sized, under a minute) variant. `performer
  * reproduce` runs one, then writes data.csv, data.json, table.md and figure.svg/png.
  */

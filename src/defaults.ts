@@ -1,5 +1,7 @@
-/** One source of truth for the defaults the paper and the reference code fix (PAPER.md §3). */
-import type { KernelConfig } from './kernels/types.ts';
+/**
+ * One source of truth for the defaults: those the paper and the reference code fix
+ * (docs/formulas.md §3) and the problem sizes every command starts from.
+ */
 
 /** m, the number of random features. */
 export const DEFAULT_FEATURES = 256;
@@ -16,11 +18,28 @@ export const DENOMINATOR_EPS = 1e-6;
 export const DEFAULT_CHUNK_SIZE = 64;
 export const DEFAULT_SEED = 0;
 
-export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
+/** The kernel options every command starts from (a KernelConfig). */
+export const DEFAULT_KERNEL_CONFIG = {
   causal: false,
   causalImpl: 'chunked',
   chunkSize: DEFAULT_CHUNK_SIZE,
   features: DEFAULT_FEATURES,
   featureType: 'orthogonal',
   seed: DEFAULT_SEED,
-};
+} as const;
+
+/** Problem sizes every command defaults to (bench, export, error's --dim aside, see below). */
+export const DEFAULT_BATCH = 1;
+/**
+ * One head: attention cost is linear in B·H, and with 8 heads the exact-softmax points at
+ * L = 8192 alone take minutes (the bare `performer bench` must finish in about a minute).
+ * `export` uses the same default so an exported graph is the one bench times.
+ */
+export const DEFAULT_HEADS = 1;
+export const DEFAULT_DIM = 64;
+/**
+ * `performer error` defaults to the paper's Fig. 4 problem (d = 16, L = 4096), not bench's:
+ * its numbers are compared with the paper's figure.
+ */
+export const DEFAULT_ERROR_DIM = 16;
+export const DEFAULT_ERROR_SEQ_LEN = 4096;

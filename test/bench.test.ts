@@ -10,7 +10,8 @@ import { expandGrid, type GridOptions } from '../src/bench/grid.ts';
 import { makeRecord, runBench } from '../src/bench/runner.ts';
 import { quantile, summarize } from '../src/bench/stats.ts';
 import { crossovers, exponents } from '../src/bench/summary.ts';
-import { type BenchRecord, pointKey } from '../src/bench/types.ts';
+import type { BenchRecord } from '../src/bench/types.ts';
+import { pointKey } from '../src/results/keys.ts';
 import { GraphBuilder } from '../src/onnx/builder.ts';
 import { cli } from './helpers/cli.ts';
 

@@ -8,7 +8,8 @@ import { expandGrid, type GridOptions } from '../src/bench/grid.ts';
 import { makeRecord } from '../src/bench/runner.ts';
 import { takeShard } from '../src/bench/shard.ts';
 import { mannWhitneyGreater } from '../src/bench/stats.ts';
-import { type BenchRecord, pointKey } from '../src/bench/types.ts';
+import type { BenchRecord } from '../src/bench/types.ts';
+import { pointKey } from '../src/results/keys.ts';
 import { Rng } from '../src/kernels/projection.ts';
 import { cli } from './helpers/cli.ts';
 

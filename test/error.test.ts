@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { estimateKernel, type SoftmaxEstimator } from '../src/error/estimators.ts';
+import { getKernel } from '../src/kernels/index.ts';
+import { estimateSoftmaxKernel } from '../src/reference/features.ts';
 import { runLeakProbe } from '../src/error/leak.ts';
 import { runErrorSweep, type ErrorOptions } from '../src/error/sweep.ts';
-import { geometry, mseHyp, mseOrthogonalBound, msePos, mseTrig, utilityRatio } from '../src/error/theory.ts';
+import { geometry, mseHyp, mseOrthogonalBound, msePos, mseTrig, utilityRatio } from '../src/reference/closed-forms.ts';
 import { KERNELS } from '../src/kernels/index.ts';
 import { projectionMatrix } from '../src/kernels/projection.ts';
 import { cli } from './helpers/cli.ts';
@@ -16,6 +17,9 @@ function pair(d: number, l: number, angle: number): [number[], number[]] {
 }
 
 /** Empirical MSE over `draws` independent projections of m rows, and its standard error. */
+type SoftmaxEstimator = 'favor-pos' | 'favor-trig' | 'favor-hyp';
+const estimateKernel = (kind: SoftmaxEstimator, w: Float64Array, d: number, x: number[], y: number[]) => estimateSoftmaxKernel(getKernel(kind).estimator!.pairTerm, w, d, x, y);
+
 function empiricalMse(kind: SoftmaxEstimator, type: 'iid' | 'orthogonal', m: number, d: number, x: number[], y: number[], draws: number) {
   const exact = Math.exp(x.reduce((a, v, i) => a + v * y[i]!, 0));
   const sq = Array.from({ length: draws }, (_, s) => (estimateKernel(kind, projectionMatrix(m, d, type, 10_000 + s), d, x, y) - exact) ** 2);
@@ -24,7 +28,7 @@ function empiricalMse(kind: SoftmaxEstimator, type: 'iid' | 'orthogonal', m: num
   return { mean, se: sd / Math.sqrt(draws) };
 }
 
-describe('closed forms (PAPER.md §5)', () => {
+describe('closed forms (docs/formulas.md §5)', () => {
   it('r(φ, l = 1): r(π/2) ≈ 0.43, r(2.0) ≈ 3.4, r(2.5) ≈ 35, r → ∞ as φ → π', () => {
     assert.ok(Math.abs(utilityRatio(Math.PI / 2, 1) - 0.43) < 0.005);
     assert.ok(Math.abs(utilityRatio(2.0, 1) - 3.4) < 0.05);
@@ -96,7 +100,7 @@ describe('performer error', () => {
   });
 
   it('the leak probe is exactly 0 for every shipped causal path', async () => {
-    const linear = Object.values(KERNELS).filter((k) => k.linear).map((k) => k.name);
+    const linear = Object.values(KERNELS).filter((k) => k.role === 'linear').map((k) => k.name);
     const recs = await runLeakProbe({ kernels: [...linear, 'softmax', 'softmax-fused'], seqLen: 50, dim: 8, features: 16, chunkSize: 8, seed: 3, ep: 'cpu' });
     assert.equal(recs.length, linear.length * 2 + 2);
     for (const r of recs) assert.equal(r.maxChange, 0, `${r.kernel} ${r.causalImpl}`);

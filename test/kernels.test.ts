@@ -6,7 +6,7 @@ import { referenceLinearAttention } from './helpers/reference-features.ts';
 import { allFinite, randomInputs, relErr, runKernel } from './helpers/run.ts';
 
 const shape = { batch: 2, heads: 2, seqLen: 13, dim: 8 };
-const linear = Object.values(KERNELS).filter((k) => k.linear).map((k) => k.name);
+const linear = Object.values(KERNELS).filter((k) => k.role === 'linear').map((k) => k.name);
 const modes = [
   { causal: false, causalImpl: 'chunked' as const },
   { causal: true, causalImpl: 'prefix' as const },

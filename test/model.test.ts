@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_KERNEL_CONFIG } from '../src/defaults.ts';
 import { getKernel } from '../src/kernels/index.ts';
 import { buildEncoderGraph, type ModelShape, type Param } from '../src/model/encoder.ts';
-import { serializeModel } from '../src/onnx/serialize.ts';
-import { type HostTensor, Session } from '../src/runtime/session.ts';
+import { type HostTensor, runGraph } from '../src/runtime/session.ts';
 import { referenceLoss } from './helpers/encoder-reference.ts';
 import { relErr } from './helpers/run.ts';
 import { cli } from './helpers/cli.ts';
@@ -14,12 +13,10 @@ const tokens = [[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]];
 
 async function run(kernel: string, pass: 'forward' | 'backward', params?: Param[]) {
   const { graph, params: drawn } = buildEncoderGraph({ kernel: getKernel(kernel), shape, config: { ...DEFAULT_KERNEL_CONFIG, features: 16 }, dtype: 'float64', pass, paramsAsInputs: true });
-  const session = await Session.create(serializeModel(graph), { ep: 'cpu', threads: 1 });
   const use = params ?? drawn;
   const feeds: Record<string, HostTensor> = { tokens: { dtype: 'int64', dims: [2, 5], data: BigInt64Array.from(tokens.flat().map(BigInt)) } };
   for (const p of use) feeds[p.name] = { dtype: 'float64', dims: p.shape, data: p.data };
-  const out = await session.run(feeds);
-  await session.release();
+  const out = await runGraph(graph, feeds, { ep: 'cpu', threads: 1 });
   return { out, params: use };
 }
 

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
 import { EXPERIMENTS } from '../experiments/index.ts';
-import { type BenchRecord, pointKey } from '../src/bench/types.ts';
-import { readJournal } from '../src/report/results.ts';
+import type { BenchRecord } from '../src/bench/types.ts';
+import { pointKey } from '../src/results/keys.ts';
+import { readJournal } from '../src/results/files.ts';
 import { cli } from './helpers/cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'performer-reproduce-'));

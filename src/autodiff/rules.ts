@@ -4,25 +4,15 @@
  */
 import { GraphError } from '../errors.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
-import type { Node, Value } from '../onnx/ir.ts';
+import { type DifferentiableOp, isDifferentiable, type Node, type Op, type Value } from '../onnx/ir.ts';
 
 export type GradRule = (b: GraphBuilder, node: Node, grads: readonly Value[]) => readonly (Value | null)[];
 
-const RULES = new Map<string, GradRule>();
-
-function rule(op: string, fn: GradRule): void {
-  if (RULES.has(op)) throw new GraphError(`gradient rule for ${op} registered twice`);
-  RULES.set(op, fn);
+/** The rule for an op; an op without one (a non-differentiable op on a differentiated path) is an error naming it. */
+export function gradRule(op: Op): GradRule {
+  if (!isDifferentiable(op)) throw new GraphError(`no gradient rule for op ${op}`);
+  return RULES[op];
 }
-
-/** The rule for an op; a missing rule is an error naming the op, never a silently wrong gradient. */
-export function gradRule(op: string): GradRule {
-  const r = RULES.get(op);
-  if (!r) throw new GraphError(`no gradient rule for op ${op}`);
-  return r;
-}
-
-export const RULE_OPS = (): string[] => [...RULES.keys()];
 
 /** Sums a broadcast gradient back to `shape` (the input's), then reshapes to it. */
 export function reduceTo(b: GraphBuilder, g: Value, shape: readonly number[]): Value {
@@ -45,123 +35,129 @@ const attrInt = (n: Node, key: string, dflt: number) => {
   return a && a.type === 'int' ? a.value : dflt;
 };
 
-rule('Identity', (_b, _n, [g]) => [g!]);
-rule('Neg', (b, _n, [g]) => [b.neg(g!)]);
-rule('Add', (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), reduceTo(b, g!, io(n).y.shape)]);
-rule('Sub', (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), b.neg(reduceTo(b, g!, io(n).y.shape))]);
-rule('Mul', (b, n, [g]) => {
-  const { x, y } = io(n);
-  return [reduceTo(b, b.mul(g!, y), x.shape), reduceTo(b, b.mul(g!, x), y.shape)];
-});
-rule('Div', (b, n, [g]) => {
-  const { x, y, out } = io(n);
-  const gx = b.div(g!, y);
-  return [reduceTo(b, gx, x.shape), b.neg(reduceTo(b, b.mul(gx, out), y.shape))];
-});
-rule('Max', (b, n, [g]) => {
-  // The gradient goes to the larger input (to the first on ties).
-  const { x, y } = io(n);
-  const first = b.lessOrEqual(y, x);
-  const zero = b.scalar(0);
-  return [reduceTo(b, b.where(first, g!, zero), x.shape), reduceTo(b, b.where(first, zero, g!), y.shape)];
-});
-rule('Exp', (b, n, [g]) => [b.mul(g!, io(n).out)]);
-rule('Log', (b, n, [g]) => [b.div(g!, io(n).x)]);
-rule('Sqrt', (b, n, [g]) => [b.div(g!, b.mul(io(n).out, b.scalar(2)))]);
-rule('Sin', (b, n, [g]) => [b.mul(g!, b.cos(io(n).x))]);
-rule('Cos', (b, n, [g]) => [b.neg(b.mul(g!, b.sin(io(n).x)))]);
-rule('Relu', (b, n, [g]) => [b.where(b.lessOrEqual(io(n).x, b.scalar(0)), b.scalar(0), g!)]);
-rule('Elu', (b, n, [g]) => {
-  const { x, out } = io(n);
-  const a = n.attrs.alpha?.type === 'float' ? n.attrs.alpha.value : 1;
-  return [b.where(b.lessOrEqual(x, b.scalar(0)), b.mul(g!, b.add(out, b.scalar(a))), g!)];
-});
-rule('MatMul', (b, n, [g]) => {
-  const { x, y } = io(n);
-  // dx = g·yᵀ and dy = xᵀ·g. When x (or y) is itself a transposed value Tᵀ, the Transpose rule
-  // will transpose its gradient back; written as (y·gᵀ)ᵀ (or (gᵀ·x)ᵀ) the two transposes cancel
-  // in the builder, so the gradient of T is one product with no pass over an L×m transpose.
-  const gx = b.isTransposeLast(x) ? b.transposeLast(b.matMul(y, b.transposeLast(g!))) : b.matMul(g!, b.transposeLast(y));
-  const gy = b.isTransposeLast(y) ? b.transposeLast(b.matMul(b.transposeLast(g!), x)) : b.matMul(b.transposeLast(x), g!);
-  return [reduceTo(b, gx, x.shape), reduceTo(b, gy, y.shape)];
-});
-rule('Transpose', (b, n, [g]) => {
-  const perm = n.attrs.perm?.type === 'ints' ? n.attrs.perm.value : [];
-  const inverse = perm.map((_, i) => perm.indexOf(i));
-  return [b.transpose(g!, inverse)];
-});
-rule('Reshape', (b, n, [g]) => [b.reshape(g!, io(n).x.shape), null]);
-rule('Expand', (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), null]);
-rule('Unsqueeze', (b, n, [g]) => [b.reshape(g!, io(n).x.shape), null]);
-rule('Squeeze', (b, n, [g]) => [b.reshape(g!, io(n).x.shape), null]);
-rule('Concat', (b, n, [g]) => {
-  const axis = attrInt(n, 'axis', 0);
-  let start = 0;
-  return n.inputs.map((x) => {
-    const end = start + x.shape[axis]!;
-    const part = b.slice(g!, [axis], [start], [end]);
-    start = end;
-    return part;
-  });
-});
-rule('Slice', (b, n, [g]) => {
-  // Pads the gradient with zeros back to the input's extent, one sliced axis at a time.
-  const x = n.inputs[0]!;
-  const starts = intsOf(b, n.inputs[1]);
-  const axes = intsOf(b, n.inputs[3]);
-  let grad = g!;
-  axes.forEach((axis, i) => {
-    const dim = x.shape[axis]!;
-    const s = starts[i]! < 0 ? starts[i]! + dim : Math.min(starts[i]!, dim);
-    const before = s;
-    const after = dim - s - grad.shape[axis]!;
-    const zeros = (len: number) => b.fill(grad.shape.map((d, k) => (k === axis ? len : d)), 0);
-    const parts = [...(before ? [zeros(before)] : []), grad, ...(after ? [zeros(after)] : [])];
-    grad = parts.length > 1 ? b.concat(parts, axis) : grad;
-  });
-  return [grad, null, null, null];
-});
-rule('ReduceSum', (b, n, [g]) => {
-  const x = n.inputs[0]!;
-  const keep = attrInt(n, 'keepdims', 1) === 1;
-  const axes = intsOf(b, n.inputs[1]);
-  const kept = keep ? g! : b.reshape(g!, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
-  return [b.expand(kept, x.shape), null];
-});
-rule('ReduceMean', (b, n, [g]) => {
-  const { x, out } = io(n);
-  const count = x.shape.reduce((a, d) => a * d, 1) / out.shape.reduce((a, d) => a * d, 1);
-  return [b.div(b.expand(b.reshape(g!, keptShape(n)), x.shape), b.scalar(count))];
-});
-rule('ReduceMax', (b, n, [g]) => {
-  // Gradient goes to every position equal to the max (ties each get the full gradient).
-  const { x, out } = io(n);
-  const shapeKept = keptShape(n);
-  const m = b.reshape(out, shapeKept);
-  const gk = b.reshape(g!, shapeKept);
-  return [b.where(b.equal(x, m), b.expand(gk, x.shape), b.scalar(0))];
-});
-rule('Softmax', (b, n, [g]) => {
-  const out = io(n).out;
-  const axis = attrInt(n, 'axis', -1);
-  const dot = b.reduceSum(b.mul(g!, out), [axis], true);
-  return [b.mul(out, b.sub(g!, dot))];
-});
-rule('CumSum', (b, n, [g]) => {
-  const axis = intsOf(b, n.inputs[1])[0]!;
-  const exclusive = attrInt(n, 'exclusive', 0) === 1;
-  const reverse = attrInt(n, 'reverse', 0) === 1;
-  return [b.cumSum(g!, axis, { exclusive, reverse: !reverse }), null];
-});
-rule('Where', (b, n, [g]) => {
-  const [c, x, y] = n.inputs as [Value, Value, Value];
-  const zero = b.scalar(0);
-  return [null, reduceTo(b, b.where(c, g!, zero), x.shape), reduceTo(b, b.where(c, zero, g!), y.shape)];
-});
-rule('Trilu', (b, n, [g]) => {
-  const k = intsOf(b, n.inputs[1])[0] ?? 0;
-  return [b.trilu(g!, attrInt(n, 'upper', 1) === 1, k), null];
-});
+/**
+ * One rule per differentiable op. The table's type names every op of DifferentiableOp, so an op
+ * added to the IR without a rule fails to compile (and a duplicate key does too).
+ */
+const RULES: { readonly [K in DifferentiableOp]: GradRule } = {
+  Identity: (_b, _n, [g]) => [g!],
+  Neg: (b, _n, [g]) => [b.neg(g!)],
+  Add: (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), reduceTo(b, g!, io(n).y.shape)],
+  Sub: (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), b.neg(reduceTo(b, g!, io(n).y.shape))],
+  Mul: (b, n, [g]) => {
+    const { x, y } = io(n);
+    return [reduceTo(b, b.mul(g!, y), x.shape), reduceTo(b, b.mul(g!, x), y.shape)];
+  },
+  Div: (b, n, [g]) => {
+    const { x, y, out } = io(n);
+    const gx = b.div(g!, y);
+    return [reduceTo(b, gx, x.shape), b.neg(reduceTo(b, b.mul(gx, out), y.shape))];
+  },
+  Max: (b, n, [g]) => {
+    // The gradient goes to the larger input (to the first on ties).
+    const { x, y } = io(n);
+    const first = b.lessOrEqual(y, x);
+    const zero = b.scalar(0);
+    return [reduceTo(b, b.where(first, g!, zero), x.shape), reduceTo(b, b.where(first, zero, g!), y.shape)];
+  },
+  Exp: (b, n, [g]) => [b.mul(g!, io(n).out)],
+  Log: (b, n, [g]) => [b.div(g!, io(n).x)],
+  Sqrt: (b, n, [g]) => [b.div(g!, b.mul(io(n).out, b.scalar(2)))],
+  Sin: (b, n, [g]) => [b.mul(g!, b.cos(io(n).x))],
+  Cos: (b, n, [g]) => [b.neg(b.mul(g!, b.sin(io(n).x)))],
+  Relu: (b, n, [g]) => [b.where(b.lessOrEqual(io(n).x, b.scalar(0)), b.scalar(0), g!)],
+  Elu: (b, n, [g]) => {
+    const { x, out } = io(n);
+    const a = n.attrs.alpha?.type === 'float' ? n.attrs.alpha.value : 1;
+    return [b.where(b.lessOrEqual(x, b.scalar(0)), b.mul(g!, b.add(out, b.scalar(a))), g!)];
+  },
+  MatMul: (b, n, [g]) => {
+    const { x, y } = io(n);
+    // dx = g·yᵀ and dy = xᵀ·g. When x (or y) is itself a transposed value Tᵀ, the Transpose rule
+    // will transpose its gradient back; written as (y·gᵀ)ᵀ (or (gᵀ·x)ᵀ) the two transposes cancel
+    // in the builder, so the gradient of T is one product with no pass over an L×m transpose.
+    const gx = b.isTransposeLast(x) ? b.transposeLast(b.matMul(y, b.transposeLast(g!))) : b.matMul(g!, b.transposeLast(y));
+    const gy = b.isTransposeLast(y) ? b.transposeLast(b.matMul(b.transposeLast(g!), x)) : b.matMul(b.transposeLast(x), g!);
+    return [reduceTo(b, gx, x.shape), reduceTo(b, gy, y.shape)];
+  },
+  Transpose: (b, n, [g]) => {
+    const perm = n.attrs.perm?.type === 'ints' ? n.attrs.perm.value : [];
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [b.transpose(g!, inverse)];
+  },
+  Reshape: (b, n, [g]) => [b.reshape(g!, io(n).x.shape), null],
+  Expand: (b, n, [g]) => [reduceTo(b, g!, io(n).x.shape), null],
+  Unsqueeze: (b, n, [g]) => [b.reshape(g!, io(n).x.shape), null],
+  Squeeze: (b, n, [g]) => [b.reshape(g!, io(n).x.shape), null],
+  Concat: (b, n, [g]) => {
+    const axis = attrInt(n, 'axis', 0);
+    let start = 0;
+    return n.inputs.map((x) => {
+      const end = start + x.shape[axis]!;
+      const part = b.slice(g!, [axis], [start], [end]);
+      start = end;
+      return part;
+    });
+  },
+  Slice: (b, n, [g]) => {
+    // Pads the gradient with zeros back to the input's extent, one sliced axis at a time.
+    const x = n.inputs[0]!;
+    const starts = intsOf(b, n.inputs[1]);
+    const axes = intsOf(b, n.inputs[3]);
+    let grad = g!;
+    axes.forEach((axis, i) => {
+      const dim = x.shape[axis]!;
+      const s = starts[i]! < 0 ? starts[i]! + dim : Math.min(starts[i]!, dim);
+      const before = s;
+      const after = dim - s - grad.shape[axis]!;
+      const zeros = (len: number) => b.fill(grad.shape.map((d, k) => (k === axis ? len : d)), 0);
+      const parts = [...(before ? [zeros(before)] : []), grad, ...(after ? [zeros(after)] : [])];
+      grad = parts.length > 1 ? b.concat(parts, axis) : grad;
+    });
+    return [grad, null, null, null];
+  },
+  ReduceSum: (b, n, [g]) => {
+    const x = n.inputs[0]!;
+    const keep = attrInt(n, 'keepdims', 1) === 1;
+    const axes = intsOf(b, n.inputs[1]);
+    const kept = keep ? g! : b.reshape(g!, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+    return [b.expand(kept, x.shape), null];
+  },
+  ReduceMean: (b, n, [g]) => {
+    const { x, out } = io(n);
+    const count = x.shape.reduce((a, d) => a * d, 1) / out.shape.reduce((a, d) => a * d, 1);
+    return [b.div(b.expand(b.reshape(g!, keptShape(n)), x.shape), b.scalar(count))];
+  },
+  ReduceMax: (b, n, [g]) => {
+    // Gradient goes to every position equal to the max (ties each get the full gradient).
+    const { x, out } = io(n);
+    const shapeKept = keptShape(n);
+    const m = b.reshape(out, shapeKept);
+    const gk = b.reshape(g!, shapeKept);
+    return [b.where(b.equal(x, m), b.expand(gk, x.shape), b.scalar(0))];
+  },
+  Softmax: (b, n, [g]) => {
+    const out = io(n).out;
+    const axis = attrInt(n, 'axis', -1);
+    const dot = b.reduceSum(b.mul(g!, out), [axis], true);
+    return [b.mul(out, b.sub(g!, dot))];
+  },
+  CumSum: (b, n, [g]) => {
+    const axis = intsOf(b, n.inputs[1])[0]!;
+    const exclusive = attrInt(n, 'exclusive', 0) === 1;
+    const reverse = attrInt(n, 'reverse', 0) === 1;
+    return [b.cumSum(g!, axis, { exclusive, reverse: !reverse }), null];
+  },
+  Where: (b, n, [g]) => {
+    const [c, x, y] = n.inputs as [Value, Value, Value];
+    const zero = b.scalar(0);
+    return [null, reduceTo(b, b.where(c, g!, zero), x.shape), reduceTo(b, b.where(c, zero, g!), y.shape)];
+  },
+  Trilu: (b, n, [g]) => {
+    const k = intsOf(b, n.inputs[1])[0] ?? 0;
+    return [b.trilu(g!, attrInt(n, 'upper', 1) === 1, k), null];
+  },
+};
 
 /** The input's shape with the reduced axes (attribute `axes`, already normalised) kept as 1. */
 function keptShape(n: Node): number[] {

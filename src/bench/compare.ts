@@ -4,7 +4,8 @@
  * AND the test says so at family-wise level alpha (Holm–Bonferroni over the points).
  */
 import { mannWhitneyGreater } from './stats.ts';
-import { type BenchRecord, pointKey } from './types.ts';
+import { errorKey, type ErrorLike, pointKey } from '../results/keys.ts';
+import type { BenchRecord } from './types.ts';
 
 export type Verdict = 'faster' | 'slower' | 'unchanged';
 
@@ -58,22 +59,6 @@ export function compareBench(base: readonly BenchRecord[], cur: readonly BenchRe
     return { key: x.key, baseline: x.bv, current: x.cv, ratio, p: x.slowerP, verdict };
   });
 }
-
-/** Error records keyed by what they measure; a regression is a mean error grown beyond the threshold. */
-export interface ErrorLike {
-  kernel: string;
-  featureType: string;
-  features: number;
-  target: string;
-  metric: string;
-  seqLen: number;
-  dim: number;
-  causal: boolean;
-  mean: number;
-}
-
-/** The identity of an error record: what it measured, not the numbers (compare and merge). */
-export const errorKey = (r: ErrorLike) => [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, r.causal].join('|');
 
 export function compareErrors(base: readonly ErrorLike[], cur: readonly ErrorLike[], o: CompareOptions): Comparison[] {
   const byKey = new Map(base.map((r) => [errorKey(r), r]));

@@ -2,9 +2,8 @@
  * Figures derived across records: achieved GFLOP/s, fraction of the measured matmul rate,
  * speed-up over the best softmax baseline at the same point, time relative to identity (OPT).
  */
+import { hasRole, isSoftmaxBaseline } from '../kernels/index.ts';
 import type { BenchPoint, BenchRecord } from './types.ts';
-
-export const SOFTMAX_BASELINES = ['softmax', 'softmax-fused'];
 
 /** Same point but for the kernel (and its kernel-only options). */
 const sibling = (p: BenchPoint) => [p.pass, p.causal, p.scope, p.seqLen, p.batch, p.heads, p.dim, p.ep, p.dtype].join('|');
@@ -15,8 +14,8 @@ export function deriveRecords(records: readonly BenchRecord[], matmulGflops: num
   for (const r of records) {
     if (r.status !== 'ok' || r.medianMs === null) continue;
     const key = sibling(r);
-    if (SOFTMAX_BASELINES.includes(r.kernel)) bestSoftmax.set(key, Math.min(bestSoftmax.get(key) ?? Infinity, r.medianMs));
-    if (r.kernel === 'identity') identity.set(key, r.medianMs);
+    if (isSoftmaxBaseline(r.kernel)) bestSoftmax.set(key, Math.min(bestSoftmax.get(key) ?? Infinity, r.medianMs));
+    if (hasRole(r.kernel, 'opt')) identity.set(key, r.medianMs);
   }
   return records.map((r) => {
     if (r.status !== 'ok' || r.medianMs === null) return r;

@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BenchPoint, Measurement, MeasureOptions } from './types.ts';
+import { type BenchPoint, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
 
 /** Measures a group of points (one, or the kernels of one size with --interleave) in one child. */
 export type Executor = (points: readonly BenchPoint[], measure: MeasureOptions) => Promise<Measurement[]>;
@@ -35,9 +35,7 @@ function bundled(worker: URL): Promise<string | null> {
   return bundles.get(key)!;
 }
 
-const died = (why: string, status: Measurement['status'] = 'error'): Measurement => ({
-  status, samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error: why,
-});
+const died = (why: string, status: Measurement['status'] = 'error') => notMeasured(status, why);
 
 /** An executor forking `worker` (a module that answers one job over IPC). */
 export function childExecutor(worker: URL = defaultWorker): Executor {

@@ -8,10 +8,10 @@ import { Bench } from 'tinybench';
 import { Rng } from '../kernels/projection.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { type Graph, numel } from '../onnx/ir.ts';
-import { serializeModel, toHalfBits } from '../onnx/serialize.ts';
+import { toHalfBits } from '../onnx/serialize.ts';
 import { type HostTensor, type PreparedFeeds, Session, type SessionConfig } from '../runtime/session.ts';
 import { pointGraph } from './graph.ts';
-import type { BenchPoint, Measurement, MeasureOptions } from './types.ts';
+import { type BenchPoint, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
 
 /** Peak resident set size of this process so far, bytes (getrusage). */
 export const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
@@ -48,7 +48,7 @@ const isOom = (msg: string) => /bad_alloc|out of memory|failed to allocate|alloc
 
 export function failed(e: unknown): Measurement {
   const msg = e instanceof Error ? e.message : String(e);
-  return { status: isOom(msg) ? 'oom' : 'error', samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error: msg };
+  return notMeasured(isOom(msg) ? 'oom' : 'error', msg);
 }
 
 /**
@@ -58,7 +58,7 @@ export function failed(e: unknown): Measurement {
 async function warmRuntime(point: BenchPoint): Promise<void> {
   const b = new GraphBuilder('probe');
   const graph = b.build([b.named(b.exp(b.input('x', [64])), 'y')]);
-  const s = await Session.create(serializeModel(graph), sessionConfig(point, false));
+  const s = await Session.fromGraph(graph, sessionConfig(point, false));
   await s.runRaw(s.prepare(benchInputs(graph, 0)));
   await s.release();
 }
@@ -81,7 +81,7 @@ async function openPoint(point: BenchPoint, profile: boolean): Promise<OpenPoint
   const graph = pointGraph(point);
   const feeds = benchInputs(graph, point.seed, point.vocab ?? 1);
   const t0 = performance.now();
-  const session = await Session.create(serializeModel(graph), sessionConfig(point, profile));
+  const session = await Session.fromGraph(graph, sessionConfig(point, profile));
   try {
     const prepared = session.prepare(feeds);
     const t1 = performance.now();

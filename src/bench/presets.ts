@@ -1,3 +1,5 @@
+import { DEFAULT_KERNELS } from '../kernels/index.ts';
+
 /**
  * Named option sets for `performer bench --preset`. A preset fills only options the user left at
  * their defaults; explicit flags always win.
@@ -10,7 +12,7 @@ export interface BenchPreset {
 const BENCH_PRESETS_MUTABLE: Record<string, BenchPreset> = {
   ci: {
     description: 'a small fixed grid for CI regression runs (about 30 s on 2 cores)',
-    values: { kernels: ['softmax', 'favor-pos', 'identity'], seqLens: [512, 2048], heads: 1, timeMs: 300, minRuns: 10, threads: 2 },
+    values: { kernels: [...DEFAULT_KERNELS.ci], seqLens: [512, 2048], heads: 1, timeMs: 300, minRuns: 10, threads: 2 },
   },
 };
 

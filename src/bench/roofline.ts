@@ -8,19 +8,12 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { GraphBuilder } from '../onnx/builder.ts';
-import { serializeModel } from '../onnx/serialize.ts';
 import { runtimeInfo, Session, type ExecutionProvider } from '../runtime/session.ts';
 import { benchInputs } from './measure.ts';
+import type { Roofline } from './types.ts';
 
-export interface Roofline {
-  readonly fingerprint: string;
-  readonly matmulGflops: number;
-  readonly bandwidthGBps: number;
-  readonly matmulSize: number;
-  readonly measuredAt: string;
-  readonly ep: ExecutionProvider;
-  readonly threads: number | null;
-}
+export type { Roofline } from './types.ts';
+
 
 const MATMUL_N = 1536;
 const ADD_ELEMENTS = 1 << 24;
@@ -49,7 +42,7 @@ async function bestMs(build: (b: GraphBuilder) => void, ep: ExecutionProvider, t
   const b = new GraphBuilder('roofline');
   build(b);
   const graph = b.build([b.nodes.at(-1)!.outputs[0]!]);
-  const s = await Session.create(serializeModel(graph), { ep, ...(threads !== null ? { threads } : {}) });
+  const s = await Session.fromGraph(graph, { ep, ...(threads !== null ? { threads } : {}) });
   try {
     const feeds = s.prepare(benchInputs(graph, 1));
     await s.runRaw(feeds);

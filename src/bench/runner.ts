@@ -11,7 +11,8 @@ import { graphFlops, estimateMemory } from './cost.ts';
 import type { Executor } from './executor.ts';
 import { pointConfig, pointGraph } from './graph.ts';
 import { summarize } from './stats.ts';
-import { type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, pointKey, seriesKey } from './types.ts';
+import { pointKey, seriesKey } from '../results/keys.ts';
+import { type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
 
 export interface BenchPlan {
   readonly points: readonly BenchPoint[];
@@ -29,9 +30,6 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-const notRun = (status: Measurement['status'], error: string): Measurement => ({
-  status, samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error,
-});
 
 /** Why a point cannot be built at all (the graph builders' own checks), or null. */
 export function unsupported(p: BenchPoint): string | null {
@@ -123,13 +121,13 @@ export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHo
 /** A record decided without running (unsupported, after an oom, over the budget), or the point's cost. */
 function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean): { record: BenchRecord } | { estimate: number; flops: number } {
   const why = unsupported(p);
-  if (why) return { record: makeRecord(p, notRun('skipped', why), 0, 0) };
+  if (why) return { record: makeRecord(p, notMeasured('skipped', why), 0, 0) };
   const graph = pointGraph(p);
   const estimate = estimateMemory(graph);
   const flops = graphFlops(graph);
-  if (afterOom) return { record: makeRecord(p, notRun('skipped', 'a shorter sequence of this series ran out of memory'), estimate, flops) };
+  if (afterOom) return { record: makeRecord(p, notMeasured('skipped', 'a shorter sequence of this series ran out of memory'), estimate, flops) };
   if (estimate > plan.memoryBudgetBytes) {
-    return { record: makeRecord(p, notRun('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`), estimate, flops) };
+    return { record: makeRecord(p, notMeasured('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`), estimate, flops) };
   }
   return { estimate, flops };
 }

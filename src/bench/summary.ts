@@ -1,25 +1,10 @@
 /** The lines under the bench table: crossover lengths L* and scaling exponents k. */
-import { getKernel } from '../kernels/index.ts';
-import { SOFTMAX_BASELINES } from './derive.ts';
+import { hasRole } from '../kernels/index.ts';
 import { linearFit } from './stats.ts';
-import { type BenchRecord, seriesKey } from './types.ts';
+import { seriesKey } from '../results/keys.ts';
+import type { BenchRecord, Crossover, Exponent } from './types.ts';
 
-export interface Crossover {
-  kernel: string;
-  pass: string;
-  causal: boolean;
-  /** Interpolated on log-log axes; `below` = faster at every measured L, `above` = at none. */
-  seqLen: number | null;
-  bound: 'exact' | 'below' | 'above' | 'none';
-}
-
-export interface Exponent {
-  kernel: string;
-  pass: string;
-  causal: boolean;
-  k: number;
-  points: number;
-}
+export type { Crossover, Exponent } from './types.ts';
 
 const okTimes = (rs: readonly BenchRecord[]) => rs.filter((r) => r.status === 'ok' && r.medianMs !== null).sort((a, b) => a.seqLen - b.seqLen);
 
@@ -34,7 +19,7 @@ export function crossovers(records: readonly BenchRecord[]): Crossover[] {
   const out: Crossover[] = [];
   for (const series of groups(records).values()) {
     const first = series[0]!;
-    if (!getKernel(first.kernel).linear) continue;
+    if (!hasRole(first.kernel, 'linear')) continue;
     const pts = okTimes(series).filter((r) => r.speedupVsSoftmax !== null);
     const base = { kernel: first.kernel, pass: first.pass, causal: first.causal };
     if (!pts.length) {

@@ -3,9 +3,10 @@ import type { FeatureType } from '../kernels/projection.ts';
 import type { Pass } from '../kernels/build.ts';
 import type { CausalImpl } from '../kernels/types.ts';
 import type { DType } from '../onnx/ir.ts';
+import type { Environment } from '../environment.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION } from '../results/read.ts';
 
 export type Scope = 'attention' | 'model';
 
@@ -56,6 +57,11 @@ export interface Measurement {
   readonly error: string | null;
 }
 
+/** A point that produced no timings (not run, failed, out of memory), with why. */
+export const notMeasured = (status: Status, error: string): Measurement => ({
+  status, samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error,
+});
+
 /** One row of results.json / results.csv (documented in the README). */
 export interface BenchRecord extends BenchPoint {
   readonly status: Status;
@@ -79,18 +85,43 @@ export interface BenchRecord extends BenchPoint {
   readonly error: string | null;
 }
 
-/**
- * The series a point belongs to: everything that changes the graph but the sequence length (the
- * chunk size only where it is used, so a C = 128 baseline is never compared with C = 64; not the
- * seed). Threads and provider differences are reported by `environmentDiff`.
- */
-export function seriesKey(p: BenchPoint): string {
-  const model = p.scope === 'model' ? [p.layers, p.dFf, p.vocab] : [];
-  const mode = !p.causal ? 'bidir' : p.causalImpl === 'chunked' ? `causal-chunked-C${p.chunkSize}` : `causal-${p.causalImpl}`;
-  return [p.kernel, p.pass, mode, p.scope, ...model, p.batch, p.heads, p.dim, p.features, p.featureType, p.ep, p.dtype].join('|');
+/** This machine's limits through ONNX Runtime (bench/roofline.ts measures them). */
+export interface Roofline {
+  readonly fingerprint: string;
+  readonly matmulGflops: number;
+  readonly bandwidthGBps: number;
+  readonly matmulSize: number;
+  readonly measuredAt: string;
+  readonly ep: ExecutionProvider;
+  readonly threads: number | null;
 }
 
-/** The point's identity, for resume, sharding and comparisons. */
-export function pointKey(p: BenchPoint): string {
-  return `${seriesKey(p)}|L=${p.seqLen}`;
+export interface Crossover {
+  kernel: string;
+  pass: string;
+  causal: boolean;
+  /** Interpolated on log-log axes; `below` = faster at every measured L, `above` = at none. */
+  seqLen: number | null;
+  bound: 'exact' | 'below' | 'above' | 'none';
+}
+
+export interface Exponent {
+  kernel: string;
+  pass: string;
+  causal: boolean;
+  k: number;
+  points: number;
+}
+
+/** results.json of a bench run (or of merged shards, which add `environments`). */
+export interface BenchDocument {
+  readonly schemaVersion: number;
+  readonly kind: 'bench';
+  readonly environment: Environment | Record<string, unknown>;
+  /** Merged shards: each shard's environment. */
+  readonly environments?: readonly unknown[];
+  readonly options: Record<string, unknown>;
+  readonly roofline: Roofline | null;
+  readonly summary: { crossovers: Crossover[]; exponents: Exponent[] };
+  readonly records: BenchRecord[];
 }

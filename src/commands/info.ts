@@ -1,38 +1,13 @@
 import { Command } from 'commander';
-import { collectEnvironment, type Environment } from '../environment.ts';
 import { formatBytes, paint, print, printJson } from '../report/terminal.ts';
-import { EXECUTION_PROVIDERS, Session, type ExecutionProvider } from '../runtime/session.ts';
-import { GraphBuilder } from '../onnx/builder.ts';
-import { serializeModel } from '../onnx/serialize.ts';
-
-export interface InfoReport {
-  environment: Environment;
-  providers: { name: ExecutionProvider; loadable: boolean; error?: string }[];
-}
-
-/** Tries a one-node session on each provider we support: "bundled" is not "loadable". */
-export async function runInfo(): Promise<InfoReport> {
-  const b = new GraphBuilder('probe');
-  const x = b.input('x', [1]);
-  const model = serializeModel(b.build([b.named(b.exp(x), 'y')]));
-  const providers: InfoReport['providers'] = [];
-  for (const name of EXECUTION_PROVIDERS) {
-    try {
-      const s = await Session.create(model, { ep: name });
-      await s.release();
-      providers.push({ name, loadable: true });
-    } catch (e) {
-      providers.push({ name, loadable: false, error: (e as Error).message });
-    }
-  }
-  return { environment: collectEnvironment(), providers };
-}
+import { collectEnvironment } from '../environment.ts';
+import { probeProviders } from '../runtime/info.ts';
 
 export const infoCommand = new Command('info')
   .description('ONNX Runtime version, providers, CPU, cores, memory and Node version')
   .option('--json', 'machine-readable output', false)
   .action(async (opts: { json: boolean }) => {
-    const report = await runInfo();
+    const report = { environment: collectEnvironment(), providers: await probeProviders() };
     if (opts.json) return printJson(report);
     const e = report.environment;
     const rows: [string, string | number][] = [

@@ -1,25 +1,13 @@
 import { Command } from 'commander';
-import { KERNELS } from '../kernels/index.ts';
+import { kernelSummaries } from '../kernels/index.ts';
 import { print, printJson, renderTable } from '../report/terminal.ts';
-
-export function listKernels() {
-  return Object.values(KERNELS).map((k) => ({
-    name: k.name,
-    description: k.description,
-    formula: k.formula,
-    passes: k.supportsBackward ? ['forward', 'backward'] : ['forward'],
-    modes: k.supportsCausal ? ['bidirectional', k.linear ? 'causal (prefix, chunked)' : 'causal'] : ['bidirectional'],
-    projection: k.projection,
-    dtypes: k.dtypes ?? ['float32', 'float64', 'float16'],
-  }));
-}
 
 export const kernelsCommand = new Command('kernels')
   .description('list the attention kernels with their passes and modes')
   .option('--verbose', 'also print each exact formula, ε and input scaling', false)
   .option('--json', 'machine-readable output', false)
   .action((opts: { verbose: boolean; json: boolean }) => {
-    const list = listKernels();
+    const list = kernelSummaries();
     if (opts.json) return printJson(list);
     print(renderTable(['kernel', 'description', 'passes', 'modes'], list.map((k) => [k.name, k.description, k.passes.join(', '), k.modes.join(', ')])));
     if (opts.verbose) for (const k of list) print(`\n${k.name}: ${k.formula}`);

@@ -3,11 +3,19 @@
  * names the flag and what is allowed, so all commands reject bad input the same way.
  */
 import { Option, type Command } from 'commander';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_FEATURES, DEFAULT_SEED } from '../defaults.ts';
+import { DEFAULT_BATCH, DEFAULT_CHUNK_SIZE, DEFAULT_DIM, DEFAULT_FEATURES, DEFAULT_HEADS, DEFAULT_SEED } from '../defaults.ts';
 import { usage } from '../errors.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
 import { CAUSAL_IMPLS, type CausalImpl, type KernelConfig } from '../kernels/types.ts';
 import type { DType } from '../onnx/ir.ts';
+
+/**
+ * An option whose default is given as the user would type it (`'256..8192'`, `'80%'`): the help
+ * shows that text, and the value is what the parser makes of it.
+ */
+export function withDefault<T>(flags: string, description: string, parse: (raw: string) => T, raw: string, shown = raw): Option {
+  return new Option(flags, description).argParser(parse).default(parse(raw), shown);
+}
 
 export const positiveInt = (flag: string) => (raw: string): number => {
   const n = Number(raw);
@@ -91,15 +99,6 @@ export interface KernelOptionValues {
 export function kernelConfig(o: KernelOptionValues): KernelConfig {
   return { causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, features: o.features, featureType: o.featureType, seed: o.seed };
 }
-
-export const DEFAULT_BATCH = 1;
-export const DEFAULT_HEADS = 8;
-/**
- * `performer bench` times one head by default: attention cost is linear in B·H, and with 8 heads the
- * exact-softmax points at L = 8192 alone take minutes (the bare bench must finish in ~1 minute).
- */
-export const DEFAULT_BENCH_HEADS = 1;
-export const DEFAULT_DIM = 64;
 
 /** --batch, --heads, --dim (the sequence length option differs per command). */
 export function addShapeOptions(cmd: Command): Command {

@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
-import { geometryFromNorms, mseHyp, mseOrthogonalBound, msePos, mseTrig, utilityGrid } from '../error/theory.ts';
+import { SCHEMA_VERSION } from '../bench/types.ts';
 import { collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
+import { ESTIMATOR_NAMES, getKernel } from '../kernels/index.ts';
+import { geometryFromNorms, utilityGrid } from '../reference/closed-forms.ts';
 import { toCsv, toJson } from '../report/formats.ts';
-import { writeAtomic } from '../report/results.ts';
+import { writeAtomic } from '../results/files.ts';
 import { print, renderTable } from '../report/terminal.ts';
 import { oneOf, positiveInt } from './options.ts';
 
@@ -27,7 +29,7 @@ const utility = new Command('utility')
   .action((o: { angleSteps: number; normSteps: number; format: 'csv' | 'json'; output?: string }) => {
     if (o.angleSteps < 2 || o.normSteps < 2) throw usage('--angle-steps/--norm-steps', 'need at least 2 points', '≥ 2');
     const grid = utilityGrid(o.angleSteps, o.normSteps);
-    const text = o.format === 'json' ? toJson({ schemaVersion: 1, environment: collectEnvironment(), options: o, records: grid }) : toCsv(grid, ['angle', 'norm', 'ratio']);
+    const text = o.format === 'json' ? toJson({ schemaVersion: SCHEMA_VERSION, environment: collectEnvironment(), options: o, records: grid }) : toCsv(grid, ['angle', 'norm', 'ratio']);
     if (!o.output) return print(text.trimEnd());
     try {
       writeAtomic(o.output, text);
@@ -37,7 +39,7 @@ const utility = new Command('utility')
   });
 
 const mse = new Command('mse')
-  .description('closed-form MSE of each estimator of SM(x, y) for one pair (PAPER.md §5)')
+  .description('closed-form MSE of each estimator of SM(x, y) for one pair (docs/formulas.md §5)')
   .requiredOption('--x-norm <a>', '‖x‖', nonNegative('--x-norm'))
   .requiredOption('--y-norm <b>', '‖y‖', nonNegative('--y-norm'))
   .requiredOption('--angle <phi>', 'angle between x and y, radians', finite('--angle'))
@@ -46,12 +48,12 @@ const mse = new Command('mse')
   .option('--json', 'machine-readable output', false)
   .action((o: { xNorm: number; yNorm: number; angle: number; features: number; dim?: number; json: boolean }) => {
     const g = geometryFromNorms(o.xNorm, o.yNorm, o.angle);
+    const estimators = ESTIMATOR_NAMES.map((name) => getKernel(name).estimator!);
+    const bound = estimators.find((e) => e.orthogonalBound)?.orthogonalBound;
     const rows: Record<string, number | null> = {
       'SM(x,y)': Math.exp(g.xy),
-      'favor-trig': mseTrig(g, o.features),
-      'favor-pos': msePos(g, o.features),
-      'favor-hyp': mseHyp(g, o.features),
-      'orthogonal bound': o.dim !== undefined && o.features <= o.dim ? mseOrthogonalBound(g, o.features, o.dim) : null,
+      ...Object.fromEntries(ESTIMATOR_NAMES.map((name, i) => [name, estimators[i]!.mse(g, o.features)])),
+      'orthogonal bound': bound && o.dim !== undefined && o.features <= o.dim ? bound(g, o.features, o.dim) : null,
     };
     if (o.json) return print(JSON.stringify(rows, null, 2));
     print(renderTable(['', 'value'], Object.entries(rows).map(([k, v]) => [k, v === null ? '– (needs --dim ≥ m)' : v.toExponential(4)])));

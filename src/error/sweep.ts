@@ -9,11 +9,11 @@ import { buildAttentionGraph } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
 import { type FeatureType, projectionMatrix, Rng } from '../kernels/projection.ts';
 import type { AttentionShape, CausalImpl, KernelConfig } from '../kernels/types.ts';
-import { serializeModel } from '../onnx/serialize.ts';
 import { exactAttention, exactAttentionGrad } from '../reference/attention.ts';
-import { type ExecutionProvider, type HostTensor, Session } from '../runtime/session.ts';
-import { estimateKernel, type SoftmaxEstimator } from './estimators.ts';
-import { geometry, mseHyp, mseOrthogonalBound, msePos, mseTrig } from './theory.ts';
+import { type ExecutionProvider, type HostTensor, runGraph } from '../runtime/session.ts';
+import { geometry } from '../reference/closed-forms.ts';
+import { estimateSoftmaxKernel } from '../reference/features.ts';
+import { rowsOf } from '../reference/linear-attention.ts';
 
 export const TARGETS = ['output', 'matrix', 'kernel', 'grad'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -55,8 +55,19 @@ export interface ErrorRecord {
   readonly max: number;
   /** Closed-form MSE averaged over the pairs (target kernel; orthogonal: the Theorem 2 bound, m ≤ d). */
   readonly theoryMse: number | null;
-  /** favor-trig: fraction of attention denominators ≤ 0 (target output), over all seeds. */
+  /** Kernels with signed features (trig): fraction of attention denominators ≤ 0 (target output), over all seeds. */
   readonly nonPositiveDenominators: number | null;
+}
+
+/** results.json of an error sweep. */
+export interface ErrorDocument {
+  readonly schemaVersion: number;
+  readonly kind: 'error';
+  readonly environment: unknown;
+  /** Merged shards: each shard's environment. */
+  readonly environments?: readonly unknown[];
+  readonly options: unknown;
+  readonly records: ErrorRecord[];
 }
 
 interface Case {
@@ -94,21 +105,16 @@ function stats(xs: readonly number[]) {
   return { mean: m, std, min: Math.min(...xs), max: Math.max(...xs) };
 }
 
-async function runGraph(o: ErrorOptions, c: Case, s: number, inputs: ReturnType<typeof errorInputs>, pass: 'forward' | 'backward', valueDim?: number) {
+async function runCase(o: ErrorOptions, c: Case, s: number, inputs: ReturnType<typeof errorInputs>, pass: 'forward' | 'backward', valueDim?: number) {
   const shape: AttentionShape = { batch: 1, heads: 1, seqLen: o.seqLen, dim: o.dim };
   const config: KernelConfig = { causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, features: c.features, featureType: c.featureType === 'none' ? 'iid' : c.featureType, seed: s };
   const { graph } = buildAttentionGraph({ kernel: getKernel(c.kernel), shape, config, dtype: 'float32', pass, ...(valueDim ? { valueDim } : {}) });
-  const session = await Session.create(serializeModel(graph), { ep: o.ep, threads: o.threads });
   const t = (x: Float64Array, width = o.dim): HostTensor => ({ dtype: 'float32', dims: [1, 1, o.seqLen, width], data: Float32Array.from(x) });
   const vWidth = valueDim ?? o.dim;
   const feeds: Record<string, HostTensor> = { q: t(inputs.q), k: t(inputs.k), v: t(inputs.v, vWidth) };
   if (pass === 'backward') feeds.grad_out = t(inputs.gradOut);
-  try {
-    const out = await session.run(feeds);
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Float64Array.from(v.data as Float32Array)]));
-  } finally {
-    await session.release();
-  }
+  const out = await runGraph(graph, feeds, { ep: o.ep, threads: o.threads });
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Float64Array.from(v.data as Float32Array)]));
 }
 
 const mse = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -133,26 +139,25 @@ const identity = (L: number) => {
   return m;
 };
 
-/** Fraction of trig denominators D_i = φ(q_i)·Σ_{j(≤i)} φ(k_j) that are ≤ 0 (positive shifts do not change signs). */
-function trigNonPositive(o: ErrorOptions, s: number, features: number, featureType: FeatureType, x: ReturnType<typeof errorInputs>): number {
+/**
+ * Fraction of attention denominators D_i = φ(q_i)·Σ_{j(≤i)} φ(k_j) that are ≤ 0, from the kernel's
+ * float64 feature map (its stabiliser shifts are positive factors, so signs are exact and
+ * nothing overflows).
+ */
+function nonPositiveDenominators(o: ErrorOptions, s: number, c: Case, x: Inputs): number {
+  const kernel = getKernel(c.kernel);
+  const L = o.seqLen;
   const d = o.dim;
-  const w = projectionMatrix(features, d, featureType, s);
-  const sc = d ** -0.25;
-  const feat = (a: Float64Array, i: number) => {
-    const row = Array.from(a.subarray(i * d, (i + 1) * d), (v) => v * sc);
-    const g = Math.exp(row.reduce((p, v) => p + v * v, 0) / 2);
-    const proj = Array.from({ length: features }, (_, f) => row.reduce((p, v, c) => p + v * w[f * d + c]!, 0));
-    return [...proj.map((p) => Math.cos(p) * g), ...proj.map((p) => Math.sin(p) * g)];
-  };
-  const keys = Array.from({ length: o.seqLen }, (_, j) => feat(x.k, j));
-  const total = new Float64Array(2 * features);
-  if (!o.causal) for (const k of keys) k.forEach((v, f) => (total[f]! += v));
+  const w = kernel.projection ? projectionMatrix(c.features, d, c.featureType as FeatureType, s) : undefined;
+  const f = kernel.reference!(rowsOf(x.q, 0, L, d), rowsOf(x.k, 0, L, d), { ...(w ? { w } : {}), d, causal: o.causal });
+  const total = new Float64Array(f.k[0]!.length);
+  if (!o.causal) for (const k of f.k) k.forEach((v, j) => (total[j]! += v));
   let bad = 0;
-  for (let i = 0; i < o.seqLen; i++) {
-    if (o.causal) keys[i]!.forEach((v, f) => (total[f]! += v));
-    if (feat(x.q, i).reduce((p, v, f) => p + v * total[f]!, 0) <= 0) bad++;
+  for (let i = 0; i < L; i++) {
+    if (o.causal) f.k[i]!.forEach((v, j) => (total[j]! += v));
+    if (f.q[i]!.reduce((p, v, j) => p + v * total[j]!, 0) <= 0) bad++;
   }
-  return bad / o.seqLen;
+  return bad / L;
 }
 
 /** Per-pair kernel estimates: pairs (q_i, k_i) of seed s, scaled by d^(-1/4) as in attention. */
@@ -163,13 +168,14 @@ function kernelErrors(o: ErrorOptions, c: Case, pairs: number) {
   const pair = (i: number) => [Array.from(x0.q.subarray(i * d, (i + 1) * d), (v) => v * sc), Array.from(x0.k.subarray(i * d, (i + 1) * d), (v) => v * sc)] as const;
   const n = Math.min(pairs, o.seqLen);
   const sqErr = Array.from({ length: n }, () => 0);
+  const est = getKernel(c.kernel).estimator!;
   const perSeed: number[] = [];
   for (let s = 0; s < o.seeds; s++) {
     const w = projectionMatrix(c.features, d, c.featureType as FeatureType, s);
     let total = 0;
     for (let i = 0; i < n; i++) {
       const [x, y] = pair(i);
-      const e = (estimateKernel(c.kernel as SoftmaxEstimator, w, d, x, y) - Math.exp(x.reduce((a, v, t) => a + v * y[t]!, 0))) ** 2;
+      const e = (estimateSoftmaxKernel(est.pairTerm, w, d, x, y) - Math.exp(x.reduce((a, v, t) => a + v * y[t]!, 0))) ** 2;
       sqErr[i]! += e / o.seeds;
       total += e / n;
     }
@@ -177,9 +183,7 @@ function kernelErrors(o: ErrorOptions, c: Case, pairs: number) {
   }
   const theory = Array.from({ length: n }, (_, i) => {
     const g = geometry(...pair(i));
-    if (c.kernel === 'favor-trig') return mseTrig(g, c.features);
-    if (c.kernel === 'favor-hyp') return mseHyp(g, c.features);
-    return c.featureType === 'orthogonal' && c.features <= d ? mseOrthogonalBound(g, c.features, d) : msePos(g, c.features);
+    return c.featureType === 'orthogonal' && c.features <= d && est.orthogonalBound ? est.orthogonalBound(g, c.features, d) : est.mse(g, c.features);
   });
   return { perSeed, theoryMse: mean(theory) };
 }
@@ -199,19 +203,19 @@ function exactFor(o: ErrorOptions, x: Inputs) {
 /** One case at one seed through ONNX Runtime: its metrics, by name. */
 async function measureCase(o: ErrorOptions, c: Case, s: number, x: Inputs, exact: ReturnType<typeof exactFor>): Promise<Record<string, number>> {
   if (exact.grad) {
-    const out = await runGraph(o, c, s, x, 'backward');
+    const out = await runCase(o, c, s, x, 'backward');
     return { 'relerr-dq': relFrobenius(out.grad_q!, exact.grad.dq), 'relerr-dk': relFrobenius(out.grad_k!, exact.grad.dk), 'relerr-dv': relFrobenius(out.grad_v!, exact.grad.dv) };
   }
   const att = exact.att!;
   if (o.target === 'matrix') {
     // V = I_L through the same graph: `out` is the implied attention matrix; compare with P.
     const L = o.seqLen;
-    const out = (await runGraph(o, c, s, { ...x, v: identity(L) }, 'forward', L)).out!;
+    const out = (await runCase(o, c, s, { ...x, v: identity(L) }, 'forward', L)).out!;
     let tv = 0;
     for (let i = 0; i < L * L; i++) tv += Math.abs(out[i]! - att.probs[i]!);
     return { mse: mse(out, att.probs), tv: tv / 2 / L };
   }
-  return { mse: mse((await runGraph(o, c, s, x, 'forward')).out!, att.out) };
+  return { mse: mse((await runCase(o, c, s, x, 'forward')).out!, att.out) };
 }
 
 export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Promise<ErrorRecord[]> {
@@ -234,7 +238,7 @@ export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Pr
     for (const [i, c] of all.entries()) {
       hooks.onProgress?.(done++, all.length * o.seeds, `seed ${s} ${c.kernel} ${c.featureType} m=${c.features}`);
       for (const [metric, v] of Object.entries(await measureCase(o, c, s, x, exact))) values[i]!.set(metric, [...(values[i]!.get(metric) ?? []), v]);
-      if (o.target === 'output' && c.kernel === 'favor-trig') nonPositive[i]!.push(trigNonPositive(o, s, c.features, c.featureType as FeatureType, x));
+      if (o.target === 'output' && getKernel(c.kernel).estimator?.signed) nonPositive[i]!.push(nonPositiveDenominators(o, s, c, x));
     }
   }
   return all.flatMap((c, i) =>

@@ -1,11 +1,14 @@
 import { SOFTMAX_FEATURE_EPS } from '../defaults.ts';
-import { logitBound, positiveFeatures, softmaxProjection } from './features.ts';
+import { msePos, mseOrthogonalBound } from '../reference/closed-forms.ts';
+import { logitBound, softmaxPositiveRows } from '../reference/features.ts';
+import { positiveFeatures, softmaxProjection } from './features.ts';
 import { linearAttention } from './linear.ts';
 import type { KernelSpec } from './types.ts';
 
-/** FAVOR+: positive random features, unbiased for the softmax kernel (PAPER.md §2-§3). */
+/** FAVOR+: positive random features, unbiased for the softmax kernel (docs/formulas.md §2-§3). */
 export const favorPosKernel: KernelSpec = {
   name: 'favor-pos',
+  role: 'linear',
   description: 'FAVOR+: positive random features exp(Wx − ‖x‖²/2)/√m, O(L m d)',
   formula:
     'φ(x) = m^(-1/2)·(exp(Wx − ‖x‖²/2 − s) + ε), x = input·d^(-1/4), ε = 1e-6; s: per-query max over features; ' +
@@ -15,7 +18,13 @@ export const favorPosKernel: KernelSpec = {
   featureWidth: (c) => c.features,
   supportsCausal: true,
   supportsBackward: true,
-  linear: true,
+  estimator: {
+    pairTerm: (wx, wy, xx, yy) => Math.exp(wx + wy - (xx + yy) / 2),
+    mse: msePos,
+    orthogonalBound: mseOrthogonalBound,
+    signed: false,
+  },
+  reference: (q, k, ctx) => softmaxPositiveRows(q, k, ctx, [1], SOFTMAX_FEATURE_EPS),
   build(b, ctx) {
     const bound = logitBound(ctx.projection!.host, ctx.shape.dim);
     const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: ctx.config.features ** -0.5, bound };

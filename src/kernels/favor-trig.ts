@@ -1,12 +1,15 @@
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
+import { mseTrig } from '../reference/closed-forms.ts';
+import { trigRows } from '../reference/features.ts';
 import { softmaxProjection } from './features.ts';
 import { type Features, linearAttention } from './linear.ts';
 import type { KernelContext, KernelSpec } from './types.ts';
 
-/** Trigonometric random features: unbiased but can be negative (PAPER.md §2). */
+/** Trigonometric random features: unbiased but can be negative (docs/formulas.md §2). */
 export const favorTrigKernel: KernelSpec = {
   name: 'favor-trig',
+  role: 'linear',
   description: 'trigonometric random features exp(‖x‖²/2)/√m·[cos Wx, sin Wx]: unbiased, can be negative',
   formula:
     'φ(x) = m^(-1/2)·[cos(Wx), sin(Wx)]·exp(‖x‖²/2 − s), x = input·d^(-1/4), no ε; s = max of ‖x‖²/2 over the sequence ' +
@@ -15,7 +18,12 @@ export const favorTrigKernel: KernelSpec = {
   featureWidth: (c) => 2 * c.features,
   supportsCausal: true,
   supportsBackward: true,
-  linear: true,
+  estimator: {
+    pairTerm: (wx, wy, xx, yy) => Math.exp((xx + yy) / 2) * Math.cos(wx - wy),
+    mse: mseTrig,
+    signed: true,
+  },
+  reference: (q, k, ctx) => ({ q: trigRows(q, ctx), k: trigRows(k, ctx) }),
   build(b, ctx) {
     return linearAttention(b, trigFeatures(b, ctx.q, ctx), trigFeatures(b, ctx.k, ctx), ctx.v, ctx.config);
   },

@@ -1,10 +1,11 @@
 /**
- * Building blocks of the softmax-kernel feature maps (PAPER.md §2-§3), shared by favor-pos,
+ * Building blocks of the softmax-kernel feature maps (docs/formulas.md §2-§3), shared by favor-pos,
  * favor-hyp and favor-trig.
  */
 import { GraphError } from '../errors.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
+import { CAUSAL_SHIFT_HEADROOM } from '../reference/features.ts';
 import type { Features } from './linear.ts';
 import type { KernelContext } from './types.ts';
 
@@ -32,27 +33,7 @@ export function requireProjection(ctx: KernelContext): NonNullable<KernelContext
 }
 
 /**
- * Headroom of the causal key shift: exponents are at most this, so e^60·L·|v| stays far below
- * float32's 3.4e38 for any L a machine can hold.
- */
-export const CAUSAL_SHIFT_HEADROOM = 60;
-
-/**
- * Upper bound of any logit wᵀy − ‖y‖²/2 over y: it equals ‖w‖²/2 − ‖y − w‖²/2 ≤ ‖w‖²/2.
- * Returns max over rows of ‖w_i‖²/2 (data-independent, known when the graph is built).
- */
-export function logitBound(w: Float64Array, d: number): number {
-  let best = -Infinity;
-  for (let i = 0; i < w.length / d; i++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += w[i * d + c]! ** 2;
-    best = Math.max(best, s / 2);
-  }
-  return best;
-}
-
-/**
- * Positive features exp(±logits − shift) + ε, scaled by `ratio` (PAPER.md §3): one block per sign
+ * Positive features exp(±logits − shift) + ε, scaled by `ratio` (docs/formulas.md §3): one block per sign
  * in `signs` ([1] for favor-pos; [1, −1] for favor-hyp's [e^{Wx}, e^{−Wx}], from one product).
  *
  * Queries: shift = max over all features of `±raw`, per token (cancels in the row normalisation).

@@ -9,9 +9,9 @@ import { identityKernel } from './identity.ts';
 import { reluKernel } from './relu.ts';
 import { softmaxFusedKernel } from './softmax-fused.ts';
 import { softmaxKernel } from './softmax.ts';
-import type { KernelSpec } from './types.ts';
+import type { KernelRole, KernelSpec } from './types.ts';
 
-export const KERNELS: Readonly<Record<string, KernelSpec>> = {
+const REGISTRY = {
   softmax: softmaxKernel,
   'softmax-fused': softmaxFusedKernel,
   identity: identityKernel,
@@ -21,7 +21,12 @@ export const KERNELS: Readonly<Record<string, KernelSpec>> = {
   'favor-relu': favorReluKernel,
   relu: reluKernel,
   elu: eluKernel,
-};
+} as const satisfies Record<string, KernelSpec>;
+
+/** A registered kernel's name (a typo in a default list is a compile error). */
+export type KernelName = keyof typeof REGISTRY;
+
+export const KERNELS: Readonly<Record<string, KernelSpec>> = REGISTRY;
 
 export const KERNEL_NAMES = Object.keys(KERNELS);
 
@@ -30,4 +35,42 @@ export function getKernel(name: string, flag = '--kernel'): KernelSpec {
   const k = KERNELS[name];
   if (!k) throw usage(flag, `unknown kernel '${name}'`, KERNEL_NAMES.join(', '));
   return k;
+}
+
+/** The kernel's spec, or undefined for a name no kernel has (results files from elsewhere). */
+export const findKernel = (name: string): KernelSpec | undefined => KERNELS[name];
+
+/** Whether `name` is a kernel of one of `roles`. */
+export const hasRole = (name: string, ...roles: readonly KernelRole[]): boolean => roles.includes(KERNELS[name]?.role as KernelRole);
+
+/** Exact softmax (plain or fused): the baselines speed-ups and crossovers are measured against. */
+export const isSoftmaxBaseline = (name: string): boolean => hasRole(name, 'exact', 'fused');
+
+/** The names of the kernels with one of `roles`, in registry order. */
+export const kernelsWithRole = (...roles: readonly KernelRole[]): string[] => KERNEL_NAMES.filter((n) => hasRole(n, ...roles));
+
+/** The names of the unbiased softmax-kernel estimators, in registry order. */
+export const ESTIMATOR_NAMES = KERNEL_NAMES.filter((n) => KERNELS[n]!.estimator);
+
+/** The kernels each command uses when none are named (one source for help texts and presets). */
+export const DEFAULT_KERNELS = {
+  /** `bench`: every baseline and the paper's kernel. */
+  bench: ['softmax', 'softmax-fused', 'favor-pos', 'identity'],
+  /** `bench --preset ci`: one baseline, the paper's kernel and OPT. */
+  ci: ['softmax', 'favor-pos', 'identity'],
+  /** `error`: the paper's Fig. 4 pair, positive and trigonometric. */
+  error: ['favor-pos', 'favor-trig'],
+} as const satisfies Record<string, readonly KernelName[]>;
+
+/** Each kernel as `performer kernels` lists it. */
+export function kernelSummaries() {
+  return Object.values(KERNELS).map((k) => ({
+    name: k.name,
+    description: k.description,
+    formula: k.formula,
+    passes: k.supportsBackward ? ['forward', 'backward'] : ['forward'],
+    modes: k.supportsCausal ? ['bidirectional', k.role === 'linear' ? 'causal (prefix, chunked)' : 'causal'] : ['bidirectional'],
+    projection: k.projection,
+    dtypes: k.dtypes ?? ['float32', 'float64', 'float16'],
+  }));
 }

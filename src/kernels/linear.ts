@@ -1,5 +1,5 @@
 /**
- * Linear attention given feature maps: Att ≈ D̂⁻¹ (Q′ ((K′)ᵀ [V 1])) (PAPER.md §1, §4).
+ * Linear attention given feature maps: Att ≈ D̂⁻¹ (Q′ ((K′)ᵀ [V 1])) (docs/formulas.md §1, §4).
  * A ones column appended to V makes one product K′ᵀ[V 1] yield numerator and normaliser state.
  */
 import { DENOMINATOR_EPS } from '../defaults.ts';
@@ -8,7 +8,7 @@ import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
 import type { KernelConfig } from './types.ts';
 
-/** numer / guard(den); guard: R += 2ε·(|R| ≤ ε) (PAPER.md §3). */
+/** numer / guard(den); guard: R += 2ε·(|R| ≤ ε) (docs/formulas.md §3). */
 export function normalize(b: GraphBuilder, numer: Value, den: Value): Value {
   const small = b.lessOrEqual(b.abs(den), b.scalar(DENOMINATOR_EPS));
   const guarded = b.where(small, b.add(den, b.scalar(2 * DENOMINATOR_EPS)), den);

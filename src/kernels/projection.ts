@@ -1,5 +1,5 @@
 /**
- * Random projection matrices W ∈ ℝ^{m×d} (PAPER.md §2), drawn in float64 from an explicit seed.
+ * Random projection matrices W ∈ ℝ^{m×d} (docs/formulas.md §2), drawn in float64 from an explicit seed.
  *
  * PRNG: xoshiro128** (Blackman & Vigna 2018) seeded through splitmix32; 32-bit integer ops only,
  * so every machine gets the same bits. Uniforms take 53 bits from two outputs; Gaussians use

@@ -8,6 +8,7 @@ import type { KernelSpec } from './types.ts';
  */
 export const softmaxFusedKernel: KernelSpec = {
   name: 'softmax-fused',
+  role: 'fused',
   description: "exact softmax via ONNX Runtime's fused MultiHeadAttention (forward only)",
   formula: 'out = softmax(Q Kᵀ / √d + M) V computed by com.microsoft.MultiHeadAttention (unidirectional=1 when causal)',
   projection: false,
@@ -15,7 +16,6 @@ export const softmaxFusedKernel: KernelSpec = {
   supportsBackward: false,
   // ONNX Runtime's CPU MultiHeadAttention takes float32 only (float16 on CUDA).
   dtypes: ['float32', 'float16'],
-  linear: false,
   build(b, { q, k, v, shape, config }) {
     const { batch: B, heads: H, seqLen: L, dim: d } = shape;
     const flat = (x: typeof q) => b.reshape(b.transpose(x, [0, 2, 1, 3]), [B, L, H * d]);

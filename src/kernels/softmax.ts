@@ -1,14 +1,14 @@
 import type { KernelSpec } from './types.ts';
 
-/** Exact softmax attention, O(L²) (PAPER.md §1). */
+/** Exact softmax attention, O(L²) (docs/formulas.md §1). */
 export const softmaxKernel: KernelSpec = {
   name: 'softmax',
+  role: 'exact',
   description: 'exact softmax(QKᵀ/√d)V, O(L²) time and memory (causal: masked)',
   formula: 'out = softmax(Q Kᵀ / √d + M) V, M = 0 (bidirectional) or −∞ above the diagonal (causal); no ε',
   projection: false,
   supportsCausal: true,
   supportsBackward: true,
-  linear: false,
   build(b, { q, k, v, shape, config }) {
     let scores = b.matMul(b.mul(q, b.scalar(shape.dim ** -0.5)), b.transposeLast(k));
     if (config.causal) {

@@ -5,18 +5,15 @@
  */
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { DType, Value } from '../onnx/ir.ts';
+import type { AttentionShape } from '../reference/attention.ts';
+import type { PairGeometry } from '../reference/closed-forms.ts';
+import type { ReferenceFeatureMap } from '../reference/features.ts';
 import type { FeatureType } from './projection.ts';
 
 export const CAUSAL_IMPLS = ['prefix', 'chunked'] as const;
 export type CausalImpl = (typeof CAUSAL_IMPLS)[number];
 
-/** Sizes of one attention problem. */
-export interface AttentionShape {
-  readonly batch: number;
-  readonly heads: number;
-  readonly seqLen: number;
-  readonly dim: number;
-}
+export type { AttentionShape } from '../reference/attention.ts';
 
 /** Options every kernel receives (feature options are ignored by kernels without features). */
 export interface KernelConfig {
@@ -39,8 +36,36 @@ export interface KernelContext {
   readonly projection?: { readonly value: Value; readonly host: Float64Array };
 }
 
+/**
+ * What a kernel is for, so no code outside src/kernels/ asks for a kernel by name:
+ * - `exact`: exact softmax attention, the baseline (O(L²));
+ * - `fused`: exact softmax through a fused runtime operator, also a baseline;
+ * - `opt`: returns V, the paper's "OPT" lower bound on any attention's time;
+ * - `linear`: linear attention through a feature map φ (random or deterministic).
+ */
+export type KernelRole = 'exact' | 'fused' | 'opt' | 'linear';
+
+/**
+ * Facts of an unbiased random-feature estimator of the softmax kernel SM(x, y) = exp(xᵀy), for
+ * the error sweep and `performer theory` (docs/formulas.md §2 and §5).
+ */
+export interface EstimatorFacts {
+  /**
+   * One projection row's raw estimate of SM(x, y), from wx = ωᵀx, wy = ωᵀy, xx = ‖x‖², yy = ‖y‖²,
+   * without ε or stabiliser shifts; the estimate is the mean over the m rows.
+   */
+  pairTerm(wx: number, wy: number, xx: number, yy: number): number;
+  /** Closed-form MSE of the estimate for one pair with m i.i.d. rows (the paper's Lemma 2 and §5). */
+  mse(g: PairGeometry, m: number): number;
+  /** The paper's Theorem 2 bound with m ≤ d orthogonal rows, where the paper gives one. */
+  orthogonalBound?(g: PairGeometry, m: number, d: number): number;
+  /** The features can be negative, so attention denominators can be ≤ 0 (counted by `error`). */
+  readonly signed: boolean;
+}
+
 export interface KernelSpec {
   readonly name: string;
+  readonly role: KernelRole;
   /** One line for `performer kernels`. */
   readonly description: string;
   /** The exact formula, ε and input scaling (documentation, shown by `performer kernels --verbose`). */
@@ -53,8 +78,10 @@ export interface KernelSpec {
   readonly supportsBackward: boolean;
   /** Element types the kernel builds for; undefined: float32, float64 and float16. */
   readonly dtypes?: readonly DType[];
-  /** True for kernels whose causal mode uses `causalImpl` (the linear kernels). */
-  readonly linear: boolean;
+  /** Present for unbiased estimators of the softmax kernel. */
+  readonly estimator?: EstimatorFacts;
+  /** The float64 feature map of a linear kernel (src/reference/features.ts), for tests and `error`. */
+  readonly reference?: ReferenceFeatureMap;
   /** Builds the forward graph; returns `out` [B, H, L, d] (unnamed). */
   build(b: GraphBuilder, ctx: KernelContext): Value;
 }

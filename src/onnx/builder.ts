@@ -6,6 +6,7 @@
 import { GraphError } from '../errors.ts';
 import {
   type Attr,
+  type Op,
   type DType,
   type Graph,
   type HostData,
@@ -107,7 +108,7 @@ export class GraphBuilder {
   }
 
   /** Adds a node whose output shapes the caller has inferred. Checked: inputs must exist. */
-  node(op: string, inputs: readonly Value[], outputs: { shape: Shape; dtype: DType }[], attrs: Record<string, Attr> = {}, domain = ''): Value[] {
+  node(op: Op, inputs: readonly Value[], outputs: { shape: Shape; dtype: DType }[], attrs: Record<string, Attr> = {}, domain = ''): Value[] {
     const name = this.fresh(op);
     const outs = outputs.map((o, i) => ({ name: outputs.length === 1 ? `${name}_out` : `${name}_out${i}`, dtype: o.dtype, shape: [...o.shape] }));
     for (const o of outs) {
@@ -118,27 +119,27 @@ export class GraphBuilder {
     return outs;
   }
 
-  private one(op: string, inputs: readonly Value[], shape: Shape, dtype: DType, attrs: Record<string, Attr> = {}): Value {
+  private one(op: Op, inputs: readonly Value[], shape: Shape, dtype: DType, attrs: Record<string, Attr> = {}): Value {
     return this.node(op, inputs, [{ shape, dtype }], attrs)[0]!;
   }
 
-  private fail(op: string, msg: string): never {
+  private fail(op: Op, msg: string): never {
     throw new GraphError(`node ${op}_${this.counter} (${op}) in graph ${this.name}: ${msg}`);
   }
 
-  private axis(op: string, axis: number, rank: number): number {
+  private axis(op: Op, axis: number, rank: number): number {
     const a = axis < 0 ? axis + rank : axis;
     if (!Number.isInteger(a) || a < 0 || a >= rank) this.fail(op, `axis ${axis} is out of range for rank ${rank}`);
     return a;
   }
 
-  private sameDtype(op: string, ...vs: Value[]): DType {
+  private sameDtype(op: Op, ...vs: Value[]): DType {
     const d = vs[0]!.dtype;
     for (const v of vs) if (v.dtype !== d) this.fail(op, `mixed dtypes ${vs.map((x) => `${x.name}:${x.dtype}`).join(', ')}`);
     return d;
   }
 
-  private binary(op: string, a: Value, b: Value, outDtype?: DType): Value {
+  private binary(op: Op, a: Value, b: Value, outDtype?: DType): Value {
     const dtype = this.sameDtype(op, a, b);
     const shape = broadcastShapes(a.shape, b.shape);
     if (!shape) this.fail(op, `shapes ${fmt(a.shape)} (${a.name}) and ${fmt(b.shape)} (${b.name}) do not broadcast`);
@@ -153,7 +154,7 @@ export class GraphBuilder {
   lessOrEqual = (a: Value, b: Value) => this.binary('LessOrEqual', a, b, 'bool');
   equal = (a: Value, b: Value) => this.binary('Equal', a, b, 'bool');
 
-  private unary(op: string, x: Value, attrs: Record<string, Attr> = {}): Value {
+  private unary(op: Op, x: Value, attrs: Record<string, Attr> = {}): Value {
     return this.one(op, [x], x.shape, x.dtype, attrs);
   }
 
@@ -168,7 +169,7 @@ export class GraphBuilder {
   identity = (x: Value) => this.unary('Identity', x);
   elu = (x: Value, alpha = 1) => this.unary('Elu', x, { alpha: float(alpha) });
 
-  /** Identity marked constant for differentiation (the stabiliser maxima of PAPER.md §3). */
+  /** Identity marked constant for differentiation (the stabiliser maxima of docs/formulas.md §3). */
   stopGradient(x: Value): Value {
     const out = this.identity(x);
     const last = this.nodes.pop()!;
@@ -289,7 +290,7 @@ export class GraphBuilder {
     return this.one('Squeeze', [x, this.int64s(norm)], x.shape.filter((_, i) => !norm.includes(i)), x.dtype);
   }
 
-  private reduced(op: string, x: Value, axes: readonly number[], keepdims: boolean): { norm: number[]; shape: number[] } {
+  private reduced(op: Op, x: Value, axes: readonly number[], keepdims: boolean): { norm: number[]; shape: number[] } {
     const norm = axes.map((a) => this.axis(op, a, x.shape.length));
     const shape = keepdims ? x.shape.map((d, i) => (norm.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !norm.includes(i));
     return { norm, shape };
@@ -355,13 +356,6 @@ export class GraphBuilder {
     return this.expand(this.scalar(value), shape);
   }
 
-  /** Gather along `axis` with int64 indices (embeddings). */
-  gather(data: Value, indices: Value, axis = 0): Value {
-    if (indices.dtype !== 'int64') this.fail('Gather', `indices ${indices.name} must be int64`);
-    const a = this.axis('Gather', axis, data.shape.length);
-    const shape = [...data.shape.slice(0, a), ...indices.shape, ...data.shape.slice(a + 1)];
-    return this.one('Gather', [data, indices], shape, data.dtype, { axis: int(a) });
-  }
 
   /** Trilu: keeps the lower (or upper) triangle of the last two axes, offset by k; zeros elsewhere. */
   trilu(x: Value, upper: boolean, k = 0): Value {

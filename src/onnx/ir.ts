@@ -23,14 +23,32 @@ export type Attr =
   | { readonly type: 'string'; readonly value: string }
   | { readonly type: 'tensor'; readonly value: Initializer };
 
+/** Ops with a gradient rule (src/autodiff/rules.ts must have one for each: a compile error otherwise). */
+export const DIFFERENTIABLE_OPS = [
+  'Identity', 'Neg', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Exp', 'Log', 'Sqrt', 'Sin', 'Cos', 'Relu', 'Elu', 'MatMul', 'Transpose',
+  'Reshape', 'Expand', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'Softmax', 'CumSum', 'Where', 'Trilu',
+] as const;
+/**
+ * Ops the builder emits that are never differentiated: comparisons and Abs feed only boolean
+ * guards, ReduceMin only stop-gradient shifts, OneHot integer tokens, and the fused
+ * MultiHeadAttention (com.microsoft) has no backward graph.
+ */
+export const NON_DIFFERENTIABLE_OPS = ['Abs', 'Equal', 'LessOrEqual', 'ReduceMin', 'OneHot', 'MultiHeadAttention'] as const;
+
+export type DifferentiableOp = (typeof DIFFERENTIABLE_OPS)[number];
+/** Every op a graph can hold, spelled as ONNX spells it. */
+export type Op = DifferentiableOp | (typeof NON_DIFFERENTIABLE_OPS)[number];
+
+export const isDifferentiable = (op: Op): op is DifferentiableOp => (DIFFERENTIABLE_OPS as readonly Op[]).includes(op);
+
 export interface Node {
   readonly name: string;
-  readonly op: string;
+  readonly op: Op;
   readonly domain: string;
   readonly inputs: readonly Value[];
   readonly outputs: readonly Value[];
   readonly attrs: Readonly<Record<string, Attr>>;
-  /** Constant for differentiation (a stabiliser shift, PAPER.md §3): autodiff passes no gradient. */
+  /** Constant for differentiation (a stabiliser shift, docs/formulas.md §3): autodiff passes no gradient. */
   readonly stopGradient?: boolean;
 }
 

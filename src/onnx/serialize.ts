@@ -21,7 +21,6 @@ const ELEM: Record<DType, number> = {
 };
 
 /** The ONNX TensorProto element type of a dtype. */
-export const onnxElemType = (dtype: DType): number => ELEM[dtype];
 
 function valueInfo(v: Value) {
   return {

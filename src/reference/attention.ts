@@ -1,8 +1,14 @@
 /**
- * Exact softmax attention in float64 (PAPER.md §1): the reference every measured error and test
+ * Exact softmax attention in float64 (docs/formulas.md §1): the reference every measured error and test
  * compares against. Tensors are row-major Float64Array of shape [B, H, L, d].
  */
-import type { AttentionShape } from '../kernels/types.ts';
+/** Sizes of one attention problem. */
+export interface AttentionShape {
+  readonly batch: number;
+  readonly heads: number;
+  readonly seqLen: number;
+  readonly dim: number;
+}
 
 export interface ExactAttention {
   readonly out: Float64Array;

@@ -1,11 +1,12 @@
 /** Bench records → table rows, CSV columns, and the summary lines under the table. */
 import type { Crossover, Exponent } from '../bench/summary.ts';
-import type { BenchRecord } from '../bench/types.ts';
-import { getKernel } from '../kernels/index.ts';
-import { formatBytes, paint } from './terminal.ts';
+import type { BenchDocument, BenchRecord } from '../bench/types.ts';
+import { hasRole } from '../kernels/index.ts';
+import { toMarkdown } from './formats.ts';
+import { formatBytes, paint, renderTable } from './terminal.ts';
 
 /** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
-export const CSV_COLUMNS = [
+export const BENCH_CSV_COLUMNS = [
   'kernel', 'pass', 'causal', 'causalImpl', 'chunkSize', 'scope', 'layers', 'dFf', 'vocab', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType',
   'ep', 'dtype', 'seed', 'threads', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'minMs', 'rme', 'runs', 'firstRunMs',
   'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'speedupVsSoftmax', 'timeVsIdentity', 'error',
@@ -19,7 +20,7 @@ const times = (x: number | null) => (x === null ? '–' : `${x >= 10 ? x.toFixed
 
 export function mode(r: BenchRecord): string {
   if (!r.causal) return 'bidir';
-  return getKernel(r.kernel).linear ? `causal/${r.causalImpl}` : 'causal';
+  return hasRole(r.kernel, 'linear') ? `causal/${r.causalImpl}` : 'causal';
 }
 
 export function tableRow(r: BenchRecord, color = true): string[] {
@@ -62,3 +63,18 @@ export function profileLines(records: readonly BenchRecord[], top = 5): string[]
     return `profile: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${ops}`;
   });
 }
+
+/** The bench table for people: rows, then crossovers, scaling, profiles, errors and the roofline. */
+export function benchTable(doc: BenchDocument): string {
+  const rf = doc.roofline;
+  const lines = [
+    renderTable(TABLE_HEAD, doc.records.map((r) => tableRow(r))),
+    ...summaryLines(doc.summary.crossovers, doc.summary.exponents),
+    ...profileLines(doc.records),
+    ...errorLines(doc.records),
+  ];
+  if (rf) lines.push(`roofline: ${rf.matmulGflops.toFixed(1)} GFLOP/s float32 matmul (n = ${rf.matmulSize}), ${rf.bandwidthGBps.toFixed(1)} GB/s elementwise, ${rf.ep}${rf.threads ? `, ${rf.threads} threads` : ''}`);
+  return lines.join('\n');
+}
+
+export const benchMarkdown = (doc: BenchDocument): string => toMarkdown(TABLE_HEAD, doc.records.map((r) => tableRow(r, false)));

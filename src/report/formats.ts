@@ -1,14 +1,8 @@
 /** Machine formats of a results document: JSON (with samples), CSV and Markdown (without). */
 import { stringify } from 'csv-stringify/sync';
 
-export interface ResultsDocument<R> {
-  readonly schemaVersion: number;
-  readonly environment: unknown;
-  readonly options: unknown;
-  readonly records: readonly R[];
-}
-
-export const toJson = <R>(doc: ResultsDocument<R>): string => `${JSON.stringify(doc, null, 2)}\n`;
+/** Pretty JSON with a final newline (results documents, with samples). */
+export const toJson = (doc: object): string => `${JSON.stringify(doc, null, 2)}\n`;
 
 const cell = (v: unknown): string | number | boolean => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean));
 

@@ -7,10 +7,10 @@
  */
 import type { BenchRecord } from '../bench/types.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
+import { hasRole, isSoftmaxBaseline } from '../kernels/index.ts';
 
 export type Spec = Record<string, unknown>;
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const SOFTMAX = new Set(['softmax', 'softmax-fused']);
 
 export interface Caption {
   readonly title: string;
@@ -25,7 +25,7 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   const ok = records.filter((r) => r.status === 'ok' && r.medianMs !== null);
   const rows = ok.map((r) => ({
     series: name(r), kernel: r.kernel, pass: r.pass, log2L: Math.log2(r.seqLen), log2s: Math.log2(r.medianMs! / 1000),
-    style: r.kernel === 'identity' ? 'opt' : SOFTMAX.has(r.kernel) ? 'softmax' : 'linear',
+    style: hasRole(r.kernel, 'opt') ? 'opt' : isSoftmaxBaseline(r.kernel) ? 'baseline' : 'linear',
   }));
   // Where a series hits oom: a cross at that L, at the height of its last measured point.
   const oom = records.filter((r) => r.status === 'oom').flatMap((r) => {
@@ -44,11 +44,11 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
       width: 320, height: 260,
       layer: [
         {
-          transform: [{ filter: "datum.style === 'softmax' || datum.style === 'linear'" }],
+          transform: [{ filter: "datum.style === 'baseline' || datum.style === 'linear'" }],
           mark: { type: 'line', point: true },
           encoding: {
             x, y, color: { field: 'series', type: 'nominal', title: 'kernel' },
-            strokeDash: { field: 'style', type: 'nominal', scale: { domain: ['softmax', 'linear'], range: [[6, 4], [1, 0]] }, legend: null },
+            strokeDash: { field: 'style', type: 'nominal', scale: { domain: ['baseline', 'linear'], range: [[6, 4], [1, 0]] }, legend: null },
           },
         },
         { transform: [{ filter: "datum.style === 'opt'" }], mark: { type: 'point', shape: 'cross', size: 90, color: 'black', filled: true }, encoding: { x, y, tooltip: { field: 'series' } } },

@@ -1,29 +1,24 @@
 /**
- * The only module that imports onnxruntime-node: providers, sessions and tensors.
+ * The only module that imports onnxruntime-node: providers, sessions and tensors. Every path
+ * into the runtime goes through {@link Session.fromGraph} (or {@link runGraph} for one run).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RuntimeError } from '../errors.ts';
-import type { DType } from '../onnx/ir.ts';
+import type { DType, Graph } from '../onnx/ir.ts';
+import { serializeModel } from '../onnx/serialize.ts';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
-
-export const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
-export type OptimizationLevel = (typeof OPTIMIZATION_LEVELS)[number];
 
 /** Session options we expose to users. */
 export interface SessionConfig {
   readonly ep: ExecutionProvider;
   /** Intra-op threads; undefined lets ONNX Runtime choose (one per physical core). */
   readonly threads?: number;
-  readonly optimization?: OptimizationLevel;
-  readonly memoryArena?: boolean;
   readonly profile?: boolean;
-  /** Where ONNX Runtime writes the optimised graph (to inspect fusions). */
-  readonly optimizedModelPath?: string;
 }
 
 /** Host-side tensor: float data as Float32Array/Float64Array, ints as BigInt64Array. */
@@ -64,12 +59,11 @@ export class Session {
     if (!providerAvailable(config.ep)) throw new RuntimeError(CUDA_INSTALL_HINT);
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: config.ep === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : ['cpu'],
-      graphOptimizationLevel: config.optimization ?? 'all',
-      enableCpuMemArena: config.memoryArena ?? true,
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: true,
       enableProfiling: config.profile ?? false,
       ...(config.profile ? { profileFilePrefix: join(tmpdir(), PROFILE_PREFIX) } : {}),
       ...(config.threads !== undefined ? { intraOpNumThreads: config.threads, interOpNumThreads: 1 } : {}),
-      ...(config.optimizedModelPath ? { optimizedModelFilePath: config.optimizedModelPath } : {}),
     };
     try {
       return new Session(await ort.InferenceSession.create(model, options), config);
@@ -78,6 +72,11 @@ export class Session {
       if (config.ep === 'cuda') throw new RuntimeError(`${CUDA_INSTALL_HINT} (ONNX Runtime said: ${firstLine(msg)})`);
       throw new RuntimeError(`ONNX Runtime could not load the model: ${firstLine(msg)}`);
     }
+  }
+
+  /** Serialises an IR graph and loads it: the one door from a graph into ONNX Runtime. */
+  static fromGraph(graph: Graph, config: SessionConfig): Promise<Session> {
+    return Session.create(serializeModel(graph), config);
   }
 
   get inputNames(): readonly string[] {
@@ -138,4 +137,14 @@ export interface PreparedFeeds {
 
 function firstLine(s: string): string {
   return s.split('\n')[0]!.trim();
+}
+
+/** Builds a session for `graph`, runs it once on `feeds` and releases it: host copies of the outputs. */
+export async function runGraph(graph: Graph, feeds: Record<string, HostTensor>, config: SessionConfig): Promise<Record<string, HostTensor>> {
+  const session = await Session.fromGraph(graph, config);
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
 }

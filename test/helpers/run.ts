@@ -5,8 +5,8 @@ import { getKernel } from '../../src/kernels/index.ts';
 import { Rng } from '../../src/kernels/projection.ts';
 import type { AttentionShape, KernelConfig } from '../../src/kernels/types.ts';
 import type { DType } from '../../src/onnx/ir.ts';
-import { fromHalfBits, serializeModel, toHalfBits } from '../../src/onnx/serialize.ts';
-import { Session } from '../../src/runtime/session.ts';
+import { fromHalfBits, toHalfBits } from '../../src/onnx/serialize.ts';
+import { runGraph } from '../../src/runtime/session.ts';
 
 export const numelOf = (s: AttentionShape) => s.batch * s.heads * s.seqLen * s.dim;
 
@@ -37,13 +37,11 @@ export async function runKernel(
   const pass = opts.pass ?? 'forward';
   const config = { ...DEFAULT_KERNEL_CONFIG, ...opts.config };
   const { graph, projection } = buildAttentionGraph({ kernel: getKernel(kernel), shape, config, dtype, pass });
-  const session = await Session.create(serializeModel(graph), { ep: 'cpu', threads: 1 });
   const dims = [shape.batch, shape.heads, shape.seqLen, shape.dim];
   const cast = (x: Float64Array) => ({ dtype, dims, data: dtype === 'float64' ? x : dtype === 'float16' ? Uint16Array.from(x, toHalfBits) : Float32Array.from(x) });
   const feeds: Record<string, ReturnType<typeof cast>> = { q: cast(inputs.q), k: cast(inputs.k), v: cast(inputs.v) };
   if (pass === 'backward') feeds.grad_out = cast(inputs.gradOut!);
-  const raw = await session.run(feeds);
-  await session.release();
+  const raw = await runGraph(graph, feeds, { ep: 'cpu', threads: 1 });
   const outputs: Record<string, Float64Array> = {};
   for (const [name, t] of Object.entries(raw)) outputs[name] = t.dtype === 'float16' ? Float64Array.from(t.data as Uint16Array, fromHalfBits) : Float64Array.from(t.data as Float32Array);
   return { outputs, ...(projection ? { projection } : {}) };

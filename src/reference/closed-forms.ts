@@ -1,6 +1,6 @@
 /**
  * Closed-form errors of the softmax-kernel estimators for one pair x, y with m i.i.d. ω
- * (PAPER.md §5; Lemma 2 and Theorem 2 of the paper). These describe the raw estimators, without
+ * (docs/formulas.md §5; Lemma 2 and Theorem 2 of the paper). These describe the raw estimators, without
  * the ε and max shifts the attention graphs add for numerical safety.
  */
 

@@ -1,0 +1,20 @@
+/** Error-sweep and leak-probe records → table rows and CSV columns. */
+import type { LeakRecord } from '../error/leak.ts';
+import type { ErrorRecord } from '../error/sweep.ts';
+import { renderTable } from './terminal.ts';
+
+export const ERROR_COLUMNS = ['kernel', 'featureType', 'features', 'target', 'metric', 'seqLen', 'dim', 'causal', 'causalImpl', 'inputScale', 'seeds', 'mean', 'std', 'min', 'max', 'theoryMse', 'nonPositiveDenominators'] as const satisfies readonly (keyof ErrorRecord)[];
+
+const num = (x: number | null) => (x === null ? '–' : x.toExponential(3));
+
+/** Head and rows of the error table (terminal and Markdown). */
+export function errorTable(records: readonly ErrorRecord[]): { head: string[]; rows: string[][] } {
+  const head = ['kernel', 'features', 'm', 'metric', 'mean', 'std', 'min', 'max', 'theory MSE', 'D ≤ 0'];
+  const rows = records.map((r) => [r.kernel, r.featureType, String(r.features), r.metric, num(r.mean), num(r.std), num(r.min), num(r.max), num(r.theoryMse), r.nonPositiveDenominators === null ? '–' : `${(100 * r.nonPositiveDenominators).toFixed(2)}%`]);
+  return { head, rows };
+}
+
+/** The causal leak probe's table. */
+export function leakTable(records: readonly LeakRecord[]): string {
+  return renderTable(['kernel', 'strategy', 'L', 'i', 'max |Δ out| at ≤ i', 'max |out|'], records.map((r) => [r.kernel, r.causalImpl ?? '–', r.seqLen, r.position, r.maxChange.toExponential(2), r.maxOutput.toFixed(3)]));
+}

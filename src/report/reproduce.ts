@@ -1,0 +1,70 @@
+/**
+ * `performer reproduce`: runs an experiment's command line in a child `performer`, then writes
+ * data.json/csv, table.md and the figure (SVG, PNG and its Vega-Lite spec) into <out>/<id>/.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Experiment } from '../../experiments/index.ts';
+import type { BenchDocument } from '../bench/types.ts';
+import { errorTable } from './error.ts';
+import { toMarkdown } from './formats.ts';
+import { formatResults } from './output.ts';
+import { plotSpec } from './plot.ts';
+import { renderSvg, svgToPng } from './render.ts';
+import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
+
+const bin = new URL('../../bin/performer.js', import.meta.url).pathname;
+
+/** Runs `performer args…` in a child; its exit code 2 means the definition itself is wrong. */
+function performer(args: readonly string[]): number {
+  const r = spawnSync(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status === 2) throw new Error(`experiment command failed as a usage error: performer ${args.join(' ')}`);
+  return r.status ?? (r.signal ? 130 : 1);
+}
+
+/** Exit codes 0 (all points ok) and 1 (some failed) mean the measurement ran to its end. */
+export const completed = (code: number) => code === 0 || code === 1;
+
+function table(exp: Experiment, dataJson: string): string {
+  const doc = JSON.parse(readFileSync(dataJson, 'utf8'));
+  const env = doc.environment ?? {};
+  const head = `# ${exp.title}\n\nCommand: \`${env.commandLine ?? `performer ${exp.full.join(' ')}`}\`  \nMachine: ${env.cpuModel}, ${env.cores} cores, ONNX Runtime ${env.onnxruntimeVersion}, Node ${env.nodeVersion}, performer ${env.performerVersion} (${env.gitCommit ?? 'no commit'}), ${env.timestamp}\n\n`;
+  if (exp.kind === 'bench') return head + formatResults(doc as BenchDocument, 'markdown');
+  if (exp.kind === 'error') {
+    const t = errorTable(doc.records);
+    return head + toMarkdown(t.head, t.rows);
+  }
+  // r is infinite at φ = ±π (JSON null): the slice table lists the finite values.
+  const slice = (doc.records as { angle: number; norm: number; ratio: number | null }[]).filter((r) => Math.abs(r.norm - 1) < 1e-9 && Number.isFinite(r.ratio));
+  return head + toMarkdown(['φ', 'r(φ, 1)'], slice.filter((_, i) => i % 10 === 0).map((r) => [r.angle.toFixed(3), r.ratio!.toPrecision(4)]));
+}
+
+/** Runs one experiment into `<out>/<id>/`; returns the exit code of its measurement. */
+export async function reproduce(exp: Experiment, quick: boolean, out: string, resume = false): Promise<number> {
+  const dir = join(out, exp.id);
+  ensureDir(dir);
+  const args = quick ? exp.quick : exp.full;
+  // An interrupted bench experiment leaves its journal (results.jsonl) in dir; --resume runs only
+  // the points it lacks. Error and utility experiments are minutes long and simply rerun.
+  const again = resume && exp.kind === 'bench' && existsSync(join(dir, JOURNAL)) ? ['--resume'] : [];
+  let code: number;
+  if (exp.kind === 'utility') {
+    code = performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')]) || performer([...args, '--format', 'json', '-o', join(dir, 'data.json')]);
+  } else {
+    code = performer([...args, ...again, '--out', dir, '--format', 'json']);
+    // Interrupted or killed: keep the journal for --resume and write nothing more.
+    if (!completed(code)) return code;
+    renameSync(join(dir, 'results.json'), join(dir, 'data.json'));
+    renameSync(join(dir, 'results.csv'), join(dir, 'data.csv'));
+    rmSync(join(dir, JOURNAL), { force: true });
+  }
+  writeAtomic(join(dir, 'table.md'), table(exp, join(dir, 'data.json')));
+  const spec = plotSpec(join(dir, 'data.json'));
+  const svg = await renderSvg(spec);
+  writeAtomic(join(dir, 'figure.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  writeAtomic(join(dir, 'figure.svg'), svg);
+  writeAtomic(join(dir, 'figure.png'), svgToPng(svg));
+  return code;
+}
+

@@ -1,0 +1,56 @@
+/**
+ * The identity of a result: one function per kind over every option that changes the
+ * computation. Resume, sharding, merge and compare all key points here.
+ */
+/** The fields of a bench point its identity is made of (bench/types.ts's BenchPoint has them all). */
+export interface PointFields {
+  readonly kernel: string;
+  readonly pass: string;
+  readonly causal: boolean;
+  readonly causalImpl: string;
+  readonly chunkSize: number;
+  readonly scope: string;
+  readonly layers: number | null;
+  readonly dFf: number | null;
+  readonly vocab: number | null;
+  readonly seqLen: number;
+  readonly batch: number;
+  readonly heads: number;
+  readonly dim: number;
+  readonly features: number;
+  readonly featureType: string;
+  readonly ep: string;
+  readonly dtype: string;
+}
+
+/**
+ * The series a point belongs to: everything that changes the graph but the sequence length (the
+ * chunk size only where it is used, so a C = 128 baseline is never compared with C = 64; not the
+ * seed). Threads and provider differences are reported by `environmentDiff`.
+ */
+export function seriesKey(p: PointFields): string {
+  const model = p.scope === 'model' ? [p.layers, p.dFf, p.vocab] : [];
+  const mode = !p.causal ? 'bidir' : p.causalImpl === 'chunked' ? `causal-chunked-C${p.chunkSize}` : `causal-${p.causalImpl}`;
+  return [p.kernel, p.pass, mode, p.scope, ...model, p.batch, p.heads, p.dim, p.features, p.featureType, p.ep, p.dtype].join('|');
+}
+
+/** The point's identity, for resume, sharding and comparisons. */
+export function pointKey(p: PointFields): string {
+  return `${seriesKey(p)}|L=${p.seqLen}`;
+}
+
+/** Error records keyed by what they measure. */
+export interface ErrorLike {
+  kernel: string;
+  featureType: string;
+  features: number;
+  target: string;
+  metric: string;
+  seqLen: number;
+  dim: number;
+  causal: boolean;
+  mean: number;
+}
+
+/** The identity of an error record: what it measured, not the numbers (compare and merge). */
+export const errorKey = (r: ErrorLike) => [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, r.causal].join('|');

@@ -1,0 +1,25 @@
+/** Which execution providers really load on this machine ("bundled" is not "loadable"). */
+import { GraphBuilder } from '../onnx/builder.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider, Session } from './session.ts';
+
+export interface ProviderStatus {
+  name: ExecutionProvider;
+  loadable: boolean;
+  error?: string;
+}
+
+/** Tries a one-node session on each provider we support. */
+export async function probeProviders(): Promise<ProviderStatus[]> {
+  const b = new GraphBuilder('probe');
+  const graph = b.build([b.named(b.exp(b.input('x', [1])), 'y')]);
+  const providers: ProviderStatus[] = [];
+  for (const name of EXECUTION_PROVIDERS) {
+    try {
+      await (await Session.fromGraph(graph, { ep: name })).release();
+      providers.push({ name, loadable: true });
+    } catch (e) {
+      providers.push({ name, loadable: false, error: (e as Error).message });
+    }
+  }
+  return providers;
+}

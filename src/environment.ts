@@ -23,16 +23,16 @@ export interface Environment {
 
 const root = new URL('..', import.meta.url);
 
-function git(args: readonly string[]): string | null {
+function git(args: readonly string[], cwd: URL = root): string | null {
   try {
-    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
     return null;
   }
 }
 
-export function projectVersion(): string {
-  return (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string }).version;
+export function projectVersion(checkout: URL = root): string {
+  return (JSON.parse(readFileSync(new URL('package.json', checkout), 'utf8')) as { version: string }).version;
 }
 
 export function collectEnvironment(argv: readonly string[] = process.argv): Environment {
@@ -52,4 +52,20 @@ export function collectEnvironment(argv: readonly string[] = process.argv): Envi
     commandLine: ['performer', ...argv.slice(2)].join(' '),
     timestamp: new Date().toISOString(),
   };
+}
+
+/**
+ * The environment of another checkout measured on this machine (relative runs): its own version,
+ * commit and ONNX Runtime version (from its node_modules), this machine's hardware.
+ */
+export function checkoutEnvironment(checkout: URL, argv: readonly string[] = process.argv): Environment {
+  const here = collectEnvironment(argv);
+  const dirty = git(['status', '--porcelain', '--untracked-files=no'], checkout);
+  let ort = here.onnxruntimeVersion;
+  try {
+    ort = (JSON.parse(readFileSync(new URL('node_modules/onnxruntime-node/package.json', checkout), 'utf8')) as { version: string }).version;
+  } catch {
+    // no node_modules of its own: it resolves ours
+  }
+  return { ...here, performerVersion: projectVersion(checkout), gitCommit: git(['rev-parse', 'HEAD'], checkout) || null, gitDirty: dirty === null ? null : dirty !== '', onnxruntimeVersion: ort };
 }

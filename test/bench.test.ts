@@ -51,7 +51,9 @@ describe('performer bench end to end', () => {
     assert.equal(csv.length, 1 + doc.records.length);
     assert.ok(csv[0]!.startsWith('kernel,pass,causal,causalImpl'));
     assert.ok(!csv[0]!.includes('samplesMs'));
-    assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 16);
+    const journal = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(journal.length, 1 + 16, 'a header, then one line per process (one each here)');
+    assert.deepEqual(JSON.parse(journal[0]!).options.kernels, ['softmax', 'softmax-fused', 'favor-pos', 'identity']);
     assert.match(r.stdout, /crossover vs best softmax: favor-pos forward/);
     assert.match(r.stdout, /scaling: favor-pos forward: time ∝ L\^/);
   });
@@ -112,10 +114,12 @@ describe('performer bench end to end', () => {
   });
 
   it('--ep cuda without the CUDA provider fails clearly, never falling back to the CPU', () => {
+    // Refused once, up front, before any process starts: one line, exit 2, nothing on stdout.
     const r = cli(['bench', ...tiny, '--kernels', 'identity', '--pass', 'forward', '--ep', 'cuda', '--format', 'json']);
-    assert.equal(r.code, 1);
-    const recs = JSON.parse(r.stdout).records as BenchRecord[];
-    assert.ok(recs.every((x) => x.status === 'error' && /CUDA execution provider is not installed/.test(x.error!)));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^performer: --ep: the CUDA execution provider is not installed/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.equal(r.stdout, '');
   });
 });
 

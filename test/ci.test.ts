@@ -21,14 +21,23 @@ const grid: GridOptions = {
   featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 128, scope: 'attention', ep: 'cpu', dtype: 'float32', seed: 0, threads: null, layers: null, dFf: null, vocab: null,
 };
 
-/** A results file whose samples are `base · factor` with multiplicative noise of ±noise (seeded). */
-function syntheticFile(name: string, factor: (r: BenchRecord) => number, noise: number, seed: number, env: Record<string, unknown> = {}, samples = 20): string {
+const measured = (samplesMs: number[]) => ({ status: 'ok' as const, samplesMs, firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1, profile: null, error: null });
+
+/**
+ * A results file of `processes` processes per point: each process's level is `base · factor`
+ * times a log-normal process effect (sd `noise`), and its `samples` samples lie within ±1% of
+ * that level (iterations of one process are tightly correlated, as measured).
+ */
+function syntheticFile(name: string, factor: (r: BenchRecord) => number, noise: number, seed: number, env: Record<string, unknown> = {}, processes = 10, samples = 20): string {
   const rng = new Rng(seed);
   const records = expandGrid(grid).map((p) => {
-    const r0 = makeRecord(p, { status: 'ok', samplesMs: [1], firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1, profile: null, error: null }, 1, 1);
+    const r0 = makeRecord(p, measured([1]), 1, 1);
     const base = p.seqLen / 100;
-    const drawn = Array.from({ length: samples }, () => base * factor(r0) * (1 + noise * (2 * rng.uniform() - 1)));
-    return makeRecord(p, { status: 'ok', samplesMs: drawn, firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1, profile: null, error: null }, 1, 1);
+    const ms = Array.from({ length: processes }, () => {
+      const level = base * factor(r0) * Math.exp(noise * rng.gaussian());
+      return measured(Array.from({ length: samples }, () => level * (1 + 0.01 * (2 * rng.uniform() - 1))));
+    });
+    return makeRecord(p, ms, 1, 1);
   });
   const doc = { schemaVersion: 1, kind: 'bench', environment: { onnxruntimeVersion: '1.30.0', cpuModel: 'X', cores: 2, ...env }, options: { ...grid }, records };
   const path = join(dir, name);
@@ -51,16 +60,32 @@ describe('performer compare', () => {
 
   it('noise around equal exits 0; a 3% change under a 5% threshold exits 0', () => {
     assert.equal(cli(['compare', base, syntheticFile('same.json', () => 1, 0.05, 3)]).code, 0);
-    assert.equal(cli(['compare', base, syntheticFile('tiny.json', () => 1.03, 0.01, 4)]).code, 0);
+    // A real 3% change between two quiet runs (process spread 1%): significant, but under the
+    // threshold, so not a regression.
+    assert.equal(cli(['compare', syntheticFile('quiet.json', () => 1, 0.01, 9), syntheticFile('tiny.json', () => 1.03, 0.01, 4), '--threshold', '5%']).code, 0);
   });
 
-  it('a large change that the samples cannot support is not a regression', () => {
-    // 3 samples a side: the smallest one-sided Mann–Whitney p (normal approximation) is ≈ 0.04,
-    // while Holm over these 12 points needs ≤ 0.05/12 ≈ 0.004: a 20% slowdown measured this
-    // thinly cannot fail the run.
-    const few = syntheticFile('few.json', () => 1.2, 0.02, 5, {}, 3);
-    const r = cli(['compare', syntheticFile('few-base.json', () => 1, 0.02, 6, {}, 3), few, '--json']);
+  it('a large change that the processes cannot support is inconclusive, with the processes needed, never "unchanged"', () => {
+    // 2 processes a side with a 10% process spread: Welch's t has ~2 degrees of freedom, and Holm
+    // over 12 points asks for p ≤ 0.004: a 20% slowdown measured this thinly cannot be told apart.
+    const few = syntheticFile('few.json', () => 1.2, 0.1, 5, {}, 2);
+    const r = cli(['compare', syntheticFile('few-base.json', () => 1, 0.1, 6, {}, 2), few, '--json']);
     assert.equal(r.code, 0, r.stdout);
+    const rows = JSON.parse(r.stdout).comparisons as { verdict: string; needed: number | null; detectable: number }[];
+    assert.ok(rows.every((x) => x.verdict === 'inconclusive' && x.needed !== null && x.needed > 2 && x.detectable > 1.1), r.stdout);
+    assert.equal(JSON.parse(r.stdout).verdict, 'inconclusive');
+    assert.match(cli(['compare', syntheticFile('few-base.json', () => 1, 0.1, 6, {}, 2), few]).stdout, /inconclusive \(need ≥ \d+\)/);
+  });
+
+  it('one process per file: iterations are not independent samples, so no verdict is drawn from them', () => {
+    // Two identical "runs" whose single processes landed 12% apart (a between-process effect),
+    // each with 200 tightly clustered samples: a test on the samples would call this a
+    // regression with p ≈ 1e-60; a test on processes has nothing to go on.
+    const a = syntheticFile('one-a.json', () => 1, 0, 7, {}, 1, 200);
+    const b = syntheticFile('one-b.json', () => 1.12, 0, 8, {}, 1, 200);
+    const r = cli(['compare', a, b, '--json']);
+    assert.equal(r.code, 0, r.stdout);
+    assert.ok(JSON.parse(r.stdout).comparisons.every((x: { verdict: string }) => x.verdict === 'inconclusive'));
   });
 
   it('malformed, mismatched or incomparable files exit 2 with one line', () => {
@@ -139,14 +164,14 @@ describe('crash safety', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     const before = readFileSync(journal, 'utf8').trim().split('\n').length;
-    assert.ok(before >= 3 && before < 9, `journal had ${before} lines when killed`);
+    assert.ok(before >= 3 && before < 10, `journal had ${before} lines when killed`);
     assert.ok(!existsSync(join(out, 'results.json')), 'no final file before the sweep ends');
     const resumed = cli([...args, '--resume', '--format', 'json']);
     assert.equal(resumed.code, 0, resumed.stderr);
     const keys = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).records.map(pointKey).sort();
     const full = cli([...args.slice(0, -2), '--format', 'json']);
     assert.deepEqual(keys, JSON.parse(full.stdout).records.map(pointKey).sort());
-    assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 9, 'resume ran only the missing points');
+    assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 1 + 9, 'resume ran only the missing points (after the header line)');
     assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp')), []);
   });
 });

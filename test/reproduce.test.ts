@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
 import { EXPERIMENTS } from '../experiments/index.ts';
+import type { ProcessEntry } from '../src/bench/runner.ts';
 import type { BenchRecord } from '../src/bench/types.ts';
 import { pointKey } from '../src/results/keys.ts';
 import { readJournal } from '../src/results/files.ts';
 import { cli } from './helpers/cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'performer-reproduce-'));
+const bin = new URL('../bin/performer.js', import.meta.url).pathname;
 
 describe('performer reproduce', () => {
   it('--list names every experiment', () => {
@@ -39,22 +42,29 @@ describe('performer reproduce', () => {
     assert.ok(readFileSync(join(out, 'fig4-output-mse', 'figure.svg'), 'utf8').includes('favor-trig orthogonal'));
   });
 
-  it('--resume keeps the points an interrupted run had finished and runs only the rest', () => {
-    // An interrupted run leaves <out>/<id>/results.jsonl; half the grid stands in for it here.
+  it('SIGTERM stops reproduce with the resume hint; --resume keeps the finished points and runs only the rest', async () => {
     const exp = EXPERIMENTS.find((e) => e.id === 'poster-runtime')!;
     const base = mkdtempSync(join(tmpdir(), 'performer-resume-'));
     const dir = join(base, exp.id);
-    mkdirSync(dir);
-    assert.equal(cli([...exp.quick, '--shard', '1/2', '--out', dir, '--format', 'json']).code, 0);
-    const done = readJournal<BenchRecord>(dir);
-    assert.ok(done.length > 0);
+    const child = spawn(process.execPath, [bin, 'reproduce', exp.id, '--quick', '--out', base], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const journal = join(dir, 'results.jsonl');
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(existsSync(journal) && readFileSync(journal, 'utf8').trim().split('\n').length >= 3)) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.equal(code, 143, stderr);
+    assert.match(stderr, /poster-runtime: interrupted \(SIGTERM\); finished points kept in .*results\.jsonl \(continue with performer reproduce poster-runtime --resume --quick/);
+    const done = readJournal<ProcessEntry>(dir);
+    assert.ok(done.length >= 2 && done.length < 4, `${done.length} processes journalled`);
     const r = cli(['reproduce', exp.id, '--quick', '--resume', '--out', base]);
     assert.equal(r.code, 0, r.stderr);
     const records: BenchRecord[] = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8')).records;
-    assert.ok(records.length > done.length, 'the other half was run');
+    assert.equal(records.length, 4, 'the rest was run');
     for (const d of done) {
-      const kept = records.find((x) => pointKey(x) === pointKey(d));
-      assert.deepEqual([kept?.firstRunMs, kept?.samplesMs], [d.firstRunMs, d.samplesMs], `${pointKey(d)} kept as journalled`);
+      const kept = records.find((x) => pointKey(x) === d.key);
+      assert.deepEqual([kept?.firstRunMs, kept?.samplesMs], [d.measurement.firstRunMs, d.measurement.samplesMs], `${d.key} kept as journalled`);
     }
     assert.ok(!existsSync(join(dir, 'results.jsonl')), 'the journal is removed once the experiment completes');
   });

@@ -1,22 +1,40 @@
 /**
- * Regression verdicts between two results files (bench: timings with a Mann–Whitney U test on the
- * raw samples; error: MSE ratios). A point is `slower` only when its ratio exceeds the threshold
- * AND the test says so at family-wise level alpha (Holm–Bonferroni over the points).
+ * Regression verdicts between two results files. Bench: the unit of replication is the process,
+ * so each point's figure is tested over its per-process medians (or means, or minima), never over
+ * the timed iterations of one process, which share its memory layout, arena and CPU frequency.
+ * The test is Welch's t on the logarithms (the ratio current/baseline with its confidence
+ * interval), or a paired t on per-round log-ratios when both files come from one interleaved
+ * relative run. Holm–Bonferroni keeps the family-wise false-alarm rate at alpha over the points.
+ * A point is `slower` only when its ratio exceeds 1 + threshold AND the test says so; it is
+ * `unchanged` only when the data could have detected a slowdown of the threshold; otherwise it is
+ * `inconclusive`, with the number of processes that would be needed.
  */
-import { mannWhitneyGreater } from './stats.ts';
 import { errorKey, type ErrorLike, pointKey } from '../results/keys.ts';
+import { holm, minDetectableRatio, pairedLogRatio, type RatioTest, runsNeeded, welchLogRatio } from './significance.ts';
+import { summarize } from './stats.ts';
 import type { BenchRecord } from './types.ts';
 
-export type Verdict = 'faster' | 'slower' | 'unchanged';
+export { holm } from './significance.ts';
+
+export type Verdict = 'faster' | 'slower' | 'unchanged' | 'inconclusive' | 'invalid';
 
 export interface Comparison {
   readonly key: string;
-  readonly baseline: number;
-  readonly current: number;
+  readonly baseline: number | null;
+  readonly current: number | null;
   /** current / baseline (> 1: slower, or a larger error). */
-  readonly ratio: number;
-  /** One-sided p-value that current is larger (null without samples). */
+  readonly ratio: number | null;
+  /** Two-sided (1 − alpha) confidence interval of the ratio (null without a test). */
+  readonly lo: number | null;
+  readonly hi: number | null;
+  /** One-sided p-value that current is slower (null without a test). */
   readonly p: number | null;
+  /** The smallest slowdown ratio this point could have detected (80% power, at the strictest Holm level). */
+  readonly detectable: number | null;
+  /** Processes per side (baseline, current). */
+  readonly n: readonly [number, number];
+  /** Inconclusive: the processes per side that would resolve the threshold. */
+  readonly needed: number | null;
   readonly verdict: Verdict;
 }
 
@@ -24,50 +42,68 @@ export interface CompareOptions {
   readonly threshold: number;
   readonly alpha: number;
   readonly metric: 'median' | 'mean' | 'min';
+  /** Both files come from one relative run: pair their processes round by round. */
+  readonly paired?: boolean;
 }
 
-const metricOf = (r: BenchRecord, m: CompareOptions['metric']) => (m === 'median' ? r.medianMs : m === 'mean' ? r.meanMs : r.minMs);
-
-/**
- * Holm–Bonferroni over all points: which p-values stay significant with the family-wise error
- * rate ≤ alpha. Without it, 20 points tested at 5% each raise a false alarm in most runs.
- */
-export function holm(ps: readonly (number | null)[], alpha: number): boolean[] {
-  const order = ps.map((p, i) => ({ p, i })).filter((x): x is { p: number; i: number } => x.p !== null).sort((a, b) => a.p - b.p);
-  const out = ps.map(() => false);
-  for (const [k, { p, i }] of order.entries()) {
-    if (p > alpha / (order.length - k)) break;
-    out[i] = true;
-  }
-  return out;
+/** Each process's figure of a record: its samples split by processSamples (old files: one process). */
+export function processFigures(r: BenchRecord, metric: CompareOptions['metric']): number[] {
+  const counts = r.processSamples?.length ? r.processSamples : [r.samplesMs.length];
+  let at = 0;
+  return counts.flatMap((n) => {
+    const xs = r.samplesMs.slice(at, (at += n));
+    if (!xs.length) return [];
+    const s = summarize(xs);
+    return [metric === 'median' ? s.medianMs : metric === 'mean' ? s.meanMs : s.minMs];
+  });
 }
+
+const isInvalid = (r: BenchRecord) => r.status === 'invalid' || (r.status === 'ok' && (r.medianMs === null || !Number.isFinite(r.medianMs)));
+const center = (xs: readonly number[]) => (xs.length ? summarize(xs).medianMs : null);
 
 export function compareBench(base: readonly BenchRecord[], cur: readonly BenchRecord[], o: CompareOptions): Comparison[] {
-  const baseByKey = new Map(base.filter((r) => r.status === 'ok').map((r) => [pointKey(r), r]));
-  const pairs = cur.flatMap((c) => {
+  const usable = (r: BenchRecord) => r.status === 'ok' || r.status === 'invalid';
+  const baseByKey = new Map(base.filter(usable).map((r) => [pointKey(r), r]));
+  const pairs = cur.filter(usable).flatMap((c) => {
     const b = baseByKey.get(pointKey(c));
-    const [bv, cv] = [b && metricOf(b, o.metric), metricOf(c, o.metric)];
-    if (!b || c.status !== 'ok' || bv == null || cv == null) return [];
-    const tested = b.samplesMs.length > 1 && c.samplesMs.length > 1;
-    return [{ key: pointKey(c), bv, cv, slowerP: tested ? mannWhitneyGreater(b.samplesMs, c.samplesMs).p : null, fasterP: tested ? mannWhitneyGreater(c.samplesMs, b.samplesMs).p : null }];
+    if (!b) return [];
+    const invalid = isInvalid(b) || isInvalid(c);
+    const [bx, cx] = invalid ? [[], []] : [processFigures(b, o.metric), processFigures(c, o.metric)];
+    const test = invalid ? null : o.paired ? pairedLogRatio(bx, cx, o.alpha) : welchLogRatio(bx, cx, o.alpha);
+    return [{ key: pointKey(c), bx, cx, invalid, test }];
   });
-  const slower = holm(pairs.map((x) => x.slowerP), o.alpha);
-  const faster = holm(pairs.map((x) => x.fasterP), o.alpha);
-  return pairs.map((x, i) => {
-    const ratio = x.cv / x.bv;
-    const verdict: Verdict = ratio > 1 + o.threshold && slower[i] ? 'slower' : ratio < 1 / (1 + o.threshold) && faster[i] ? 'faster' : 'unchanged';
-    return { key: x.key, baseline: x.bv, current: x.cv, ratio, p: x.slowerP, verdict };
+  const slower = holm(pairs.map((x) => x.test?.pSlower ?? null), o.alpha);
+  const faster = holm(pairs.map((x) => x.test?.pFaster ?? null), o.alpha);
+  const strictest = o.alpha / Math.max(1, pairs.filter((x) => x.test).length);
+  return pairs.map((x, i): Comparison => {
+    const t = x.test;
+    const detectable = t ? minDetectableRatio(t.se, t.df, strictest) : null;
+    const verdict: Verdict = x.invalid ? 'invalid'
+      : !t ? 'inconclusive'
+      : slower[i] && t.ratio > 1 + o.threshold ? 'slower'
+      : faster[i] && t.ratio < 1 / (1 + o.threshold) ? 'faster'
+      : detectable! <= 1 + o.threshold ? 'unchanged'
+      : 'inconclusive';
+    return {
+      key: x.key, baseline: center(x.bx), current: center(x.cx), ratio: t?.ratio ?? null, lo: t?.lo ?? null, hi: t?.hi ?? null,
+      p: t?.pSlower ?? null, detectable, n: [x.bx.length, x.cx.length],
+      needed: verdict === 'inconclusive' ? (t ? runsNeeded(t, o.threshold, strictest) : 2) : null,
+      verdict,
+    };
   });
 }
 
+/** Error records: deterministic numbers (fixed seeds, one thread), so a regression is a mean error grown beyond the threshold. */
 export function compareErrors(base: readonly ErrorLike[], cur: readonly ErrorLike[], o: CompareOptions): Comparison[] {
   const byKey = new Map(base.map((r) => [errorKey(r), r]));
+  const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
   return cur.flatMap((c) => {
     const b = byKey.get(errorKey(c));
     if (!b) return [];
-    const ratio = c.mean / b.mean;
-    const verdict: Verdict = ratio > 1 + o.threshold ? 'slower' : ratio < 1 / (1 + o.threshold) ? 'faster' : 'unchanged';
-    return [{ key: errorKey(c), baseline: b.mean, current: c.mean, ratio, p: null, verdict }];
+    const invalid = !finite(b.mean) || !finite(c.mean) || b.status === 'invalid' || c.status === 'invalid';
+    const ratio = invalid ? null : c.mean / b.mean;
+    const verdict: Verdict = ratio === null ? 'invalid' : ratio > 1 + o.threshold ? 'slower' : ratio < 1 / (1 + o.threshold) ? 'faster' : 'unchanged';
+    return [{ key: errorKey(c), baseline: finite(b.mean) ? b.mean : null, current: finite(c.mean) ? c.mean : null, ratio, lo: null, hi: null, p: null, detectable: null, n: [b.seeds ?? 1, c.seeds ?? 1] as const, needed: null, verdict }];
   });
 }
 
@@ -78,3 +114,5 @@ export function environmentDiff(a: Record<string, unknown>, b: Record<string, un
   for (const k of ['ep', 'threads']) if (optsA[k] !== optsB[k]) diffs.push(`${k}: ${String(optsA[k])} vs ${String(optsB[k])}`);
   return diffs;
 }
+
+export type { RatioTest };

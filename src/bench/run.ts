@@ -3,17 +3,25 @@
  * derived figures → results document and files. `performer bench` and `performer merge` finish
  * through the same {@link finishBench}.
  */
-import { collectEnvironment, type Environment } from '../environment.ts';
-import { appendJournal, ensureDir, readJournal } from '../results/files.ts';
-import { pointKey } from '../results/keys.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { checkoutEnvironment, collectEnvironment, type Environment } from '../environment.ts';
+import { usage } from '../errors.ts';
+import { formatBytes } from '../units.ts';
+import { getKernel } from '../kernels/index.ts';
+import { CUDA_INSTALL_HINT, providerAvailable } from '../runtime/session.ts';
+import { appendJournal, ensureDir, lockDir, openJournal } from '../results/files.ts';
 import { deriveRecords } from './derive.ts';
 import { childExecutor, type Executor } from './executor.ts';
 import { expandGrid, type GridOptions } from './grid.ts';
 import { getRoofline } from './roofline.ts';
-import { runBench } from './runner.ts';
+import { pointConfig } from './graph.ts';
+import { makeRecord, type ProcessEntry, runBench, unsupported } from './runner.ts';
+import { pointKey } from '../results/keys.ts';
 import { type Shard, takeShard } from './shard.ts';
 import { crossovers, exponents } from './summary.ts';
-import { type BenchDocument, type BenchPoint, type BenchRecord, type MeasureOptions, type Roofline, SCHEMA_VERSION } from './types.ts';
+import { type BenchDocument, type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, type Roofline, SCHEMA_VERSION } from './types.ts';
 
 export interface BenchRequest {
   readonly grid: GridOptions;
@@ -24,6 +32,8 @@ export interface BenchRequest {
   readonly roofline: 'cached' | 'refresh' | 'off';
   readonly shard: Shard | null;
   readonly interleave: boolean;
+  /** Fresh processes per point (the unit of replication), in interleaved rounds. */
+  readonly repeat: number;
 }
 
 export interface BenchOutcome {
@@ -36,36 +46,70 @@ export interface BenchOutcome {
 /** The points a request measures, in order. */
 export const plannedPoints = (req: BenchRequest) => takeShard(expandGrid(req.grid), req.shard);
 
+/**
+ * Refuses, once and before any process starts, a request that cannot produce a result: a
+ * provider that is not installed, a grid where no point can be built, or features whose smallest
+ * point cannot fit the memory budget (a lower bound: queries' and keys' projections and features,
+ * 4·B·H·L·r float32 values, plus the m×d projection).
+ */
+export function checkRequest(req: BenchRequest): void {
+  if (!providerAvailable(req.grid.ep)) throw usage('--ep', CUDA_INSTALL_HINT, 'cpu');
+  const points = plannedPoints(req);
+  const reasons = points.map(unsupported);
+  if (points.length && reasons.every((r) => r !== null)) throw usage('--kernels', `nothing in this grid can run: ${reasons[0]}`);
+  const runnable = points.filter((_, i) => reasons[i] === null);
+  const bytes = (p: BenchPoint) => {
+    const spec = getKernel(p.kernel);
+    const r = spec.featureWidth?.(pointConfig(p), p.dim) ?? 0;
+    return 4 * 4 * p.batch * p.heads * p.seqLen * r + (spec.projection ? 12 * p.features * p.dim : 0);
+  };
+  const smallest = Math.min(...runnable.map(bytes));
+  if (runnable.length && smallest > req.memoryBudgetBytes) {
+    throw usage('--features', `${req.grid.features} features need at least ${formatBytes(smallest)} at the smallest point, over the memory budget of ${formatBytes(req.memoryBudgetBytes)}`, 'fewer features, or a larger --memory-budget');
+  }
+}
+
+/** Every option of the request that decides what is measured and how: recorded in results and the journal's header. */
+export const requestOptions = (req: BenchRequest): Record<string, unknown> => ({
+  ...req.grid, ...req.measure, memoryBudgetBytes: req.memoryBudgetBytes, shard: req.shard ?? undefined, interleave: req.interleave, repeat: req.repeat,
+});
+
 export interface BenchHooks {
   readonly executor?: Executor;
   readonly signal?: AbortSignal;
-  /** Before each point: its index, the total and the estimated ms left (null until one finished). */
+  /** Before each process: its index, the total and the estimated ms left (null until one finished). */
   onStart?(point: BenchPoint, index: number, total: number, etaMs: number | null): void;
+  /** Something the user should know (a repaired journal). */
+  onNote?(message: string): void;
 }
 
 /**
- * Runs a bench request: grid → measurements → derived figures. Each finished record is appended
- * to the journal in `req.out` at once; the caller writes the final files (report/files.ts).
+ * Runs a bench request: grid → measurements → derived figures. With `req.out`, the directory is
+ * locked for this run and each finished process is appended to its journal at once; the caller
+ * writes the final files (report/files.ts).
  */
 export async function runBenchRequest(req: BenchRequest, opts: BenchHooks = {}): Promise<BenchOutcome> {
-  if (req.out) ensureDir(req.out);
+  const options = requestOptions(req);
+  const done = new Map<string, ProcessEntry[]>();
+  if (req.out) {
+    ensureDir(req.out);
+    lockDir(req.out);
+    for (const e of openJournal(req.out, options, req.resume, opts.onNote) as ProcessEntry[]) done.set(e.key, [...(done.get(e.key) ?? []), e]);
+  }
   const points = plannedPoints(req);
-  const done = new Map<string, BenchRecord>();
-  if (req.out && req.resume) for (const r of readJournal<BenchRecord>(req.out)) done.set(pointKey(r), r);
   const environment = collectEnvironment(); // the code and machine as the run starts
   const started = performance.now();
   let finished = 0;
-  const raw = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave }, opts.executor ?? childExecutor(), {
+  const raw = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat }, opts.executor ?? childExecutor(), {
     done,
     ...(opts.signal ? { signal: opts.signal } : {}),
     onStart: (p, i, total) => opts.onStart?.(p, i, total, finished ? ((performance.now() - started) / finished) * (total - i) : null),
-    onRecord: (r) => {
+    onProcess: (e) => {
       finished++;
-      if (req.out) appendJournal(req.out, r);
+      if (req.out) appendJournal(req.out, e);
     },
   });
   const roofline = req.roofline === 'off' ? null : await getRoofline(req.grid.ep, req.grid.threads, req.roofline === 'refresh');
-  const options = { ...req.grid, ...req.measure, memoryBudgetBytes: req.memoryBudgetBytes, shard: req.shard ?? undefined, interleave: req.interleave };
   const doc = finishBench(raw, { environment, options, roofline });
   return { doc, interrupted: Boolean(opts.signal?.aborted), planned: points.length };
 }
@@ -85,5 +129,66 @@ export function finishBench(
     roofline: meta.roofline,
     summary: { crossovers: crossovers(derived), exponents: exponents(derived) },
     records: derived,
+  };
+}
+
+export interface RelativeOutcome {
+  readonly baseline: BenchDocument;
+  readonly candidate: BenchDocument;
+  readonly interrupted: boolean;
+  readonly planned: number;
+}
+
+/** The worker of another performer checkout, or a usage error naming `--against`. */
+export function checkoutWorker(dir: string): URL {
+  const root = pathToFileURL(`${resolve(dir)}/`);
+  const worker = new URL('src/bench/worker.ts', root);
+  if (!existsSync(worker)) throw usage('--against', `'${dir}' is not a performer checkout (no src/bench/worker.ts)`, 'a directory holding another checkout of performer, with npm ci run in it');
+  if (!existsSync(new URL('node_modules/onnxruntime-node', root))) throw usage('--against', `'${dir}' has no node_modules/onnxruntime-node`, 'run npm ci in that checkout first');
+  return worker;
+}
+
+/**
+ * Relative mode (as asv's `continuous`): every point is measured by this checkout and by the one
+ * in `against`, in alternating processes (baseline first in even rounds, candidate first in odd
+ * ones), `repeat` rounds, so drift of the machine hits both sides alike and the per-round ratios
+ * can be tested pairwise. Returns both documents, marked as one relative run.
+ */
+export async function runRelative(req: BenchRequest, against: string, opts: BenchHooks = {}): Promise<RelativeOutcome> {
+  const worker = checkoutWorker(against);
+  if (req.out) {
+    ensureDir(req.out);
+    lockDir(req.out);
+  }
+  const candidateExec = opts.executor ?? childExecutor();
+  const baselineExec = childExecutor(worker);
+  const baselineMs = new Map<string, Measurement[]>();
+  const paired: Executor = async (points, measure, signal) => {
+    const round = baselineMs.get(pointKey(points[0]!))?.length ?? 0;
+    const runBase = async () => (await baselineExec(points, measure, signal)).forEach((m, i) => baselineMs.set(pointKey(points[i]!), [...(baselineMs.get(pointKey(points[i]!)) ?? []), m]));
+    if (round % 2 === 0) await runBase();
+    const ms = await candidateExec(points, measure, signal);
+    if (round % 2 === 1) await runBase();
+    return ms;
+  };
+  const points = plannedPoints(req);
+  const environment = collectEnvironment();
+  const baselineEnvironment = checkoutEnvironment(new URL('../..', worker));
+  const started = performance.now();
+  let finished = 0;
+  const records = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat }, paired, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onStart: (p, i, total) => opts.onStart?.(p, i, total, finished ? ((performance.now() - started) / finished) * (total - i) : null),
+    onProcess: () => finished++,
+  });
+  const roofline = req.roofline === 'off' ? null : await getRoofline(req.grid.ep, req.grid.threads, req.roofline === 'refresh');
+  const relativeRun = `${process.pid}-${Date.now()}`;
+  const options = (role: string) => ({ ...requestOptions(req), against: resolve(against), relativeRun, relativeRole: role });
+  const baseRecords = records.map((r) => makeRecord(r, (baselineMs.get(pointKey(r)) ?? []).slice(0, r.processes), r.estimatedMemoryBytes, r.flops)).filter((r) => r.processes > 0);
+  return {
+    candidate: finishBench(records, { environment, options: options('candidate'), roofline }),
+    baseline: finishBench(baseRecords, { environment: baselineEnvironment, options: options('baseline'), roofline }),
+    interrupted: Boolean(opts.signal?.aborted),
+    planned: points.length,
   };
 }

@@ -20,16 +20,29 @@ export interface BenchPlan {
   readonly memoryBudgetBytes: number;
   /** Measure the kernels of each size in alternating rounds in one process. */
   readonly interleave?: boolean;
+  /** Fresh processes per point (default 1), run in rounds: every point once per round, so drift hits all alike. */
+  readonly repeat?: number;
+}
+
+/** One process's measurement of one point (or a decision not to run it): a journal line. */
+export interface ProcessEntry {
+  readonly key: string;
+  readonly round: number;
+  readonly point: BenchPoint;
+  readonly estimate: number;
+  readonly flops: number;
+  readonly measurement: Measurement;
 }
 
 export interface RunHooks {
+  /** Before each process (index and total count processes: points × repeat). */
   onStart?(point: BenchPoint, index: number, total: number): void;
-  onRecord?(record: BenchRecord, index: number, total: number): void;
-  /** Points already measured (resume): returned as they are, not run again. */
-  done?: ReadonlyMap<string, BenchRecord>;
+  /** After each process, or a point decided without running: journal it at once. */
+  onProcess?(entry: ProcessEntry): void;
+  /** Processes already measured (resume), by point key: kept, not run again. */
+  done?: ReadonlyMap<string, readonly ProcessEntry[]>;
   signal?: AbortSignal;
 }
-
 
 /** Why a point cannot be built at all (the graph builders' own checks), or null. */
 export function unsupported(p: BenchPoint): string | null {
@@ -43,29 +56,50 @@ export function unsupported(p: BenchPoint): string | null {
   }
 }
 
-export function makeRecord(p: BenchPoint, m: Measurement, estimatedMemoryBytes: number, flops: number): BenchRecord {
-  const s = m.status === 'ok' && m.samplesMs.length ? summarize(m.samplesMs) : null;
+/** Median of a non-empty list. */
+const median = (xs: readonly number[]) => summarize(xs).medianMs;
+
+/**
+ * The record of a point from its processes' measurements: status from the first process that
+ * failed (else ok, or `invalid` if a sample is not finite); the median is the median of the
+ * process medians, and processRme the 95% margin of their mean (the process is the unit of
+ * replication: samples within one process share its memory layout, arena and frequency).
+ */
+export function makeRecord(p: BenchPoint, measured: Measurement | readonly Measurement[], estimatedMemoryBytes: number, flops: number): BenchRecord {
+  const ms = Array.isArray(measured) ? (measured as readonly Measurement[]) : [measured as Measurement];
+  const failed = ms.find((m) => m.status !== 'ok');
+  const samplesMs = failed ? [] : ms.flatMap((m) => m.samplesMs);
+  const invalid = !failed && samplesMs.some((x) => !Number.isFinite(x));
+  const usable = !failed && !invalid && samplesMs.length > 0;
+  const s = usable ? summarize(samplesMs) : null;
+  const perProcess = usable ? ms.map((m) => median(m.samplesMs)) : [];
+  const across = perProcess.length > 1 ? summarize(perProcess) : null;
+  const peaks = ms.map((m) => m.peakMemoryBytes).filter((x): x is number => x !== null);
   return {
     ...p,
-    status: m.status,
-    medianMs: s?.medianMs ?? null,
+    status: failed?.status ?? (invalid ? 'invalid' : 'ok'),
+    medianMs: across?.medianMs ?? s?.medianMs ?? null,
     meanMs: s?.meanMs ?? null,
     p10Ms: s?.p10Ms ?? null,
     p90Ms: s?.p90Ms ?? null,
     minMs: s?.minMs ?? null,
     rme: s?.rme ?? null,
-    runs: m.samplesMs.length,
-    samplesMs: m.samplesMs,
-    firstRunMs: m.firstRunMs,
-    peakMemoryBytes: m.peakMemoryBytes,
+    runs: samplesMs.length,
+    samplesMs: usable ? samplesMs : [],
+    processes: ms.length,
+    processMediansMs: perProcess,
+    processSamples: usable ? ms.map((m) => m.samplesMs.length) : [],
+    processRme: across?.rme ?? null,
+    firstRunMs: ms[0]?.firstRunMs ?? null,
+    peakMemoryBytes: peaks.length ? Math.max(...peaks) : null,
     estimatedMemoryBytes,
     flops,
     gflopsPerSec: null,
     rooflineFraction: null,
     speedupVsSoftmax: null,
     timeVsIdentity: null,
-    profile: m.profile,
-    error: m.error,
+    profile: ms.find((m) => m.profile)?.profile ?? null,
+    error: failed?.error ?? (invalid ? 'a timing sample was not finite (NaN or ±∞)' : null),
   };
 }
 
@@ -80,54 +114,82 @@ function groupsOf(points: readonly BenchPoint[], interleave: boolean): BenchPoin
   return [...groups.values()];
 }
 
-export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHooks = {}): Promise<BenchRecord[]> {
-  const records: BenchRecord[] = [];
-  const oomSeries = new Set<string>();
-  const total = plan.points.length;
-  let index = 0;
-  for (const group of groupsOf(plan.points, plan.interleave ?? false)) {
-    if (hooks.signal?.aborted) break;
-    const slots: (BenchRecord | null)[] = [];
-    const pending: { p: BenchPoint; k: number; estimate: number; flops: number }[] = [];
-    for (const p of group) {
-      const previous = hooks.done?.get(pointKey(p));
-      if (previous) {
-        slots.push(previous);
-        continue;
-      }
-      hooks.onStart?.(p, index + slots.length, total);
-      const r = precheck(p, plan, oomSeries.has(seriesKey(p)));
-      if ('record' in r) slots.push(r.record);
-      else {
-        pending.push({ p, k: slots.length, ...r });
-        slots.push(null);
-      }
-    }
-    if (pending.length) {
-      const ms = await executor(pending.map((x) => x.p), plan.measure);
-      pending.forEach((x, i) => (slots[x.k] = makeRecord(x.p, ms[i]!, x.estimate, x.flops)));
-    }
-    if (hooks.signal?.aborted) break; // the group in flight was interrupted: not results
-    for (const [k, record] of (slots as BenchRecord[]).entries()) {
-      if (!hooks.done?.has(pointKey(record))) hooks.onRecord?.(record, index + k, total);
-      if (record.status === 'oom' || (record.status === 'skipped' && oomSeries.has(seriesKey(record)))) oomSeries.add(seriesKey(record));
-      records.push(record);
-    }
-    index += group.length;
-  }
-  return records;
+interface PointState {
+  estimate?: number;
+  flops?: number;
+  readonly ms: Measurement[];
+  /** Decided: not run, or a process failed (no further rounds). */
+  final: boolean;
 }
 
-/** A record decided without running (unsupported, after an oom, over the budget), or the point's cost. */
-function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean): { record: BenchRecord } | { estimate: number; flops: number } {
+/**
+ * Runs the plan in `repeat` rounds; each round gives every point one more fresh process (small L
+ * first, so an out-of-memory series is known before its longer lengths). Points decided without
+ * running (unsupported, over the budget, after an oom) are decided once.
+ */
+export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHooks = {}): Promise<BenchRecord[]> {
+  const repeat = plan.repeat ?? 1;
+  const oomSeries = new Set<string>();
+  const states = new Map<string, PointState>(plan.points.map((p) => [pointKey(p), resumed(hooks.done?.get(pointKey(p)), oomSeries)]));
+  const total = plan.points.length * repeat;
+  const groups = groupsOf(plan.points, plan.interleave ?? false);
+  rounds: for (let round = 0; round < repeat; round++) {
+    let index = round * plan.points.length;
+    for (const group of groups) {
+      if (hooks.signal?.aborted) break rounds;
+      const pending: BenchPoint[] = [];
+      for (const p of group) {
+        const st = states.get(pointKey(p))!;
+        if (st.final || st.ms.length > round) continue;
+        hooks.onStart?.(p, index + pending.length, total);
+        if (st.estimate === undefined) {
+          const r = precheck(p, plan, oomSeries.has(seriesKey(p)));
+          [st.estimate, st.flops] = [r.estimate, r.flops];
+          if (r.decided) {
+            record(st, p, round, r.decided, hooks, oomSeries);
+            continue;
+          }
+        }
+        pending.push(p);
+      }
+      index += group.length;
+      if (!pending.length) continue;
+      const ms = await executor(pending, plan.measure, hooks.signal);
+      if (hooks.signal?.aborted) break rounds; // the processes in flight were interrupted: not results
+      pending.forEach((p, i) => record(states.get(pointKey(p))!, p, round, ms[i]!, hooks, oomSeries));
+    }
+  }
+  return plan.points.flatMap((p) => {
+    const st = states.get(pointKey(p))!;
+    return st.ms.length ? [makeRecord(p, st.ms, st.estimate ?? 0, st.flops ?? 0)] : [];
+  });
+}
+
+/** A point's state from its journalled processes. */
+function resumed(entries: readonly ProcessEntry[] | undefined, oomSeries: Set<string>): PointState {
+  const sorted = [...(entries ?? [])].sort((a, b) => a.round - b.round);
+  const st: PointState = { ms: sorted.map((e) => e.measurement), final: sorted.some((e) => e.measurement.status !== 'ok') };
+  if (sorted[0]) [st.estimate, st.flops] = [sorted[0].estimate, sorted[0].flops];
+  const failed = sorted.find((e) => e.measurement.status === 'oom' || e.measurement.status === 'skipped');
+  if (failed) oomSeries.add(seriesKey(failed.point));
+  return st;
+}
+
+function record(st: PointState, p: BenchPoint, round: number, m: Measurement, hooks: RunHooks, oomSeries: Set<string>): void {
+  st.ms.push(m);
+  if (m.status !== 'ok') st.final = true;
+  if (m.status === 'oom' || (m.status === 'skipped' && oomSeries.has(seriesKey(p)))) oomSeries.add(seriesKey(p));
+  hooks.onProcess?.({ key: pointKey(p), round, point: p, estimate: st.estimate ?? 0, flops: st.flops ?? 0, measurement: m });
+}
+
+/** The point's cost, and the measurement that decides it without running (unsupported, after an oom, over the budget). */
+function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean): { estimate: number; flops: number; decided?: Measurement } {
   const why = unsupported(p);
-  if (why) return { record: makeRecord(p, notMeasured('skipped', why), 0, 0) };
+  if (why) return { estimate: 0, flops: 0, decided: notMeasured('skipped', why) };
   const graph = pointGraph(p);
   const estimate = estimateMemory(graph);
   const flops = graphFlops(graph);
-  if (afterOom) return { record: makeRecord(p, notMeasured('skipped', 'a shorter sequence of this series ran out of memory'), estimate, flops) };
-  if (estimate > plan.memoryBudgetBytes) {
-    return { record: makeRecord(p, notMeasured('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`), estimate, flops) };
-  }
+  if (afterOom) return { estimate, flops, decided: notMeasured('skipped', 'a shorter sequence of this series ran out of memory') };
+  if (estimate > plan.memoryBudgetBytes) return { estimate, flops, decided: notMeasured('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`) };
   return { estimate, flops };
 }

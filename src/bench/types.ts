@@ -44,7 +44,8 @@ export interface MeasureOptions {
   readonly profile: boolean;
 }
 
-export type Status = 'ok' | 'oom' | 'error' | 'skipped';
+/** `invalid`: the point ran but produced a non-finite number (NaN or ±∞): never compared as a result. */
+export type Status = 'ok' | 'oom' | 'error' | 'skipped' | 'invalid';
 
 /** What the child process measured. */
 export interface Measurement {
@@ -72,7 +73,16 @@ export interface BenchRecord extends BenchPoint {
   readonly minMs: number | null;
   readonly rme: number | null;
   readonly runs: number;
+  /** Every timed sample, process after process (processSamples says how many each gave). */
   readonly samplesMs: number[];
+  /** Fresh processes that measured the point (`--repeat`): the unit of replication. */
+  readonly processes: number;
+  /** Each process's median, in the order the rounds ran. */
+  readonly processMediansMs: number[];
+  /** Samples per process, to split samplesMs. */
+  readonly processSamples: number[];
+  /** Relative margin of error (95%, Student's t) of the mean of the process medians; null under 2 processes. */
+  readonly processRme: number | null;
   readonly firstRunMs: number | null;
   readonly peakMemoryBytes: number | null;
   readonly estimatedMemoryBytes: number;

@@ -4,17 +4,27 @@ import { finishBench } from '../bench/run.ts';
 import type { BenchDocument, BenchRecord } from '../bench/types.ts';
 import type { ErrorDocument, ErrorRecord } from '../error/sweep.ts';
 import { usage } from '../errors.ts';
+import { environmentDiff } from '../bench/compare.ts';
 import { warn } from '../report/terminal.ts';
+import { optionDifferences } from '../results/files.ts';
 import { errorKey, pointKey } from '../results/keys.ts';
 import type { ResultsFile } from '../results/read.ts';
 
-const withoutShard = (o: Record<string, unknown>) => JSON.stringify({ ...o, shard: undefined });
+/**
+ * Options that differ between shards without changing what is computed: the shard itself, and
+ * machine-dependent settings (the memory budget defaults to 80% of each machine's RAM; threads to
+ * each machine's cores). They are kept per shard in `shardOptions`; every other option must match.
+ */
+const PER_SHARD = ['shard', 'memoryBudgetBytes', 'threads'] as const;
+const defining = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => !(PER_SHARD as readonly string[]).includes(k)));
+const perShard = (o: Record<string, unknown>) => Object.fromEntries(PER_SHARD.map((k) => [k, o[k] ?? null]));
 
 export function mergeResults(files: readonly ResultsFile[], names: readonly string[]): BenchDocument | ErrorDocument {
   const first = files[0]!;
   files.forEach((f, i) => {
     if (f.kind !== first.kind) throw usage(names[i]!, `is a ${f.kind} file; ${names[0]} is ${first.kind}`);
-    if (withoutShard(f.options) !== withoutShard(first.options)) throw usage(names[i]!, `was run with other options than ${names[0]}: not shards of one sweep`);
+    const diffs = optionDifferences(defining(first.options), defining(f.options));
+    if (diffs.length) throw usage(names[i]!, `was run with other options than ${names[0]} (${diffs.join('; ')}): not shards of one sweep`);
   });
   const seen = new Map<string, string>();
   const records: unknown[] = [];
@@ -27,9 +37,11 @@ export function mergeResults(files: readonly ResultsFile[], names: readonly stri
       records.push(r);
     }
   });
-  const cpus = new Set(files.map((f) => String(f.environment.cpuModel)));
-  if (cpus.size > 1) warn(`the shards ran on different CPUs (${[...cpus].join(', ')}): compare timings across them with care`);
-  const options = { ...first.options, shard: undefined };
+  files.forEach((f, i) => {
+    const diffs = environmentDiff(first.environment, f.environment, first.options, f.options);
+    if (i > 0 && diffs.length) warn(`${names[i]} ran in another environment than ${names[0]} (${diffs.join('; ')}): compare timings across them with care`);
+  });
+  const options = { ...first.options, shard: undefined, shardOptions: files.map((f) => perShard(f.options)) };
   const environments = files.map((f) => f.environment);
   if (first.kind === 'error') return { schemaVersion: first.schemaVersion, kind: 'error', environment: first.environment, environments, options, records: records as ErrorRecord[] };
   const roofline = (first as unknown as { roofline: Roofline | null }).roofline;

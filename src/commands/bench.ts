@@ -1,7 +1,11 @@
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import { BENCH_PRESETS, PRESET_NAMES } from '../bench/presets.ts';
-import { type BenchRequest, runBenchRequest } from '../bench/run.ts';
+import { join } from 'node:path';
+import { type BenchRequest, checkRequest, runBenchRequest, runRelative } from '../bench/run.ts';
+import { compareRecords } from '../ci/compare.ts';
+import { compareTable } from '../report/compare.ts';
+import { writeAtomic } from '../results/files.ts';
 import { parseShard, type Shard } from '../bench/shard.ts';
 import type { MeasureOptions, Scope } from '../bench/types.ts';
 import { DEFAULT_DIM, DEFAULT_HEADS } from '../defaults.ts';
@@ -12,10 +16,10 @@ import { checkModelWidth } from '../model/encoder.ts';
 import type { DType } from '../onnx/ir.ts';
 import { BENCH_FORMATS, type BenchFormat, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
-import { formatBytes, print, progress, progressDone } from '../report/terminal.ts';
+import { formatBytes, print, progress, progressDone, warn } from '../report/terminal.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/session.ts';
 import {
-  addKernelOptions, byteSize, DTYPES, kernelConfig, listOf, nonNegativeInt, oneOf, positiveInt, sizeList, withDefault,
+  addKernelOptions, byteSize, DTYPES, onStopSignal, kernelConfig, listOf, nonNegativeInt, oneOf, positiveInt, positiveNumber, sizeList, withDefault,
   type KernelOptionValues,
 } from './options.ts';
 
@@ -48,6 +52,9 @@ interface BenchCliOptions extends KernelOptionValues {
   vocab: number;
   roofline: boolean;
   refreshRoofline: boolean;
+  repeat: number;
+  against?: string;
+  threshold: number;
 }
 
 const RAM_SHARE = '80%';
@@ -75,6 +82,9 @@ export const benchCommand = addKernelOptions(
   .option('--layers <n>', 'encoder blocks (model scope)', positiveInt('--layers'), 6)
   .option('--d-ff <n>', 'feed-forward width (model scope)', positiveInt('--d-ff'), 2048)
   .option('--vocab <n>', 'vocabulary (model scope)', positiveInt('--vocab'), 256)
+  .option('--repeat <N>', 'fresh processes per point, run in interleaved rounds: the unit of replication that compare tests on', positiveInt('--repeat'), 1)
+  .option('--against <checkout>', 'relative mode: time every point in this checkout and in <checkout> in alternating processes, then test the paired ratios (the CI gate for shared runners)')
+  .addOption(withDefault('--threshold <pct>', 'with --against: the smallest slowdown that fails the run', (v: string) => positiveNumber('--threshold')(v.replace(/%$/, '')) / 100, '10%'))
   .option('--interleave', 'time the kernels of each size in alternating rounds in one process (cancels drift; no per-point peak memory)', false)
   .option('--shard <i/n>', 'run only shard i of n of the grid (join shards with `performer merge`)', parseShard)
   .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(PRESET_NAMES).argParser(oneOf('--preset', PRESET_NAMES)))
@@ -85,22 +95,48 @@ export const benchCommand = addKernelOptions(
   .action(async (o: BenchCliOptions, cmd: Command) => {
     if (o.preset) applyPreset(o as unknown as Record<string, unknown>, BENCH_PRESETS[o.preset]!.values, cmd);
     const req = benchRequest(o);
-    const ac = new AbortController();
-    const onInt = () => ac.abort();
-    process.once('SIGINT', onInt);
+    checkRequest(req);
+    if (o.against) return relative(req, o.against, o);
+    const stop = onStopSignal();
     const onStart = (p: { kernel: string; pass: string; seqLen: number }, i: number, total: number, eta: number | null) =>
       progress(`[${i + 1}/${total}] ${p.kernel} ${p.pass} L=${p.seqLen}${eta !== null ? `  ETA ${Math.ceil(eta / 1000)} s` : ''}`);
-    const { doc, interrupted, planned } = await runBenchRequest(req, { signal: ac.signal, onStart }).finally(() => {
-      process.off('SIGINT', onInt);
+    const { doc, interrupted, planned } = await runBenchRequest(req, { signal: stop.signal, onStart, onNote: warn }).finally(() => {
+      stop.dispose();
       progressDone();
     });
     if (req.out) writeResultsFiles(req.out, doc);
     print(formatResults(doc, o.format));
     if (interrupted) {
-      process.stderr.write(`interrupted: ${doc.records.length} of ${planned} points finished${req.out ? `; partial results in ${req.out} (continue with --resume)` : ''}\n`);
-      process.exitCode = 130;
-    } else process.exitCode = doc.records.some((r) => r.status === 'error') ? 1 : 0;
+      process.stderr.write(`interrupted (${stop.received()}): ${doc.records.length} of ${planned} points have results${req.out ? `; every finished process is kept in ${req.out} (continue with the same command and --resume)` : ''}\n`);
+      process.exitCode = stop.exitCode();
+    } else process.exitCode = doc.records.some((r) => r.status === 'error' || r.status === 'invalid') ? 1 : 0;
   });
+
+/** `--against`: both checkouts measured round by round, then the paired verdicts; exit 1 on a real slowdown. */
+async function relative(req: BenchRequest, against: string, o: BenchCliOptions): Promise<void> {
+  if (req.resume) throw usage('--resume', 'is not supported with --against (a relative run pairs processes of one run)');
+  if (req.repeat < 2) throw usage('--repeat', 'relative mode pairs rounds: it needs --repeat ≥ 2', 'e.g. --repeat 7');
+  const stop = onStopSignal();
+  const onStart = (p: { kernel: string; pass: string; seqLen: number }, i: number, total: number, eta: number | null) =>
+    progress(`[${i + 1}/${total}] ${p.kernel} ${p.pass} L=${p.seqLen} (both checkouts)${eta !== null ? `  ETA ${Math.ceil(eta / 1000)} s` : ''}`);
+  const run = await runRelative(req, against, { signal: stop.signal, onStart }).finally(() => {
+    stop.dispose();
+    progressDone();
+  });
+  if (req.out) {
+    writeResultsFiles(req.out, run.candidate);
+    writeAtomic(join(req.out, 'baseline.json'), formatResults(run.baseline, 'json'));
+  }
+  const opts = { threshold: o.threshold, alpha: 0.05, metric: 'median' as const, paired: true };
+  const out = compareRecords('bench', run.baseline.records, run.candidate.records, opts);
+  const code = out.code;
+  if (o.format === 'json') print(JSON.stringify({ verdict: code === 2 ? 'invalid' : code ? 'regression' : 'ok', paired: true, comparisons: out.rows }, null, 2));
+  else print(compareTable(out, opts));
+  if (run.interrupted) {
+    process.stderr.write(`interrupted (${stop.received()}): the relative run stopped early; its verdicts cover the rounds that finished\n`);
+    process.exitCode = stop.exitCode();
+  } else process.exitCode = code;
+}
 
 /** Fills options still at their defaults from a preset (commander knows each value's source). */
 export function applyPreset(o: Record<string, unknown>, values: Readonly<Record<string, unknown>>, cmd: Command): void {
@@ -127,5 +163,6 @@ export function benchRequest(o: BenchCliOptions): BenchRequest {
     roofline: !o.roofline ? 'off' : o.refreshRoofline ? 'refresh' : 'cached',
     shard: o.shard ?? null,
     interleave: o.interleave,
+    repeat: o.repeat,
   };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseShard, type Shard } from '../bench/shard.ts';
 import { SCHEMA_VERSION } from '../bench/types.ts';
@@ -10,12 +11,12 @@ import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from '../kernels/index.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
 import { CAUSAL_IMPLS, type CausalImpl } from '../kernels/types.ts';
-import { leakTable } from '../report/error.ts';
-import { toJson } from '../report/formats.ts';
+import { LEAK_COLUMNS, leakTable } from '../report/error.ts';
+import { toCsv, toJson } from '../report/formats.ts';
 import { FORMATS, type Format, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
 import { print, progress, progressDone } from '../report/terminal.ts';
-import { ensureDir } from '../results/files.ts';
+import { ensureDir, lockDir, writeAtomic } from '../results/files.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/session.ts';
 import { listOf, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
 
@@ -72,19 +73,27 @@ export const errorCommand = new Command('error')
   .addOption(new Option('--target <target>', 'output: MSE of attention outputs; matrix: attention rows; kernel: per-pair SM estimates with closed forms; grad: dQ, dK, dV').choices(TARGETS).default('output').argParser(oneOf('--target', TARGETS)))
   .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
   .option('--threads <n>', 'intra-op threads (1: identical numbers run to run)', positiveInt('--threads'), 1)
-  .option('--leak', 'causal leak probe instead of the sweep', false)
+  .option('--leak', 'causal leak probe instead of the sweep (with --out: results.json of kind leak, and results.csv)', false)
   .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table').argParser(oneOf('--format', FORMATS)))
   .option('--out <dir>', 'write results.json and results.csv there')
   .option('--shard <i/n>', 'run only shard i of n of the (kernel, feature type, m) cases', parseShard)
   .action(async (o: ErrorCliOptions) => {
+    if (o.out) {
+      ensureDir(o.out);
+      lockDir(o.out);
+    }
     if (o.leak) {
       const baselines = kernelsWithRole('exact', 'fused');
+      const environment = collectEnvironment();
       const recs = await runLeakProbe({ kernels: o.kernels.concat(baselines), seqLen: Math.min(o.seqLen, 1024), dim: o.dim, features: Math.max(...o.features), chunkSize: o.chunkSize, seed: 0, ep: o.ep });
-      if (o.format === 'json') return print(toJson({ schemaVersion: SCHEMA_VERSION, environment: collectEnvironment(), options: o, records: recs }));
-      return print(leakTable(recs));
+      const doc = { schemaVersion: SCHEMA_VERSION, kind: 'leak', environment, options: o, records: recs };
+      if (o.out) {
+        writeAtomic(join(o.out, 'results.json'), toJson(doc));
+        writeAtomic(join(o.out, 'results.csv'), toCsv(recs, LEAK_COLUMNS));
+      }
+      return print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? toCsv(recs, LEAK_COLUMNS) : leakTable(recs));
     }
     const opts = errorOptions(o);
-    if (o.out) ensureDir(o.out);
     const doc = await runErrorRequest(opts, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }).finally(progressDone);
     if (o.out) writeResultsFiles(o.out, doc);
     print(formatResults(doc, o.format));

@@ -17,6 +17,29 @@ export function withDefault<T>(flags: string, description: string, parse: (raw: 
   return new Option(flags, description).argParser(parse).default(parse(raw), shown);
 }
 
+/**
+ * Ctrl-C (SIGINT) and SIGTERM both stop a long run the same way: the signal aborts the run,
+ * which keeps what finished; the exit code is 128 + the signal's number (130, 143).
+ */
+export function onStopSignal() {
+  const ac = new AbortController();
+  let got: NodeJS.Signals | null = null;
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const h = () => {
+      got ??= sig;
+      ac.abort();
+    };
+    process.once(sig, h);
+    return [sig, h] as const;
+  });
+  return {
+    signal: ac.signal,
+    received: () => got ?? 'SIGINT',
+    exitCode: () => (got === 'SIGTERM' ? 143 : 130),
+    dispose: () => handlers.forEach(([sig, h]) => process.off(sig, h)),
+  };
+}
+
 export const positiveInt = (flag: string) => (raw: string): number => {
   const n = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n <= 0) throw usage(flag, `'${raw}' is not a positive integer`);

@@ -4,6 +4,7 @@ import { EXPERIMENTS } from '../../experiments/index.ts';
 import { usage } from '../errors.ts';
 import { completed, reproduce } from '../report/reproduce.ts';
 import { print, renderTable } from '../report/terminal.ts';
+import { onStopSignal } from './options.ts';
 import { JOURNAL } from '../results/files.ts';
 
 export const reproduceCommand = new Command('reproduce')
@@ -18,15 +19,22 @@ export const reproduceCommand = new Command('reproduce')
     const chosen = id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
     if (!chosen.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));
     let failed = 0;
+    const stop = onStopSignal();
     for (const exp of chosen) {
-      const code = await reproduce(exp, o.quick, o.out, o.resume);
-      if (!completed(code)) {
-        process.stderr.write(`${exp.id}: interrupted; finished points kept in ${join(o.out, exp.id, JOURNAL)} (continue with performer reproduce ${exp.id} --resume${o.quick ? ' --quick' : ''} --out ${o.out})\n`);
-        process.exitCode = code;
+      const code = await reproduce(exp, o.quick, o.out, o.resume, stop.signal).catch((e: unknown) => {
+        stop.dispose();
+        throw e;
+      });
+      if (!completed(code) || stop.signal.aborted) {
+        stop.dispose();
+        const kept = exp.kind === 'bench' ? `finished points kept in ${join(o.out, exp.id, JOURNAL)} (continue with performer reproduce ${exp.id} --resume${o.quick ? ' --quick' : ''} --out ${o.out})` : `rerun with performer reproduce ${exp.id}${o.quick ? ' --quick' : ''} --out ${o.out}`;
+        process.stderr.write(`${exp.id}: interrupted${stop.signal.aborted ? ` (${stop.received()})` : ''}; ${kept}\n`);
+        process.exitCode = stop.signal.aborted ? stop.exitCode() : code;
         return;
       }
       failed += code ? 1 : 0;
       print(`${exp.id}: ${join(o.out, exp.id)}${code ? ' (some points failed; see data.json)' : ''}`);
     }
+    stop.dispose();
     process.exitCode = failed ? 1 : 0;
   });

@@ -47,8 +47,12 @@ export interface ErrorRecord {
   readonly dim: number;
   readonly causal: boolean;
   readonly causalImpl: CausalImpl;
+  readonly chunkSize: number;
   readonly inputScale: number;
   readonly seeds: number;
+  readonly ep: ExecutionProvider;
+  /** `invalid`: a seed gave a non-finite error (NaN or ±∞); the statistics are then not results. */
+  readonly status: 'ok' | 'invalid';
   readonly mean: number;
   readonly std: number;
   readonly min: number;
@@ -99,10 +103,11 @@ export function errorInputs(o: ErrorOptions, s: number) {
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Mean, std, min and max over seeds; `invalid` when a seed's value is not finite. */
 function stats(xs: readonly number[]) {
   const m = mean(xs);
   const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean: m, std, min: Math.min(...xs), max: Math.max(...xs) };
+  return { status: xs.every(Number.isFinite) ? ('ok' as const) : ('invalid' as const), mean: m, std, min: Math.min(...xs), max: Math.max(...xs) };
 }
 
 async function runCase(o: ErrorOptions, c: Case, s: number, inputs: ReturnType<typeof errorInputs>, pass: 'forward' | 'backward', valueDim?: number) {
@@ -220,7 +225,7 @@ async function measureCase(o: ErrorOptions, c: Case, s: number, x: Inputs, exact
 
 export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Promise<ErrorRecord[]> {
   const all = takeShard(cases(o), o.shard ?? null);
-  const base = (c: Case) => ({ ...c, target: o.target, seqLen: o.seqLen, dim: o.dim, causal: o.causal, causalImpl: o.causalImpl, inputScale: o.inputScale, seeds: o.seeds });
+  const base = (c: Case) => ({ ...c, target: o.target, seqLen: o.seqLen, dim: o.dim, causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScale: o.inputScale, seeds: o.seeds, ep: o.ep });
   if (o.target === 'kernel') {
     return all.map((c, i) => {
       hooks.onProgress?.(i, all.length, `${c.kernel} ${c.featureType} m=${c.features}`);

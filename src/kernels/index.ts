@@ -56,8 +56,12 @@ export const ESTIMATOR_NAMES = KERNEL_NAMES.filter((n) => KERNELS[n]!.estimator)
 export const DEFAULT_KERNELS = {
   /** `bench`: every baseline and the paper's kernel. */
   bench: ['softmax', 'softmax-fused', 'favor-pos', 'identity'],
-  /** `bench --preset ci`: one baseline, the paper's kernel and OPT. */
-  ci: ['softmax', 'favor-pos', 'identity'],
+  /**
+   * `bench --preset ci`: one baseline and the paper's kernel. Not OPT: returning V takes well
+   * under a millisecond and its time is bimodal between processes (0.3 or 1.6 ms), so no gate can
+   * resolve a change in it.
+   */
+  ci: ['softmax', 'favor-pos'],
   /** `error`: the paper's Fig. 4 pair, positive and trigonometric. */
   error: ['favor-pos', 'favor-trig'],
 } as const satisfies Record<string, readonly KernelName[]>;

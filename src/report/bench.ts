@@ -8,7 +8,7 @@ import { formatBytes, paint, renderTable } from './terminal.ts';
 /** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
 export const BENCH_CSV_COLUMNS = [
   'kernel', 'pass', 'causal', 'causalImpl', 'chunkSize', 'scope', 'layers', 'dFf', 'vocab', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType',
-  'ep', 'dtype', 'seed', 'threads', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'minMs', 'rme', 'runs', 'firstRunMs',
+  'ep', 'dtype', 'seed', 'threads', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'minMs', 'rme', 'runs', 'processes', 'processRme', 'firstRunMs',
   'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'speedupVsSoftmax', 'timeVsIdentity', 'error',
 ] as const satisfies readonly (keyof BenchRecord)[];
 
@@ -27,13 +27,13 @@ export function tableRow(r: BenchRecord, color = true): string[] {
   const p = color ? paint : { red: String, yellow: String, green: String, dim: String };
   const base = [r.kernel, r.pass, mode(r), String(r.seqLen)];
   if (r.status !== 'ok') {
-    const tag = r.status === 'error' ? p.red('error') : r.status === 'oom' ? p.yellow('oom') : p.dim('skipped');
+    const tag = r.status === 'error' ? p.red('error') : r.status === 'invalid' ? p.red('invalid') : r.status === 'oom' ? p.yellow('oom') : p.dim('skipped');
     return [...base, tag, '', '', '', formatBytes(r.estimatedMemoryBytes || null), '', '', '', ''];
   }
   const speed = r.speedupVsSoftmax;
   const speedCell = speed === null ? '–' : speed >= 1 ? p.green(times(speed)) : times(speed);
   return [
-    ...base, ms(r.medianMs), pct(r.rme), `${ms(r.p10Ms)}–${ms(r.p90Ms)}`, formatBytes(r.peakMemoryBytes), formatBytes(r.estimatedMemoryBytes),
+    ...base, ms(r.medianMs), `${pct(r.rme)}${isNoisy(r) ? p.yellow(' !') : ''}`, `${ms(r.p10Ms)}–${ms(r.p90Ms)}`, formatBytes(r.peakMemoryBytes), formatBytes(r.estimatedMemoryBytes),
     r.gflopsPerSec === null ? '–' : r.gflopsPerSec.toFixed(1), pct(r.rooflineFraction), speedCell, times(r.timeVsIdentity),
   ];
 }
@@ -53,8 +53,22 @@ export function summaryLines(cross: readonly Crossover[], exps: readonly Exponen
   return lines;
 }
 
+/**
+ * A noisy point: its 95% relative margin of error above NOISE_RME, within its process (rme) or
+ * across its processes (processRme). Its median may move that much on a rerun.
+ */
+export const NOISE_RME = 0.1;
+export const isNoisy = (r: BenchRecord): boolean => r.status === 'ok' && ((r.rme ?? 0) > NOISE_RME || (r.processRme ?? 0) > NOISE_RME);
+
+/** The line under the table when some points are noisy, saying what to do. */
+export function noiseLines(records: readonly BenchRecord[]): string[] {
+  const n = records.filter(isNoisy).length;
+  if (!n) return [];
+  return [`! noisy: ${n} point${n > 1 ? 's' : ''} with a 95% margin of error above ${NOISE_RME * 100}% (within a process or across processes); a rerun may move ${n > 1 ? 'them' : 'it'} that much. Use --repeat N (several processes), --interleave, or a quieter machine.`];
+}
+
 export function errorLines(records: readonly BenchRecord[]): string[] {
-  return records.filter((r) => r.status === 'error').map((r) => `error: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${r.error}`);
+  return records.filter((r) => r.status === 'error' || r.status === 'invalid').map((r) => `${r.status}: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${r.error}`);
 }
 
 export function profileLines(records: readonly BenchRecord[], top = 5): string[] {
@@ -69,6 +83,7 @@ export function benchTable(doc: BenchDocument): string {
   const rf = doc.roofline;
   const lines = [
     renderTable(TABLE_HEAD, doc.records.map((r) => tableRow(r))),
+    ...noiseLines(doc.records),
     ...summaryLines(doc.summary.crossovers, doc.summary.exponents),
     ...profileLines(doc.records),
     ...errorLines(doc.records),

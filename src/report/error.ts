@@ -3,9 +3,9 @@ import type { LeakRecord } from '../error/leak.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
 import { renderTable } from './terminal.ts';
 
-export const ERROR_COLUMNS = ['kernel', 'featureType', 'features', 'target', 'metric', 'seqLen', 'dim', 'causal', 'causalImpl', 'inputScale', 'seeds', 'mean', 'std', 'min', 'max', 'theoryMse', 'nonPositiveDenominators'] as const satisfies readonly (keyof ErrorRecord)[];
+export const ERROR_COLUMNS = ['kernel', 'featureType', 'features', 'target', 'metric', 'seqLen', 'dim', 'causal', 'causalImpl', 'chunkSize', 'inputScale', 'seeds', 'ep', 'status', 'mean', 'std', 'min', 'max', 'theoryMse', 'nonPositiveDenominators'] as const satisfies readonly (keyof ErrorRecord)[];
 
-const num = (x: number | null) => (x === null ? '–' : x.toExponential(3));
+const num = (x: number | null) => (x === null ? '–' : Number.isFinite(x) ? x.toExponential(3) : String(x));
 
 /** Head and rows of the error table (terminal and Markdown). */
 export function errorTable(records: readonly ErrorRecord[]): { head: string[]; rows: string[][] } {
@@ -13,6 +13,8 @@ export function errorTable(records: readonly ErrorRecord[]): { head: string[]; r
   const rows = records.map((r) => [r.kernel, r.featureType, String(r.features), r.metric, num(r.mean), num(r.std), num(r.min), num(r.max), num(r.theoryMse), r.nonPositiveDenominators === null ? '–' : `${(100 * r.nonPositiveDenominators).toFixed(2)}%`]);
   return { head, rows };
 }
+
+export const LEAK_COLUMNS = ['kernel', 'causalImpl', 'seqLen', 'position', 'maxChange', 'maxOutput'] as const satisfies readonly (keyof LeakRecord)[];
 
 /** The causal leak probe's table. */
 export function leakTable(records: readonly LeakRecord[]): string {

@@ -2,7 +2,7 @@
  * `performer reproduce`: runs an experiment's command line in a child `performer`, then writes
  * data.json/csv, table.md and the figure (SVG, PNG and its Vega-Lite spec) into <out>/<id>/.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../../experiments/index.ts';
@@ -16,11 +16,22 @@ import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
 
 const bin = new URL('../../bin/performer.js', import.meta.url).pathname;
 
-/** Runs `performer args…` in a child; its exit code 2 means the definition itself is wrong. */
-function performer(args: readonly string[]): number {
-  const r = spawnSync(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status === 2) throw new Error(`experiment command failed as a usage error: performer ${args.join(' ')}`);
-  return r.status ?? (r.signal ? 130 : 1);
+/**
+ * Runs `performer args…` in a child; its exit code 2 means the definition itself is wrong. A stop
+ * signal of ours (Ctrl-C, SIGTERM) is passed on to the child, which keeps what it finished.
+ */
+function performer(args: readonly string[], signal?: AbortSignal): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const stop = () => child.kill('SIGTERM');
+    signal?.addEventListener('abort', stop, { once: true });
+    child.on('error', reject);
+    child.on('exit', (code, sig) => {
+      signal?.removeEventListener('abort', stop);
+      if (code === 2) reject(new Error(`experiment command failed as a usage error: performer ${args.join(' ')}`));
+      else resolve(code ?? (sig === 'SIGTERM' ? 143 : 130));
+    });
+  });
 }
 
 /** Exit codes 0 (all points ok) and 1 (some failed) mean the measurement ran to its end. */
@@ -41,7 +52,7 @@ function table(exp: Experiment, dataJson: string): string {
 }
 
 /** Runs one experiment into `<out>/<id>/`; returns the exit code of its measurement. */
-export async function reproduce(exp: Experiment, quick: boolean, out: string, resume = false): Promise<number> {
+export async function reproduce(exp: Experiment, quick: boolean, out: string, resume = false, signal?: AbortSignal): Promise<number> {
   const dir = join(out, exp.id);
   ensureDir(dir);
   const args = quick ? exp.quick : exp.full;
@@ -50,9 +61,10 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
   const again = resume && exp.kind === 'bench' && existsSync(join(dir, JOURNAL)) ? ['--resume'] : [];
   let code: number;
   if (exp.kind === 'utility') {
-    code = performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')]) || performer([...args, '--format', 'json', '-o', join(dir, 'data.json')]);
+    code = (await performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')], signal)) || (await performer([...args, '--format', 'json', '-o', join(dir, 'data.json')], signal));
   } else {
-    code = performer([...args, ...again, '--out', dir, '--format', 'json']);
+    code = await performer([...args, ...again, '--out', dir, '--format', 'json'], signal);
+    if (signal?.aborted && completed(code)) code = 130; // stopped between points: not a finished run
     // Interrupted or killed: keep the journal for --resume and write nothing more.
     if (!completed(code)) return code;
     renameSync(join(dir, 'results.json'), join(dir, 'data.json'));

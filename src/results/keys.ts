@@ -1,6 +1,7 @@
 /**
- * The identity of a result: one function per kind over every option that changes the
- * computation. Resume, sharding, merge and compare all key points here.
+ * The identity of a result: one function per kind (bench points, error records) over every option
+ * that changes the computation. Resume, sharding, merge and compare all key results here, and a
+ * test changes each such field and checks the key changes.
  */
 /** The fields of a bench point its identity is made of (bench/types.ts's BenchPoint has them all). */
 export interface PointFields {
@@ -39,18 +40,30 @@ export function pointKey(p: PointFields): string {
   return `${seriesKey(p)}|L=${p.seqLen}`;
 }
 
-/** Error records keyed by what they measure. */
+/** The fields of an error record its identity is made of, and the figures compare reads. */
 export interface ErrorLike {
-  kernel: string;
-  featureType: string;
-  features: number;
-  target: string;
-  metric: string;
-  seqLen: number;
-  dim: number;
-  causal: boolean;
-  mean: number;
+  readonly kernel: string;
+  readonly featureType: string;
+  readonly features: number;
+  readonly target: string;
+  readonly metric: string;
+  readonly seqLen: number;
+  readonly dim: number;
+  readonly causal: boolean;
+  readonly causalImpl?: string;
+  readonly chunkSize?: number;
+  readonly inputScale?: number;
+  readonly seeds?: number;
+  readonly ep?: string;
+  readonly mean: number | null;
+  readonly status?: 'ok' | 'invalid';
 }
 
-/** The identity of an error record: what it measured, not the numbers (compare and merge). */
-export const errorKey = (r: ErrorLike) => [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, r.causal].join('|');
+/**
+ * The identity of an error record: every option that changes what was computed (the causal
+ * strategy and chunk size only where causal attention uses them), not the numbers.
+ */
+export function errorKey(r: ErrorLike): string {
+  const mode = !r.causal ? 'bidir' : r.causalImpl === 'prefix' ? 'causal-prefix' : `causal-chunked-C${r.chunkSize}`;
+  return [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, mode, `sigma=${r.inputScale}`, `seeds=${r.seeds}`, r.ep ?? 'cpu'].join('|');
+}

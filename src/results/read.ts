@@ -1,6 +1,8 @@
 /** Reading results files back (compare, merge, plot, reproduce): every defect is a usage error naming the file. */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { usage } from '../errors.ts';
+import { benchRecordSchema, errorRecordSchema, firstIssue, resultsFileSchema } from './schema.ts';
 
 /** The version of every results file's layout (results.json, journals); bumped on any incompatible change. */
 export const SCHEMA_VERSION = 1;
@@ -28,5 +30,9 @@ export function readResults(path: string, arg: string): ResultsFile {
   }
   if (d.schemaVersion !== SCHEMA_VERSION) throw usage(arg, `'${path}' has schemaVersion ${String(d.schemaVersion)}`, String(SCHEMA_VERSION));
   if (d.kind !== 'bench' && d.kind !== 'error') throw usage(arg, `'${path}' has kind ${String(d.kind)}`, 'bench, error');
+  const top = resultsFileSchema.safeParse(d);
+  if (!top.success) throw usage(arg, `'${path}' is malformed at ${firstIssue(top.error)}`, 'a results.json written by performer');
+  const records = z.array(d.kind === 'bench' ? benchRecordSchema : errorRecordSchema).safeParse(d.records);
+  if (!records.success) throw usage(arg, `'${path}' is malformed at ${firstIssue(records.error, ['records'])}`, 'a results.json written by performer');
   return d as ResultsFile;
 }

@@ -1,0 +1,65 @@
+/**
+ * The layout of results files, validated when a file is read back (compare, merge): a file that
+ * parses but is malformed is refused with the file and the field at fault, never a TypeError
+ * later. Extra fields are allowed (newer writers add some); the fields read are checked.
+ */
+import { z } from 'zod';
+
+const count = z.number().int().positive();
+// JSON has no NaN or ∞: a writer's NaN arrives as null. Such records are `invalid`, not malformed.
+const figure = z.number().nullable();
+
+export const benchRecordSchema = z.object({
+  kernel: z.string().min(1),
+  pass: z.enum(['forward', 'backward']),
+  causal: z.boolean(),
+  causalImpl: z.enum(['prefix', 'chunked']),
+  chunkSize: count,
+  scope: z.enum(['attention', 'model']),
+  seqLen: count,
+  batch: count,
+  heads: count,
+  dim: count,
+  features: count,
+  featureType: z.string(),
+  ep: z.string(),
+  dtype: z.string(),
+  layers: count.nullable(),
+  dFf: count.nullable(),
+  vocab: count.nullable(),
+  status: z.enum(['ok', 'oom', 'error', 'skipped', 'invalid']),
+  medianMs: figure,
+  meanMs: figure,
+  minMs: figure,
+  samplesMs: z.array(figure),
+  processSamples: z.array(z.number().int().nonnegative()).optional(),
+  processMediansMs: z.array(figure).optional(),
+}).passthrough();
+
+export const errorRecordSchema = z.object({
+  kernel: z.string().min(1),
+  featureType: z.string(),
+  features: count,
+  target: z.string(),
+  metric: z.string(),
+  seqLen: count,
+  dim: count,
+  causal: z.boolean(),
+  mean: figure,
+  status: z.enum(['ok', 'invalid']).optional(),
+}).passthrough();
+
+export const resultsFileSchema = z.object({
+  schemaVersion: z.number(),
+  kind: z.enum(['bench', 'error']),
+  environment: z.record(z.unknown()),
+  options: z.record(z.unknown()),
+  records: z.array(z.unknown()),
+}).passthrough();
+
+/** The first problem of a zod error as `path: message` (e.g. `records[3].medianMs: Expected number, received string`). */
+export function firstIssue(error: z.ZodError, prefix: (string | number)[] = []): string {
+  const issue = error.issues[0]!;
+  const path = [...prefix, ...issue.path].reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
+  return `${path || '(top level)'}: ${issue.message}`;
+}

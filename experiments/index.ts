@@ -3,7 +3,16 @@
  * produces its data, in a full and a quick (CI-sized, under a minute) variant. `performer
  * reproduce` runs one, then writes data.csv, data.json, table.md and figure.svg/png.
  */
-export type ExperimentKind = 'bench' | 'error' | 'utility';
+/** One panel of Fig. 4: the series of one accuracy claim (or every series) at one input scale σ. */
+export interface Panel {
+  readonly title: string;
+  readonly claim: 'orthogonal<iid' | 'positive<trig' | 'all';
+  readonly inputScale: number;
+  /** Draw m·MSE instead of the MSE: flat where the error falls like 1/m. */
+  readonly timesM?: boolean;
+}
+
+export type ExperimentKind = 'bench' | 'error' | 'utility' | 'regime';
 
 export interface Experiment {
   readonly id: string;
@@ -14,6 +23,8 @@ export interface Experiment {
   /** Arguments after `performer` (the output options are added by reproduce). */
   readonly full: readonly string[];
   readonly quick: readonly string[];
+  /** Error experiments drawn as Fig. 4: one panel per claim at its input scale (from the regime map). */
+  readonly panels?: readonly Panel[];
 }
 
 /**
@@ -52,16 +63,28 @@ export const EXPERIMENTS: readonly Experiment[] = [
     quick: ['bench', '--heads', '2', '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
   },
   {
-    id: 'fig4-output-mse', title: 'Fig. 4: MSE of the attention output', kind: 'error',
-    description: 'L = 4096, d = 16, m = 16…192, 15 seeds; orthogonal vs iid, positive vs trig; Q, K, V i.i.d. N(0, 1)',
-    full: ['error'],
-    quick: ['error', '--seq-len', '128', '--seeds', '3', '--features', '16,64'],
+    id: 'regime-map', title: 'Where the accuracy claims hold: MSE ratios over the input scale σ', kind: 'regime',
+    description: 'd = 16, L = 1024, m = 16/64/128, 15 paired seeds; orthogonal/iid and positive/trig output-MSE ratios vs σ = 0.1…1.5, with the closed forms',
+    full: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,64,128', '--input-scale', '0.1,0.15,0.2,0.25,0.35,0.5,0.7,1,1.5'],
+    quick: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '4', '--features', '16', '--input-scale', '0.25,1'],
   },
   {
-    id: 'poster-mse-d100', title: 'Poster: MSE vs m at d = 100, iid vs orthogonal', kind: 'error',
-    description: 'favor-pos, d = 100, L = 1024, m = 20…200, 10 seeds, inputs N(0, 0.5²)',
-    full: ['error', '--kernels', 'favor-pos', '--dim', '100', '--seq-len', '1024', '--seeds', '10', '--input-scale', '0.5', '--features', '20,40,60,80,100,120,140,160,180,200'],
-    quick: ['error', '--kernels', 'favor-pos', '--dim', '100', '--seq-len', '64', '--seeds', '2', '--input-scale', '0.5', '--features', '20,100'],
+    id: 'fig4-output-mse', title: 'Fig. 4: MSE of the attention output', kind: 'error',
+    description: 'L = 4096, d = 16, m = 16…192, 15 paired seeds; (a) orthogonal vs iid at σ = 0.35, (b) positive vs trig at σ = 0.7, (c) both at N(0, 1), where the claims fade',
+    full: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--seeds', '15', '--input-scale', '0.35,0.7,1'],
+    quick: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,0.7,1'],
+    panels: [
+      { title: '(a) orthogonal vs iid', claim: 'orthogonal<iid', inputScale: 0.35 },
+      { title: '(b) positive vs trig', claim: 'positive<trig', inputScale: 0.7 },
+      { title: '(c) N(0, 1) inputs: the claims fade', claim: 'all', inputScale: 1 },
+    ],
+  },
+  {
+    id: 'poster-mse-d100', title: 'Poster: m·MSE vs m at d = 100, iid vs orthogonal', kind: 'error',
+    description: 'favor-pos, d = 100, L = 1024, m = 20…200, 15 paired seeds, inputs N(0, 0.25²) (‖x‖² ≈ 0.6 after the d^(-1/4) scaling: the regime where orthogonal rows gain)',
+    full: ['error', '--kernels', 'favor-pos', '--dim', '100', '--seq-len', '1024', '--seeds', '15', '--input-scale', '0.25', '--features', '20,40,60,80,100,120,140,160,180,200'],
+    quick: ['error', '--kernels', 'favor-pos', '--dim', '100', '--seq-len', '64', '--seeds', '3', '--input-scale', '0.25', '--features', '20,100'],
+    panels: [{ title: 'm·MSE: flat where the error falls like 1/m', claim: 'orthogonal<iid', inputScale: 0.25, timesM: true }],
   },
   {
     id: 'poster-runtime', title: 'Poster: one single-head attention layer, forward+backward', kind: 'bench',

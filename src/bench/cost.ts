@@ -1,7 +1,8 @@
 /**
  * Analytic cost of a graph, read off the IR (one formula per op, defined here only):
  * - FLOPs: MatMul [.., M, K] × [.., K, N] costs 2·M·K·N per batch element; every other float op
- *   costs one FLOP per output element (Exp, Sin … counted as one); shape-only ops (Reshape,
+ *   costs one FLOP per output element (Exp, Sin … counted as one), except Softmax, 5 per element
+ *   (max, subtract, exp, sum, divide: the same count as the fused kernel's); shape-only ops (Reshape,
  *   Transpose, Slice, Concat, Identity, Expand, Unsqueeze, Squeeze) cost none; MultiHeadAttention
  *   costs 4·B·H·L²·d + 5·B·H·L² (two products and the softmax).
  * - Memory: the peak of live values when the nodes run in order and each value is freed after its
@@ -11,6 +12,9 @@
  *   scores would take 1 GiB).
  */
 import { type Graph, type Node, type Op, dtypeBytes, numel } from '../onnx/ir.ts';
+
+/** A softmax costs 5 FLOPs per element (max, subtract, exp, sum, divide), fused or not. */
+export const SOFTMAX_FLOPS = 5;
 
 const SHAPE_ONLY = new Set<Op>(['Reshape', 'Transpose', 'Slice', 'Concat', 'Identity', 'Expand', 'Unsqueeze', 'Squeeze']);
 
@@ -22,10 +26,11 @@ export function nodeFlops(n: Node): number {
     const k = n.inputs[0]!.shape.at(-1)!;
     return 2 * k * numel(out.shape);
   }
+  if (n.op === 'Softmax') return SOFTMAX_FLOPS * numel(out.shape);
   if (n.op === 'MultiHeadAttention') {
     const [B, L, hidden] = out.shape as [number, number, number];
     const heads = n.attrs.num_heads?.type === 'int' ? n.attrs.num_heads.value : 1;
-    return 4 * B * L * L * hidden + 5 * B * heads * L * L;
+    return 4 * B * L * L * hidden + SOFTMAX_FLOPS * B * heads * L * L;
   }
   return numel(out.shape);
 }

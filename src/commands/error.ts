@@ -5,8 +5,8 @@ import { SCHEMA_VERSION } from '../bench/types.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_ERROR_DIM, DEFAULT_ERROR_SEQ_LEN } from '../defaults.ts';
 import { collectEnvironment } from '../environment.ts';
 import { runLeakProbe } from '../error/leak.ts';
-import { runErrorRequest } from '../error/run.ts';
-import { type ErrorOptions, TARGETS, type Target } from '../error/sweep.ts';
+import { type ErrorRequest, runErrorRequest } from '../error/run.ts';
+import { TARGETS, type Target } from '../error/sweep.ts';
 import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from '../kernels/index.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
@@ -18,7 +18,7 @@ import { writeResultsFiles } from '../report/files.ts';
 import { print, progress, progressDone } from '../report/terminal.ts';
 import { ensureDir, lockDir, writeAtomic } from '../results/files.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/session.ts';
-import { listOf, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
+import { listOf, numberList, oneOf, positiveInt, sizeList, withDefault } from './options.ts';
 
 const LINEAR = kernelsWithRole('linear');
 export const DEFAULT_ERROR_FEATURES = '16,32,48,64,80,96,112,128,144,160,176,192';
@@ -33,7 +33,7 @@ interface ErrorCliOptions {
   causal: boolean;
   causalImpl: CausalImpl;
   chunkSize: number;
-  inputScale: number;
+  inputScale: number[];
   target: Target;
   ep: ExecutionProvider;
   threads: number;
@@ -43,7 +43,7 @@ interface ErrorCliOptions {
   shard?: Shard;
 }
 
-export function errorOptions(o: ErrorCliOptions): ErrorOptions {
+export function errorOptions(o: ErrorCliOptions): ErrorRequest {
   const bad = o.kernels.find((k) => !LINEAR.includes(k));
   if (bad) throw usage('--kernels', `'${bad}' is not a feature kernel`, LINEAR.join(', '));
   if (o.target === 'kernel') {
@@ -53,7 +53,7 @@ export function errorOptions(o: ErrorCliOptions): ErrorOptions {
   if (o.target === 'matrix' && o.seqLen > 4096) throw usage('--seq-len', `--target matrix materialises L×L matrices; ${o.seqLen} is too long`, '≤ 4096');
   return {
     kernels: o.kernels, featureTypes: o.featureTypes, features: o.features, seqLen: o.seqLen, dim: o.dim, seeds: o.seeds, causal: o.causal,
-    causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScale: o.inputScale, target: o.target, ep: o.ep, threads: o.threads,
+    causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScales: o.inputScale, target: o.target, ep: o.ep, threads: o.threads,
     shard: o.shard ?? null,
   };
 }
@@ -69,7 +69,7 @@ export const errorCommand = new Command('error')
   .option('--causal', 'causal attention', false)
   .addOption(new Option('--causal-impl <impl>', 'causal strategy').choices(CAUSAL_IMPLS).default('chunked').argParser(oneOf('--causal-impl', CAUSAL_IMPLS)))
   .option('--chunk-size <C>', 'chunk size of the chunked strategy', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
-  .option('--input-scale <sigma>', 'Q, K ~ N(0, σ²) i.i.d. (V ~ N(0, 1))', positiveNumber('--input-scale'), 1)
+  .addOption(withDefault('--input-scale <list>', 'Q, K ~ N(0, σ²) i.i.d. (V ~ N(0, 1)); a comma list sweeps σ', numberList('--input-scale'), '1'))
   .addOption(new Option('--target <target>', 'output: MSE of attention outputs; matrix: attention rows; kernel: per-pair SM estimates with closed forms; grad: dQ, dK, dV').choices(TARGETS).default('output').argParser(oneOf('--target', TARGETS)))
   .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
   .option('--threads <n>', 'intra-op threads (1: identical numbers run to run)', positiveInt('--threads'), 1)

@@ -76,6 +76,13 @@ export function listOf<T extends string>(flag: string, allowed: readonly T[]) {
   };
 }
 
+/** A comma list of positive numbers, in the order given, without duplicates. */
+export const numberList = (flag: string) => (raw: string): number[] => {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean).map(positiveNumber(flag));
+  if (!items.length) throw usage(flag, 'the list is empty', 'e.g. 0.35,0.7,1');
+  return [...new Set(items)];
+};
+
 /**
  * A list of positive integers: `a,b,c`, a power-of-two range `256..8192` (256, 512, …, 8192),
  * or both mixed. Sorted, without duplicates.

@@ -44,19 +44,23 @@ const mse = new Command('mse')
   .requiredOption('--y-norm <b>', '‖y‖', nonNegative('--y-norm'))
   .requiredOption('--angle <phi>', 'angle between x and y, radians', finite('--angle'))
   .requiredOption('--features <m>', 'random features m', positiveInt('--features'))
-  .option('--dim <d>', 'dimension d (for the orthogonal bound, m ≤ d)', positiveInt('--dim'))
+  .option('--dim <d>', 'dimension d (orthogonal rows; the Theorem 2 bound needs m ≤ d)', positiveInt('--dim'))
+  .addOption(new Option('--feature-type <type>', 'iid rows (Lemma 2), or orthogonal blocks with χ_d norms (exact value by series, beside the Theorem 2 bound)').choices(['iid', 'orthogonal']).default('iid').argParser(oneOf('--feature-type', ['iid', 'orthogonal'] as const)))
   .option('--json', 'machine-readable output', false)
-  .action((o: { xNorm: number; yNorm: number; angle: number; features: number; dim?: number; json: boolean }) => {
+  .action((o: { xNorm: number; yNorm: number; angle: number; features: number; dim?: number; featureType: 'iid' | 'orthogonal'; json: boolean }) => {
     const g = geometryFromNorms(o.xNorm, o.yNorm, o.angle);
+    if (o.featureType === 'orthogonal' && o.dim === undefined) throw usage('--dim', 'orthogonal rows need the dimension d', 'e.g. --dim 16');
     const estimators = ESTIMATOR_NAMES.map((name) => getKernel(name).estimator!);
     const bound = estimators.find((e) => e.orthogonalBound)?.orthogonalBound;
+    const mse = (e: (typeof estimators)[number]) => (o.featureType === 'iid' ? e.mse(g, o.features) : e.orthogonalMse?.(g, o.features, o.dim!) ?? null);
     const rows: Record<string, number | null> = {
       'SM(x,y)': Math.exp(g.xy),
-      ...Object.fromEntries(ESTIMATOR_NAMES.map((name, i) => [name, estimators[i]!.mse(g, o.features)])),
-      'orthogonal bound': bound && o.dim !== undefined && o.features <= o.dim ? bound(g, o.features, o.dim) : null,
+      ...Object.fromEntries(ESTIMATOR_NAMES.map((name, i) => [`${name}${o.featureType === 'orthogonal' ? ' (orthogonal, exact)' : ''}`, mse(estimators[i]!)])),
+      'orthogonal bound (Theorem 2, favor-pos)': bound && o.dim !== undefined && o.features <= o.dim ? bound(g, o.features, o.dim) : null,
     };
     if (o.json) return print(JSON.stringify(rows, null, 2));
-    print(renderTable(['', 'value'], Object.entries(rows).map(([k, v]) => [k, v === null ? '– (needs --dim ≥ m)' : v.toExponential(4)])));
+    const missing = (k: string) => (k.startsWith('orthogonal bound') ? '– (needs --dim ≥ m)' : '– (no closed form)');
+    print(renderTable(['', 'value'], Object.entries(rows).map(([k, v]) => [k, v === null ? missing(k) : v.toExponential(4)])));
   });
 
 export const theoryCommand = new Command('theory').description("the paper's closed-form errors").addCommand(utility).addCommand(mse);

@@ -57,6 +57,16 @@ export interface ErrorRecord {
   readonly std: number;
   readonly min: number;
   readonly max: number;
+  /**
+   * Target kernel: the estimator's relative bias Σ(estimate − SM)/Σ SM over the pairs, averaged
+   * over seeds (≈ 0 for unbiased rows, within noise; orthogonal-fixed rows of norm √d are biased).
+   * Null for other targets, whose signed errors average out by symmetry.
+   */
+  readonly bias: number | null;
+  /** The metric of each seed, in seed order (JSON only): paired comparisons between cases use it. */
+  readonly perSeed: readonly number[];
+  /** Theorem 2's bound on the kernel-level MSE (orthogonal rows, m ≤ d, positive features), averaged over the pairs. */
+  readonly theoryBound: number | null;
   /** Closed-form MSE averaged over the pairs (target kernel; orthogonal: the Theorem 2 bound, m ≤ d). */
   readonly theoryMse: number | null;
   /** Kernels with signed features (trig): fraction of attention denominators ≤ 0 (target output), over all seeds. */
@@ -165,32 +175,58 @@ function nonPositiveDenominators(o: ErrorOptions, s: number, c: Case, x: Inputs)
   return bad / L;
 }
 
-/** Per-pair kernel estimates: pairs (q_i, k_i) of seed s, scaled by d^(-1/4) as in attention. */
-function kernelErrors(o: ErrorOptions, c: Case, pairs: number) {
+/** The pairs (q_i, k_i), i < 256, of seed 0's inputs, scaled by d^(-1/4) as in attention. */
+function inputPairs(o: ErrorOptions): (readonly [number[], number[]])[] {
   const d = o.dim;
   const sc = d ** -0.25;
   const x0 = errorInputs(o, 0);
-  const pair = (i: number) => [Array.from(x0.q.subarray(i * d, (i + 1) * d), (v) => v * sc), Array.from(x0.k.subarray(i * d, (i + 1) * d), (v) => v * sc)] as const;
-  const n = Math.min(pairs, o.seqLen);
-  const sqErr = Array.from({ length: n }, () => 0);
+  return Array.from({ length: Math.min(PAIRS, o.seqLen) }, (_, i) => [Array.from(x0.q.subarray(i * d, (i + 1) * d), (v) => v * sc), Array.from(x0.k.subarray(i * d, (i + 1) * d), (v) => v * sc)] as const);
+}
+
+const PAIRS = 256;
+
+/**
+ * The closed-form MSE of a case's raw estimator of SM(x, y), averaged over the input pairs: the
+ * paper's Lemma 2 for i.i.d. rows, the exact value for orthogonal rows (χ_d norms), and the
+ * Theorem 2 bound (m ≤ d) beside it. Null where none holds (orthogonal-fixed rows are biased;
+ * kernels that estimate no softmax kernel).
+ */
+function kernelTheory(o: ErrorOptions, c: Case): { theoryMse: number | null; theoryBound: number | null } {
+  const est = getKernel(c.kernel).estimator;
+  if (!est || c.featureType === 'orthogonal-fixed' || c.featureType === 'none') return { theoryMse: null, theoryBound: null };
+  const gs = inputPairs(o).map(([x, y]) => geometry(x, y));
+  const avg = (f: (g: (typeof gs)[number]) => number) => mean(gs.map(f));
+  if (c.featureType === 'iid') return { theoryMse: avg((g) => est.mse(g, c.features)), theoryBound: null };
+  const bound = est.orthogonalBound && c.features <= o.dim ? avg((g) => est.orthogonalBound!(g, c.features, o.dim)) : null;
+  return { theoryMse: est.orthogonalMse ? avg((g) => est.orthogonalMse!(g, c.features, o.dim)) : null, theoryBound: bound };
+}
+
+/** Per-pair kernel estimates: the pairs of {@link inputPairs}, one projection per seed. */
+function kernelErrors(o: ErrorOptions, c: Case) {
+  const d = o.dim;
+  const all = inputPairs(o);
+  const pair = (i: number) => all[i]!;
+  const n = all.length;
   const est = getKernel(c.kernel).estimator!;
   const perSeed: number[] = [];
+  const signed: number[] = [];
   for (let s = 0; s < o.seeds; s++) {
     const w = projectionMatrix(c.features, d, c.featureType as FeatureType, s);
     let total = 0;
+    let errSum = 0;
+    let exactSum = 0;
     for (let i = 0; i < n; i++) {
       const [x, y] = pair(i);
-      const e = (estimateSoftmaxKernel(est.pairTerm, w, d, x, y) - Math.exp(x.reduce((a, v, t) => a + v * y[t]!, 0))) ** 2;
-      sqErr[i]! += e / o.seeds;
-      total += e / n;
+      const exact = Math.exp(x.reduce((a, v, t) => a + v * y[t]!, 0));
+      const e = estimateSoftmaxKernel(est.pairTerm, w, d, x, y) - exact;
+      total += e ** 2 / n;
+      errSum += e;
+      exactSum += exact;
     }
     perSeed.push(total);
+    signed.push(errSum / exactSum);
   }
-  const theory = Array.from({ length: n }, (_, i) => {
-    const g = geometry(...pair(i));
-    return c.featureType === 'orthogonal' && c.features <= d && est.orthogonalBound ? est.orthogonalBound(g, c.features, d) : est.mse(g, c.features);
-  });
-  return { perSeed, theoryMse: mean(theory) };
+  return { perSeed, bias: mean(signed) };
 }
 
 export interface SweepHooks {
@@ -229,8 +265,8 @@ export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Pr
   if (o.target === 'kernel') {
     return all.map((c, i) => {
       hooks.onProgress?.(i, all.length, `${c.kernel} ${c.featureType} m=${c.features}`);
-      const { perSeed, theoryMse } = kernelErrors(o, c, 256);
-      return { ...base(c), metric: 'mse', ...stats(perSeed), theoryMse, nonPositiveDenominators: null };
+      const { perSeed, bias } = kernelErrors(o, c);
+      return { ...base(c), metric: 'mse', ...stats(perSeed), ...kernelTheory(o, c), bias, nonPositiveDenominators: null, perSeed };
     });
   }
   // Per case: metric → values over seeds; trig cases also collect non-positive denominator fractions.
@@ -246,9 +282,12 @@ export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Pr
       if (o.target === 'output' && getKernel(c.kernel).estimator?.signed) nonPositive[i]!.push(nonPositiveDenominators(o, s, c, x));
     }
   }
-  return all.flatMap((c, i) =>
-    [...values[i]!.entries()].map(([metric, xs]) => ({
-      ...base(c), metric, ...stats(xs), theoryMse: null, nonPositiveDenominators: nonPositive[i]!.length ? mean(nonPositive[i]!) : null,
-    })),
-  );
+  // The output MSE has no closed form; beside it, the kernel-level closed form at these inputs
+  // (what Lemma 2 and Theorem 2 predict for the estimator the output is built from).
+  return all.flatMap((c, i) => {
+    const theory = o.target === 'output' ? kernelTheory(o, c) : { theoryMse: null, theoryBound: null };
+    return [...values[i]!.entries()].map(([metric, xs]) => ({
+      ...base(c), metric, ...stats(xs), ...theory, bias: null, nonPositiveDenominators: nonPositive[i]!.length ? mean(nonPositive[i]!) : null, perSeed: xs,
+    }));
+  });
 }

@@ -1,6 +1,7 @@
 import { SOFTMAX_FEATURE_EPS } from '../defaults.ts';
 import { msePos, mseOrthogonalBound } from '../reference/closed-forms.ts';
 import { logitBound, softmaxPositiveRows } from '../reference/features.ts';
+import { mseOrthogonalExact } from '../reference/orthogonal-mse.ts';
 import { positiveFeatures, softmaxProjection } from './features.ts';
 import { linearAttention } from './linear.ts';
 import type { KernelSpec } from './types.ts';
@@ -22,6 +23,7 @@ export const favorPosKernel: KernelSpec = {
     pairTerm: (wx, wy, xx, yy) => Math.exp(wx + wy - (xx + yy) / 2),
     mse: msePos,
     orthogonalBound: mseOrthogonalBound,
+    orthogonalMse: (g, m, d) => mseOrthogonalExact('positive', g, m, d),
     signed: false,
   },
   reference: (q, k, ctx) => softmaxPositiveRows(q, k, ctx, [1], SOFTMAX_FEATURE_EPS),

@@ -52,6 +52,9 @@ export const kernelsWithRole = (...roles: readonly KernelRole[]): string[] => KE
 /** The names of the unbiased softmax-kernel estimators, in registry order. */
 export const ESTIMATOR_NAMES = KERNEL_NAMES.filter((n) => KERNELS[n]!.estimator);
 
+/** The paper's two softmax estimators whose accuracy claims (Fig. 4) the tool tests. */
+export const PAPER_ESTIMATORS = { positive: 'favor-pos', trig: 'favor-trig' } as const satisfies Record<string, KernelName>;
+
 /** The kernels each command uses when none are named (one source for help texts and presets). */
 export const DEFAULT_KERNELS = {
   /** `bench`: every baseline and the paper's kernel. */

@@ -59,6 +59,8 @@ export interface EstimatorFacts {
   mse(g: PairGeometry, m: number): number;
   /** The paper's Theorem 2 bound with m ≤ d orthogonal rows, where the paper gives one. */
   orthogonalBound?(g: PairGeometry, m: number, d: number): number;
+  /** The exact MSE with orthogonal rows (Haar blocks, χ_d norms), by quadrature (src/reference/orthogonal-mse.ts). */
+  orthogonalMse?(g: PairGeometry, m: number, d: number): number;
   /** The features can be negative, so attention denominators can be ≤ 0 (counted by `error`). */
   readonly signed: boolean;
 }

@@ -83,16 +83,18 @@ export function softmaxPositiveRows(q: Rows, k: Rows, ctx: ReferenceContext, sig
 }
 
 /**
- * Trigonometric features m^(-1/2)·[cos Wx, sin Wx]·exp(‖x‖²/2 − s), s the largest ‖x‖²/2 of the
- * sequence (the first token's when causal): a positive factor per sequence, so signs are exact
- * and nothing overflows where the unshifted exp(‖x‖²/2) would.
+ * Trigonometric features m^(-1/2)·[cos Wx, sin Wx]·exp(‖x‖²/2 − s). Queries: s = their own
+ * ‖x‖²/2 (the factor cancels in the normalisation). Keys: s = the largest ‖x‖²/2 of the sequence,
+ * or when causal the first token's with the exponent capped at the headroom. Positive factors, so
+ * signs are exact and nothing overflows where the unshifted exp(‖x‖²/2) would.
  */
-export function trigRows(x: Rows, ctx: ReferenceContext): Rows {
+export function trigRows(x: Rows, ctx: ReferenceContext, role: 'query' | 'key'): Rows {
   const { w, d, causal } = ctx;
   const m = w!.length / d;
   const dg = halfSquaredNorms(x, d);
   const shift = causal ? dg[0]! : Math.max(...dg);
-  return project(x, w!, d, d ** -0.25).map((r, i) => [...r.map(Math.cos), ...r.map(Math.sin)].map((f) => f * m ** -0.5 * Math.exp(dg[i]! - shift)));
+  const factor = (i: number) => (role === 'query' ? 1 : Math.exp(Math.min(dg[i]! - shift, causal ? CAUSAL_SHIFT_HEADROOM : Infinity)));
+  return project(x, w!, d, d ** -0.25).map((r, i) => [...r.map(Math.cos), ...r.map(Math.sin)].map((f) => f * m ** -0.5 * factor(i)));
 }
 
 /** ReLU(x·scale·Wᵀ) + ε (projected) or ReLU(x) + ε (no projection). */

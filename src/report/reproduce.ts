@@ -11,6 +11,9 @@ import { errorTable } from './error.ts';
 import { toMarkdown } from './formats.ts';
 import { formatResults } from './output.ts';
 import { plotSpec } from './plot.ts';
+import type { Spec } from './plot-specs.ts';
+import { claimRows, claimTable, fig4Spec, panelRows, regimeSpec } from './regime.ts';
+import type { ErrorRecord } from '../error/sweep.ts';
 import { renderSvg, svgToPng } from './render.ts';
 import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
 
@@ -42,13 +45,33 @@ function table(exp: Experiment, dataJson: string): string {
   const env = doc.environment ?? {};
   const head = `# ${exp.title}\n\nCommand: \`${env.commandLine ?? `performer ${exp.full.join(' ')}`}\`  \nMachine: ${env.cpuModel}, ${env.cores} cores, ONNX Runtime ${env.onnxruntimeVersion}, Node ${env.nodeVersion}, performer ${env.performerVersion} (${env.gitCommit ?? 'no commit'}), ${env.timestamp}\n\n`;
   if (exp.kind === 'bench') return head + formatResults(doc as BenchDocument, 'markdown');
+  if (exp.kind === 'regime') {
+    return `${head}${REGIME_NOTE}\n\n${claimTable(claimRows(doc.records))}\n${errorMarkdown(doc.records)}`;
+  }
   if (exp.kind === 'error') {
-    const t = errorTable(doc.records);
-    return head + toMarkdown(t.head, t.rows);
+    const paired = exp.panels ? `${PANEL_NOTE}\n\n${claimTable(panelRows(doc.records, exp.panels))}\n` : '';
+    return head + paired + errorMarkdown(doc.records);
   }
   // r is infinite at φ = ±π (JSON null): the slice table lists the finite values.
   const slice = (doc.records as { angle: number; norm: number; ratio: number | null }[]).filter((r) => Math.abs(r.norm - 1) < 1e-9 && Number.isFinite(r.ratio));
   return head + toMarkdown(['φ', 'r(φ, 1)'], slice.filter((_, i) => i % 10 === 0).map((r) => [r.angle.toFixed(3), r.ratio!.toPrecision(4)]));
+}
+
+const REGIME_NOTE = 'Each row: the output MSE of two cases measured on the same seeds (same inputs, same projection seed); the ratio is the geometric mean of the per-seed ratios with a 95% interval, the p-value a one-sided paired t-test on their logarithms (H₀: ratio ≥ 1, no multiple-comparison correction). "Closed form" is the kernel-level prediction at these inputs (Lemma 2; orthogonal: the exact value by quadrature), averaged over 256 input pairs.';
+const PANEL_NOTE = 'Paired statistics of each panel\'s claim at its input scale (same seeds on both sides; one-sided paired t-test on the log-ratios, no correction across m):';
+
+const errorMarkdown = (records: Parameters<typeof errorTable>[0]) => {
+  const t = errorTable(records);
+  return toMarkdown(t.head, t.rows);
+};
+
+/** The experiment's figure: its own kind's spec where it has one, else the generic plot of its data. */
+function figureSpec(exp: Experiment, dataJson: string): Spec {
+  if (exp.kind !== 'regime' && !exp.panels) return plotSpec(dataJson);
+  const doc = JSON.parse(readFileSync(dataJson, 'utf8')) as { records: ErrorRecord[]; environment?: Record<string, unknown> };
+  const env = doc.environment ?? {};
+  const caption = { title: exp.title, machine: `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}` };
+  return exp.kind === 'regime' ? regimeSpec(claimRows(doc.records), caption) : fig4Spec(doc.records, exp.panels!, caption);
 }
 
 /** Runs one experiment into `<out>/<id>/`; returns the exit code of its measurement. */
@@ -72,7 +95,7 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
     rmSync(join(dir, JOURNAL), { force: true });
   }
   writeAtomic(join(dir, 'table.md'), table(exp, join(dir, 'data.json')));
-  const spec = plotSpec(join(dir, 'data.json'));
+  const spec = figureSpec(exp, join(dir, 'data.json'));
   const svg = await renderSvg(spec);
   writeAtomic(join(dir, 'figure.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);
   writeAtomic(join(dir, 'figure.svg'), svg);

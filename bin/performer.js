@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx's loader, so `npm ci` needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled JavaScript in dist/, building it first when it is missing or older than the
+// sources (bin/build.js): no TypeScript loader at run time.
+import { ensureBuilt } from './build.js';
 
-register();
-await import('../src/cli.ts');
+ensureBuilt();
+await import('../dist/src/cli.js');

@@ -14,13 +14,13 @@ import { plotCommand } from './commands/plot.ts';
 import { reproduceCommand } from './commands/reproduce.ts';
 import { rooflineCommand } from './commands/roofline.ts';
 import { theoryCommand } from './commands/theory.ts';
-import { projectVersion } from './environment.ts';
+import { onnxruntimeVersion, projectVersion } from './version.ts';
 import { UsageError } from './errors.ts';
 
 export function buildProgram(): Command {
   const program = new Command('performer')
     .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
-    .version(projectVersion())
+    .version(`${projectVersion()} (ONNX Runtime ${onnxruntimeVersion()})`)
     .showSuggestionAfterError();
   for (const cmd of [benchCommand, errorCommand, theoryCommand, reproduceCommand, plotCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand]) program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.

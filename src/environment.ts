@@ -1,8 +1,8 @@
 /** The environment a result was produced in: recorded in every results file. */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { runtimeInfo } from './runtime/session.ts';
+import { onnxruntimeVersion, PROJECT_ROOT, projectVersion } from './version.ts';
 
 export interface Environment {
   readonly performerVersion: string;
@@ -21,7 +21,7 @@ export interface Environment {
   readonly timestamp: string;
 }
 
-const root = new URL('..', import.meta.url);
+const root = PROJECT_ROOT;
 
 function git(args: readonly string[], cwd: URL = root): string | null {
   try {
@@ -31,9 +31,7 @@ function git(args: readonly string[], cwd: URL = root): string | null {
   }
 }
 
-export function projectVersion(checkout: URL = root): string {
-  return (JSON.parse(readFileSync(new URL('package.json', checkout), 'utf8')) as { version: string }).version;
-}
+export { projectVersion } from './version.ts';
 
 export function collectEnvironment(argv: readonly string[] = process.argv): Environment {
   const rt = runtimeInfo();
@@ -61,11 +59,5 @@ export function collectEnvironment(argv: readonly string[] = process.argv): Envi
 export function checkoutEnvironment(checkout: URL, argv: readonly string[] = process.argv): Environment {
   const here = collectEnvironment(argv);
   const dirty = git(['status', '--porcelain', '--untracked-files=no'], checkout);
-  let ort = here.onnxruntimeVersion;
-  try {
-    ort = (JSON.parse(readFileSync(new URL('node_modules/onnxruntime-node/package.json', checkout), 'utf8')) as { version: string }).version;
-  } catch {
-    // no node_modules of its own: it resolves ours
-  }
-  return { ...here, performerVersion: projectVersion(checkout), gitCommit: git(['rev-parse', 'HEAD'], checkout) || null, gitDirty: dirty === null ? null : dirty !== '', onnxruntimeVersion: ort };
+  return { ...here, performerVersion: projectVersion(checkout), gitCommit: git(['rev-parse', 'HEAD'], checkout) || null, gitDirty: dirty === null ? null : dirty !== '', onnxruntimeVersion: onnxruntimeVersion(checkout) };
 }

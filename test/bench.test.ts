@@ -102,7 +102,7 @@ describe('performer bench end to end', () => {
       [['--seq-lens', '100..200'], /--seq-lens: '100\.\.200' is not a power-of-two range/],
       [['--kernels', 'softmax,bogus'], /--kernels: 'bogus' is not supported/],
       [['--memory-budget', 'lots'], /--memory-budget: 'lots' is not a positive size/],
-      [['--ep', 'tpu'], /--ep: 'tpu' is not supported \(allowed: cpu, cuda\)/],
+      [['--ep', 'tpu'], /--ep: 'tpu' is not supported \(allowed: cpu, cuda, webgpu\)/],
       [['--resume'], /--resume: needs --out/],
       [['--out', '/proc/forbidden'], /--out: cannot write to/],
     ] as const) {

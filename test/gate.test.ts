@@ -68,15 +68,19 @@ describe('compare statistics on processes', () => {
   });
 
   it('paired rounds cancel drift that unpaired tests cannot', () => {
-    // Each round drifts the whole machine by up to ±20%, both sides alike: paired, the 15%
-    // slowdown stands out; unpaired, the drift swamps it.
+    // Each round drifts the whole machine by ~20% (log-sd 0.2). In a relative run both sides of a
+    // round share its drift: paired, the 15% slowdown stands out with a narrow interval. Two runs
+    // at different times drift independently: unpaired, the interval is several times wider.
     const rng = new Rng(11);
     const p = expandGrid(grid)[0]!;
-    const drift = Array.from({ length: 10 }, () => Math.exp(0.2 * rng.gaussian()));
-    const side = (f: number) => makeRecord(p, drift.map((d) => ok([d * f * Math.exp(0.01 * rng.gaussian())])), 1, 1);
-    const [a, b] = [side(1), side(1.15)];
-    assert.equal(compareBench([a], [b], { threshold: 0.1, alpha: 0.05, metric: 'median', paired: true })[0]!.verdict, 'slower');
-    assert.notEqual(compareBench([a], [b], { threshold: 0.1, alpha: 0.05, metric: 'median' })[0]!.verdict, 'slower');
+    const drift = () => Array.from({ length: 10 }, () => Math.exp(0.2 * rng.gaussian()));
+    const side = (d: number[], f: number) => makeRecord(p, d.map((x) => ok([x * f * Math.exp(0.01 * rng.gaussian())])), 1, 1);
+    const shared = drift();
+    const o = { threshold: 0.1, alpha: 0.05, metric: 'median' as const };
+    const paired = compareBench([side(shared, 1)], [side(shared, 1.15)], { ...o, paired: true })[0]!;
+    const unpaired = compareBench([side(drift(), 1)], [side(drift(), 1.15)], o)[0]!;
+    assert.equal(paired.verdict, 'slower');
+    assert.ok(Math.log(unpaired.hi! / unpaired.lo!) > 5 * Math.log(paired.hi! / paired.lo!), `${unpaired.lo}–${unpaired.hi} vs ${paired.lo}–${paired.hi}`);
   });
 });
 

@@ -2,15 +2,16 @@
  * Regression verdicts between two results files. Bench: the unit of replication is the process,
  * so each point's figure is tested over its per-process medians (or means, or minima), never over
  * the timed iterations of one process, which share its memory layout, arena and CPU frequency.
- * The test is Welch's t on the logarithms (the ratio current/baseline with its confidence
- * interval), or a paired t on per-round log-ratios when both files come from one interleaved
+ * The test is Yuen's trimmed-means t on the logarithms (20% trimmed from each end, so a process
+ * slowed by a busy neighbour cannot swamp the rest; the ratio current/baseline with its confidence
+ * interval), or its paired form on per-round log-ratios when both files come from one interleaved
  * relative run. Holm–Bonferroni keeps the family-wise false-alarm rate at alpha over the points.
  * A point is `slower` only when its ratio exceeds 1 + threshold AND the test says so; it is
  * `unchanged` only when the data could have detected a slowdown of the threshold; otherwise it is
  * `inconclusive`, with the number of processes that would be needed.
  */
 import { errorKey, type ErrorLike, pointKey } from '../results/keys.ts';
-import { holm, minDetectableRatio, pairedLogRatio, type RatioTest, runsNeeded, welchLogRatio } from './significance.ts';
+import { holm, minDetectableRatio, pairedYuenLogRatio, type RatioTest, runsNeeded, yuenLogRatio } from './significance.ts';
 import { summarize } from './stats.ts';
 import type { BenchRecord } from './types.ts';
 
@@ -69,7 +70,7 @@ export function compareBench(base: readonly BenchRecord[], cur: readonly BenchRe
     if (!b) return [];
     const invalid = isInvalid(b) || isInvalid(c);
     const [bx, cx] = invalid ? [[], []] : [processFigures(b, o.metric), processFigures(c, o.metric)];
-    const test = invalid ? null : o.paired ? pairedLogRatio(bx, cx, o.alpha) : welchLogRatio(bx, cx, o.alpha);
+    const test = invalid ? null : o.paired ? pairedYuenLogRatio(bx, cx, o.alpha) : yuenLogRatio(bx, cx, o.alpha);
     return [{ key: pointKey(c), bx, cx, invalid, test }];
   });
   const slower = holm(pairs.map((x) => x.test?.pSlower ?? null), o.alpha);

@@ -3,37 +3,21 @@
  * out-of-memory kill loses that point only.
  */
 import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type BenchPoint, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
 
 /** Measures a group of points (one, or the kernels of one size with --interleave) in one child. */
 export type Executor = (points: readonly BenchPoint[], measure: MeasureOptions, signal?: AbortSignal) => Promise<Measurement[]>;
 
-const defaultWorker = new URL('./worker.ts', import.meta.url);
-const tsxLoader = import.meta.resolve('tsx');
-const bundles = new Map<string, Promise<string | null>>();
-
 /**
- * Bundles the worker into one plain-JS module (under its own checkout's node_modules/.cache, so
- * its packages, ONNX Runtime included, resolve from that checkout), once per process: a child
- * then starts in ~0.2 s instead of ~1 s of TypeScript loading. Null when bundling fails: the child
- * then loads the TypeScript through tsx.
+ * The worker beside this module: compiled JavaScript when running from dist/ (started in ~0.2 s),
+ * or the TypeScript source through tsx's loader when running from src/ (tests, development).
  */
-function bundled(worker: URL): Promise<string | null> {
-  const key = worker.href;
-  if (!bundles.has(key)) {
-    const outfile = fileURLToPath(new URL(`../../node_modules/.cache/performer/worker-${process.pid}.mjs`, worker));
-    const build = import('esbuild')
-      .then((esbuild) => esbuild.build({ entryPoints: [fileURLToPath(worker)], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' }))
-      .then(() => {
-        process.once('exit', () => rmSync(outfile, { force: true }));
-        return outfile;
-      })
-      .catch(() => null);
-    bundles.set(key, build);
-  }
-  return bundles.get(key)!;
+const compiled = import.meta.url.endsWith('.js');
+const defaultWorker = new URL(compiled ? './worker.js' : './worker.ts', import.meta.url);
+
+/** How a worker module is started: JavaScript as it is, TypeScript through tsx (a development dependency). */
+function execArgvFor(worker: URL): string[] {
+  return worker.pathname.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
 }
 
 const died = (why: string, status: Measurement['status'] = 'error') => notMeasured(status, why);
@@ -41,11 +25,10 @@ const died = (why: string, status: Measurement['status'] = 'error') => notMeasur
 /** An executor forking `worker` (a module that answers one job over IPC). */
 export function childExecutor(worker: URL = defaultWorker): Executor {
   return async (points, measure, signal) => {
-    const js = await bundled(worker);
     return new Promise((resolve) => {
       let result: Measurement[] | undefined;
-      const child = fork(js ?? worker, [], {
-        execArgv: js ? [] : ['--import', tsxLoader],
+      const child = fork(worker, [], {
+        execArgv: execArgvFor(worker),
         env: { ...process.env, PERFORMER_BENCH_JOB: JSON.stringify({ points, measure }) },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });

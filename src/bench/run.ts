@@ -10,9 +10,9 @@ import { checkoutEnvironment, collectEnvironment, type Environment } from '../en
 import { usage } from '../errors.ts';
 import { formatBytes } from '../units.ts';
 import { getKernel } from '../kernels/index.ts';
-import { CUDA_INSTALL_HINT, providerAvailable } from '../runtime/session.ts';
+import { providerProblem } from '../runtime/info.ts';
 import { appendJournal, ensureDir, lockDir, openJournal } from '../results/files.ts';
-import { deriveRecords } from './derive.ts';
+import { finishBench } from './finish.ts';
 import { childExecutor, type Executor } from './executor.ts';
 import { expandGrid, type GridOptions } from './grid.ts';
 import { getRoofline } from './roofline.ts';
@@ -20,7 +20,6 @@ import { pointConfig } from './graph.ts';
 import { makeRecord, type ProcessEntry, runBench, unsupported } from './runner.ts';
 import { pointKey } from '../results/keys.ts';
 import { type Shard, takeShard } from './shard.ts';
-import { crossovers, exponents } from './summary.ts';
 import { type BenchDocument, type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, type Roofline, SCHEMA_VERSION } from './types.ts';
 
 export interface BenchRequest {
@@ -52,8 +51,9 @@ export const plannedPoints = (req: BenchRequest) => takeShard(expandGrid(req.gri
  * point cannot fit the memory budget (a lower bound: queries' and keys' projections and features,
  * 4·B·H·L·r float32 values, plus the m×d projection).
  */
-export function checkRequest(req: BenchRequest): void {
-  if (!providerAvailable(req.grid.ep)) throw usage('--ep', CUDA_INSTALL_HINT, 'cpu');
+export async function checkRequest(req: BenchRequest): Promise<void> {
+  const problem = await providerProblem(req.grid.ep);
+  if (problem) throw usage('--ep', problem, 'cpu, or a provider `performer info` lists as loadable');
   const points = plannedPoints(req);
   const reasons = points.map(unsupported);
   if (points.length && reasons.every((r) => r !== null)) throw usage('--kernels', `nothing in this grid can run: ${reasons[0]}`);
@@ -114,24 +114,6 @@ export async function runBenchRequest(req: BenchRequest, opts: BenchHooks = {}):
   return { doc, interrupted: Boolean(opts.signal?.aborted), planned: points.length };
 }
 
-/** Derived figures and summary over measured records: the document bench and merge both write. */
-export function finishBench(
-  records: readonly BenchRecord[],
-  meta: { environment: Environment | Record<string, unknown>; options: Record<string, unknown>; roofline: Roofline | null; environments?: readonly unknown[] },
-): BenchDocument {
-  const derived = deriveRecords(records, meta.roofline?.matmulGflops ?? null);
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: 'bench',
-    environment: meta.environment,
-    ...(meta.environments ? { environments: meta.environments } : {}),
-    options: meta.options,
-    roofline: meta.roofline,
-    summary: { crossovers: crossovers(derived), exponents: exponents(derived) },
-    records: derived,
-  };
-}
-
 export interface RelativeOutcome {
   readonly baseline: BenchDocument;
   readonly candidate: BenchDocument;
@@ -139,10 +121,11 @@ export interface RelativeOutcome {
   readonly planned: number;
 }
 
-/** The worker of another performer checkout, or a usage error naming `--against`. */
+/** The worker of another performer checkout (compiled if built, else its source), or a usage error naming `--against`. */
 export function checkoutWorker(dir: string): URL {
   const root = pathToFileURL(`${resolve(dir)}/`);
-  const worker = new URL('src/bench/worker.ts', root);
+  const built = new URL('dist/src/bench/worker.js', root);
+  const worker = existsSync(built) ? built : new URL('src/bench/worker.ts', root);
   if (!existsSync(worker)) throw usage('--against', `'${dir}' is not a performer checkout (no src/bench/worker.ts)`, 'a directory holding another checkout of performer, with npm ci run in it');
   if (!existsSync(new URL('node_modules/onnxruntime-node', root))) throw usage('--against', `'${dir}' has no node_modules/onnxruntime-node`, 'run npm ci in that checkout first');
   return worker;
@@ -173,7 +156,7 @@ export async function runRelative(req: BenchRequest, against: string, opts: Benc
   };
   const points = plannedPoints(req);
   const environment = collectEnvironment();
-  const baselineEnvironment = checkoutEnvironment(new URL('../..', worker));
+  const baselineEnvironment = checkoutEnvironment(pathToFileURL(`${resolve(against)}/`));
   const started = performance.now();
   let finished = 0;
   const records = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat }, paired, {

@@ -256,6 +256,55 @@ export function welchLogRatio(base: readonly number[], cur: readonly number[], a
 }
 
 /**
+ * The γ-trimmed mean and the winsorized variance term of Yuen's test for one sample:
+ * g = ⌊γn⌋ values cut from each end, h = n − 2g kept; d = (n − 1)·s_w² / (h·(h − 1)), with s_w²
+ * the sample variance after the g lowest (highest) values are set to the (g+1)-th lowest (highest).
+ */
+function trimmed(xs: readonly number[], trim: number): { mean: number; d: number; h: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const g = Math.min(Math.floor(trim * n), Math.floor((n - 2) / 2));
+  const h = n - 2 * g;
+  const kept = s.slice(g, n - g);
+  const mean = kept.reduce((a, b) => a + b, 0) / h;
+  const w = s.map((x, i) => (i < g ? s[g]! : i >= n - g ? s[n - g - 1]! : x));
+  return { mean, d: ((n - 1) * meanVar(w).variance) / (h * (h - 1)), h };
+}
+
+/** The trimming Yuen's tests use by default: 20% from each end (Wilcox 2012, §5.3). */
+export const DEFAULT_TRIM = 0.2;
+
+/**
+ * Yuen's trimmed-means test on log values (Yuen 1974; Wilcox, "Introduction to Robust
+ * Estimation", 2012, §5.3): the difference of 20%-trimmed means of log cur and log base, with
+ * se² = d_b + d_c from winsorized variances and df = (d_b + d_c)² / (d_b²/(h_b − 1) + d_c²/(h_c − 1)).
+ * A process slowed by a busy neighbour falls in the trimmed tail instead of inflating the
+ * variance, so the test keeps its power on a shared machine; with trim = 0 it is Welch's test.
+ * Null unless both sides have ≥ 2 positive finite values.
+ */
+export function yuenLogRatio(base: readonly number[], cur: readonly number[], alpha: number, trim = DEFAULT_TRIM): RatioTest | null {
+  checkAlpha(alpha);
+  if (!validSample(base) || !validSample(cur)) return null;
+  const b = trimmed(base.map(Math.log), trim);
+  const c = trimmed(cur.map(Math.log), trim);
+  const se2 = b.d + c.d;
+  const df = se2 === 0 ? b.h + c.h - 2 : (se2 * se2) / ((b.d * b.d) / (b.h - 1) + (c.d * c.d) / (c.h - 1));
+  return ratioTest(c.mean - b.mean, Math.sqrt(se2), df, alpha, [base.length, cur.length]);
+}
+
+/**
+ * The paired version (Tukey–McLaughlin; Wilcox 2012, §5.9.6 for one sample): the 20%-trimmed
+ * mean of the per-round log-ratios log(cur_i / base_i), se² = d, df = h − 1. Null unless both
+ * sides have the same length ≥ 2 and all values are positive and finite.
+ */
+export function pairedYuenLogRatio(base: readonly number[], cur: readonly number[], alpha: number, trim = DEFAULT_TRIM): RatioTest | null {
+  checkAlpha(alpha);
+  if (base.length !== cur.length || !validSample(base) || !validSample(cur)) return null;
+  const t = trimmed(cur.map((c, i) => Math.log(c / base[i]!)), trim);
+  return ratioTest(t.mean, Math.sqrt(t.d), t.h - 1, alpha, [base.length, cur.length]);
+}
+
+/**
  * Paired t test on d_i = log(cur_i / base_i), df = n − 1 (Student 1908): for designs where
  * baseline and current process i ran back to back (same machine state, shared "round" effects).
  * Returns null unless both sides have the same length ≥ 2 and all values are positive and finite.

@@ -6,7 +6,7 @@ import type { DType } from '../onnx/ir.ts';
 import type { Environment } from '../environment.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 
-export { SCHEMA_VERSION } from '../results/read.ts';
+export { SCHEMA_VERSION } from '../results/version.ts';
 
 export type Scope = 'attention' | 'model';
 

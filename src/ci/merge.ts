@@ -1,6 +1,6 @@
 /** Joining the shards of one sweep: overlapping points or different options are refused. */
 import type { Roofline } from '../bench/roofline.ts';
-import { finishBench } from '../bench/run.ts';
+import { finishBench } from '../bench/finish.ts';
 import type { BenchDocument, BenchRecord } from '../bench/types.ts';
 import type { ErrorDocument, ErrorRecord } from '../error/sweep.ts';
 import { usage } from '../errors.ts';

@@ -2,8 +2,7 @@ import os from 'node:os';
 import { Command, Option } from 'commander';
 import { BENCH_PRESETS, PRESET_NAMES } from '../bench/presets.ts';
 import { join } from 'node:path';
-import { type BenchRequest, checkRequest, runBenchRequest, runRelative } from '../bench/run.ts';
-import { compareRecords } from '../ci/compare.ts';
+import type { BenchRequest } from '../bench/run.ts';
 import { compareTable } from '../report/compare.ts';
 import { writeAtomic } from '../results/files.ts';
 import { parseShard, type Shard } from '../bench/shard.ts';
@@ -17,7 +16,7 @@ import type { DType } from '../onnx/ir.ts';
 import { BENCH_FORMATS, type BenchFormat, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
 import { formatBytes, print, progress, progressDone, warn } from '../report/terminal.ts';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/session.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import {
   addKernelOptions, byteSize, DTYPES, onStopSignal, kernelConfig, listOf, nonNegativeInt, oneOf, positiveInt, positiveNumber, sizeList, withDefault,
   type KernelOptionValues,
@@ -95,7 +94,9 @@ export const benchCommand = addKernelOptions(
   .action(async (o: BenchCliOptions, cmd: Command) => {
     if (o.preset) applyPreset(o as unknown as Record<string, unknown>, BENCH_PRESETS[o.preset]!.values, cmd);
     const req = benchRequest(o);
-    checkRequest(req);
+    // ONNX Runtime and the pipeline load here, not at start-up: --help and --version stay instant.
+    const { checkRequest, runBenchRequest } = await import('../bench/run.ts');
+    await checkRequest(req);
     if (o.against) return relative(req, o.against, o);
     const stop = onStopSignal();
     const onStart = (p: { kernel: string; pass: string; seqLen: number }, i: number, total: number, eta: number | null) =>
@@ -116,6 +117,8 @@ export const benchCommand = addKernelOptions(
 async function relative(req: BenchRequest, against: string, o: BenchCliOptions): Promise<void> {
   if (req.resume) throw usage('--resume', 'is not supported with --against (a relative run pairs processes of one run)');
   if (req.repeat < 2) throw usage('--repeat', 'relative mode pairs rounds: it needs --repeat ≥ 2', 'e.g. --repeat 7');
+  const { runRelative } = await import('../bench/run.ts');
+  const { compareRecords } = await import('../ci/compare.ts');
   const stop = onStopSignal();
   const onStart = (p: { kernel: string; pass: string; seqLen: number }, i: number, total: number, eta: number | null) =>
     progress(`[${i + 1}/${total}] ${p.kernel} ${p.pass} L=${p.seqLen} (both checkouts)${eta !== null ? `  ETA ${Math.ceil(eta / 1000)} s` : ''}`);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { type CompareRequest, runCompare } from '../ci/compare.ts';
+import type { CompareRequest } from '../ci/compare.ts';
 import { usage } from '../errors.ts';
 import { compareTable } from '../report/compare.ts';
 import { print, printJson } from '../report/terminal.ts';
@@ -27,7 +27,8 @@ export const compareCommand = new Command('compare')
   }, 0.05)
   .option('--allow-env-change', 'compare even when provider, ONNX Runtime version, CPU or threads differ', false)
   .option('--json', 'machine-readable output', false)
-  .action((basePath: string, curPath: string, o: CompareCliOptions) => {
+  .action(async (basePath: string, curPath: string, o: CompareCliOptions) => {
+    const { runCompare } = await import('../ci/compare.ts');
     const out = runCompare(basePath, curPath, o);
     const verdict = out.code === 2 ? 'invalid' : out.code === 1 ? 'regression' : out.rows.some((r) => r.verdict === 'inconclusive') ? 'inconclusive' : 'ok';
     if (o.json) printJson({ verdict, paired: out.paired, comparisons: out.rows });

@@ -3,10 +3,8 @@ import { Command, Option } from 'commander';
 import { parseShard, type Shard } from '../bench/shard.ts';
 import { SCHEMA_VERSION } from '../bench/types.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_ERROR_DIM, DEFAULT_ERROR_SEQ_LEN } from '../defaults.ts';
-import { collectEnvironment } from '../environment.ts';
-import { runLeakProbe } from '../error/leak.ts';
-import { type ErrorRequest, runErrorRequest } from '../error/run.ts';
-import { TARGETS, type Target } from '../error/sweep.ts';
+import type { ErrorRequest } from '../error/run.ts';
+import { TARGETS, type Target } from '../error/targets.ts';
 import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from '../kernels/index.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
@@ -17,7 +15,7 @@ import { FORMATS, type Format, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
 import { print, progress, progressDone } from '../report/terminal.ts';
 import { ensureDir, lockDir, writeAtomic } from '../results/files.ts';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/session.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import { listOf, numberList, oneOf, positiveInt, sizeList, withDefault } from './options.ts';
 
 const LINEAR = kernelsWithRole('linear');
@@ -82,7 +80,9 @@ export const errorCommand = new Command('error')
       ensureDir(o.out);
       lockDir(o.out);
     }
+    const { collectEnvironment } = await import('../environment.ts');
     if (o.leak) {
+      const { runLeakProbe } = await import('../error/leak.ts');
       const baselines = kernelsWithRole('exact', 'fused');
       const environment = collectEnvironment();
       const recs = await runLeakProbe({ kernels: o.kernels.concat(baselines), seqLen: Math.min(o.seqLen, 1024), dim: o.dim, features: Math.max(...o.features), chunkSize: o.chunkSize, seed: 0, ep: o.ep });
@@ -94,6 +94,7 @@ export const errorCommand = new Command('error')
       return print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? toCsv(recs, LEAK_COLUMNS) : leakTable(recs));
     }
     const opts = errorOptions(o);
+    const { runErrorRequest } = await import('../error/run.ts');
     const doc = await runErrorRequest(opts, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }).finally(progressDone);
     if (o.out) writeResultsFiles(o.out, doc);
     print(formatResults(doc, o.format));

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { formatBytes, paint, print, printJson } from '../report/terminal.ts';
-import { collectEnvironment } from '../environment.ts';
-import { probeProviders } from '../runtime/info.ts';
 
 export const infoCommand = new Command('info')
   .description('ONNX Runtime version, providers, CPU, cores, memory and Node version')
   .option('--json', 'machine-readable output', false)
   .action(async (opts: { json: boolean }) => {
+    const { collectEnvironment } = await import('../environment.ts');
+    const { probeProviders } = await import('../runtime/info.ts');
     const report = { environment: collectEnvironment(), providers: await probeProviders() };
     if (opts.json) return printJson(report);
     const e = report.environment;

@@ -2,7 +2,6 @@ import { extname } from 'node:path';
 import { Command } from 'commander';
 import { usage } from '../errors.ts';
 import { plotSpec } from '../report/plot.ts';
-import { renderSvg, svgToPng } from '../report/render.ts';
 import { print } from '../report/terminal.ts';
 import { writeAtomic } from '../results/files.ts';
 
@@ -15,6 +14,7 @@ export const plotCommand = new Command('plot')
     const format = extname(out).toLowerCase();
     if (format !== '.svg' && format !== '.png') throw usage('--output', `'${out}' must end in .svg or .png`);
     const spec = plotSpec(data);
+    const { renderSvg, svgToPng } = await import('../report/render.ts');
     const svg = await renderSvg(spec);
     try {
       writeAtomic(out.replace(/\.(svg|png)$/i, '.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);

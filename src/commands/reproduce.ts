@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { EXPERIMENTS } from '../../experiments/index.ts';
 import { usage } from '../errors.ts';
-import { completed, reproduce } from '../report/reproduce.ts';
 import { print, renderTable } from '../report/terminal.ts';
 import { onStopSignal } from './options.ts';
 import { JOURNAL } from '../results/files.ts';
@@ -18,6 +17,7 @@ export const reproduceCommand = new Command('reproduce')
     if (o.list || !id) return print(renderTable(['id', 'what'], EXPERIMENTS.map((e) => [e.id, `${e.title}: ${e.description}`])));
     const chosen = id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
     if (!chosen.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));
+    const { completed, reproduce } = await import('../report/reproduce.ts');
     let failed = 0;
     const stop = onStopSignal();
     for (const exp of chosen) {

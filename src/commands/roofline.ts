@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
-import { getRoofline } from '../bench/roofline.ts';
 import { print, printJson } from '../report/terminal.ts';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/session.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import { oneOf, positiveInt } from './options.ts';
 
 export const rooflineCommand = new Command('roofline')
@@ -11,6 +10,7 @@ export const rooflineCommand = new Command('roofline')
   .option('--refresh', 'measure again instead of using the cache', false)
   .option('--json', 'machine-readable output', false)
   .action(async (o: { ep: ExecutionProvider; threads?: number; refresh: boolean; json: boolean }) => {
+    const { getRoofline } = await import('../bench/roofline.ts');
     const r = await getRoofline(o.ep, o.threads ?? null, o.refresh);
     if (o.json) return printJson(r);
     print(`matmul: ${r.matmulGflops.toFixed(1)} GFLOP/s (float32, ${r.matmulSize}×${r.matmulSize}, best of 7)`);

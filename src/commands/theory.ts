@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { SCHEMA_VERSION } from '../bench/types.ts';
-import { collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
 import { ESTIMATOR_NAMES, getKernel } from '../kernels/index.ts';
 import { geometryFromNorms, utilityGrid } from '../reference/closed-forms.ts';
@@ -26,7 +25,8 @@ const utility = new Command('utility')
   .option('--norm-steps <n>', 'grid points along l', positiveInt('--norm-steps'), 81)
   .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv').argParser(oneOf('--format', ['csv', 'json'] as const)))
   .option('-o, --output <file>', 'write to a file instead of stdout')
-  .action((o: { angleSteps: number; normSteps: number; format: 'csv' | 'json'; output?: string }) => {
+  .action(async (o: { angleSteps: number; normSteps: number; format: 'csv' | 'json'; output?: string }) => {
+    const { collectEnvironment } = await import('../environment.ts');
     if (o.angleSteps < 2 || o.normSteps < 2) throw usage('--angle-steps/--norm-steps', 'need at least 2 points', '≥ 2');
     const grid = utilityGrid(o.angleSteps, o.normSteps);
     const text = o.format === 'json' ? toJson({ schemaVersion: SCHEMA_VERSION, environment: collectEnvironment(), options: o, records: grid }) : toCsv(grid, ['angle', 'norm', 'ratio']);

@@ -1,6 +1,6 @@
 /** The error pipeline: options → sweep (or leak probe) → results document and files. */
 import { collectEnvironment } from '../environment.ts';
-import { SCHEMA_VERSION } from '../results/read.ts';
+import { SCHEMA_VERSION } from '../results/version.ts';
 import { type ErrorDocument, type ErrorOptions, runErrorSweep, type SweepHooks } from './sweep.ts';
 
 /** An error sweep over one or more input scales σ (each a sweep of its own, with the same seeds). */

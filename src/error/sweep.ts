@@ -15,8 +15,9 @@ import { geometry } from '../reference/closed-forms.ts';
 import { estimateSoftmaxKernel } from '../reference/features.ts';
 import { rowsOf } from '../reference/linear-attention.ts';
 
-export const TARGETS = ['output', 'matrix', 'kernel', 'grad'] as const;
-export type Target = (typeof TARGETS)[number];
+import type { Target } from './targets.ts';
+
+export { TARGETS, type Target } from './targets.ts';
 
 export interface ErrorOptions {
   readonly kernels: readonly string[];

@@ -3,6 +3,7 @@
  * data.json/csv, table.md and the figure (SVG, PNG and its Vega-Lite spec) into <out>/<id>/.
  */
 import { spawn } from 'node:child_process';
+import { PROJECT_ROOT } from '../version.ts';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../../experiments/index.ts';
@@ -17,7 +18,7 @@ import type { ErrorRecord } from '../error/sweep.ts';
 import { renderSvg, svgToPng } from './render.ts';
 import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
 
-const bin = new URL('../../bin/performer.js', import.meta.url).pathname;
+const bin = new URL('bin/performer.js', PROJECT_ROOT).pathname;
 
 /**
  * Runs `performer args…` in a child; its exit code 2 means the definition itself is wrong. A stop

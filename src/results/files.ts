@@ -7,7 +7,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { usage } from '../errors.ts';
-import { SCHEMA_VERSION } from './read.ts';
+import { SCHEMA_VERSION } from './version.ts';
 
 export const JOURNAL = 'results.jsonl';
 

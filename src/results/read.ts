@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { usage } from '../errors.ts';
 import { benchRecordSchema, errorRecordSchema, firstIssue, resultsFileSchema } from './schema.ts';
 
-/** The version of every results file's layout (results.json, journals); bumped on any incompatible change. */
-export const SCHEMA_VERSION = 1;
+import { SCHEMA_VERSION } from './version.ts';
+
+export { SCHEMA_VERSION } from './version.ts';
 
 export interface ResultsFile {
   schemaVersion: number;

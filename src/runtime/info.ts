@@ -8,6 +8,18 @@ export interface ProviderStatus {
   error?: string;
 }
 
+/** Whether `ep` really starts a session here: null, or the reason it cannot. */
+export async function providerProblem(ep: ExecutionProvider): Promise<string | null> {
+  if (ep === 'cpu') return null;
+  const b = new GraphBuilder('probe');
+  try {
+    await (await Session.fromGraph(b.build([b.named(b.exp(b.input('x', [1])), 'y')]), { ep })).release();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** Tries a one-node session on each provider we support. */
 export async function probeProviders(): Promise<ProviderStatus[]> {
   const b = new GraphBuilder('probe');

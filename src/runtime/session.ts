@@ -10,8 +10,9 @@ import { RuntimeError } from '../errors.ts';
 import type { DType, Graph } from '../onnx/ir.ts';
 import { serializeModel } from '../onnx/serialize.ts';
 
-export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
-export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+import type { ExecutionProvider } from './providers.ts';
+
+export { EXECUTION_PROVIDERS, type ExecutionProvider } from './providers.ts';
 
 /** Session options we expose to users. */
 export interface SessionConfig {
@@ -42,6 +43,12 @@ export function runtimeInfo(): { version: string; backends: { name: string; bund
   return { version: ort.env.versions.common, backends };
 }
 
+/** Why a provider cannot be used here, for one clear line. */
+export function unavailable(ep: ExecutionProvider): string {
+  if (ep === 'cuda') return CUDA_INSTALL_HINT;
+  return `the ${ep} execution provider cannot run on this machine (it needs a GPU adapter that ONNX Runtime can open; see README, "GPU")`;
+}
+
 /** True when the provider's library is present, without starting a session. */
 export function providerAvailable(ep: ExecutionProvider): boolean {
   if (ep === 'cpu') return true;
@@ -56,9 +63,9 @@ export class Session {
   ) {}
 
   static async create(model: Uint8Array, config: SessionConfig): Promise<Session> {
-    if (!providerAvailable(config.ep)) throw new RuntimeError(CUDA_INSTALL_HINT);
+    if (!providerAvailable(config.ep)) throw new RuntimeError(unavailable(config.ep));
     const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: config.ep === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : ['cpu'],
+      executionProviders: config.ep === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : [config.ep],
       graphOptimizationLevel: 'all',
       enableCpuMemArena: true,
       enableProfiling: config.profile ?? false,
@@ -69,7 +76,7 @@ export class Session {
       return new Session(await ort.InferenceSession.create(model, options), config);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      if (config.ep === 'cuda') throw new RuntimeError(`${CUDA_INSTALL_HINT} (ONNX Runtime said: ${firstLine(msg)})`);
+      if (config.ep !== 'cpu') throw new RuntimeError(`${unavailable(config.ep)} (ONNX Runtime said: ${firstLine(msg)})`);
       throw new RuntimeError(`ONNX Runtime could not load the model: ${firstLine(msg)}`);
     }
   }

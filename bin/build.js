@@ -22,6 +22,7 @@ function newestSource() {
       else if (p.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
+  if (!existsSync(path('src'))) return 0; // an installed package: dist/ is all there is
   walk(path('src'));
   walk(path('experiments'));
   for (const f of ['tsconfig.json', 'tsconfig.build.json']) newest = Math.max(newest, statSync(path(f)).mtimeMs);

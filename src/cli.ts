@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './commands/bench.ts';
 import { compareCommand } from './commands/compare.ts';
+import { completionCommand } from './commands/completion.ts';
 import { errorCommand } from './commands/error.ts';
 import { exportCommand } from './commands/export.ts';
 import { infoCommand } from './commands/info.ts';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
     .version(`${projectVersion()} (ONNX Runtime ${onnxruntimeVersion()})`)
     .showSuggestionAfterError();
-  for (const cmd of [benchCommand, errorCommand, theoryCommand, reproduceCommand, plotCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand]) program.addCommand(cmd);
+  for (const cmd of [benchCommand, errorCommand, theoryCommand, reproduceCommand, plotCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.
   const quiet = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });

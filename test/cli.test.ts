@@ -69,3 +69,78 @@ describe('performer info / kernels / export', () => {
       assert.doesNotMatch(r.stderr, /\n\s+at /);
     });
 });
+
+describe('a CLI in the user\'s terms', () => {
+  it('help shows defaults as a user types them: no raw byte counts or JSON arrays; bench ends with examples', () => {
+    for (const cmd of ['bench', 'error', 'export', 'compare', 'merge', 'reproduce', 'plot', 'roofline', 'info', 'kernels', 'completion']) {
+      const r = cli([cmd, '--help']);
+      assert.equal(r.code, 0, cmd);
+      assert.doesNotMatch(r.stdout, /default: \[|default: "|\d{7,}/, `${cmd} --help: ${r.stdout}`);
+    }
+    const bench = cli(['bench', '--help']).stdout;
+    assert.match(bench, /default: 256\.\.8192/);
+    assert.match(bench, /default: 80% of RAM, [\d.]+ GiB/);
+    assert.match(bench, /Examples:\n(  performer bench.*\n){3}/);
+  });
+
+  it('--version names the ONNX Runtime too; completion prints a script naming every command', () => {
+    assert.match(cli(['--version']).stdout, /^\d+\.\d+\.\d+ \(ONNX Runtime 1\.\d+\.\d+\)/);
+    const bash = cli(['completion', 'bash']);
+    assert.equal(bash.code, 0);
+    for (const word of ['bench', 'compare', '--repeat', '--against', 'complete -o default -F _performer performer']) assert.ok(bash.stdout.includes(word), word);
+    assert.match(cli(['completion', 'zsh']).stdout, /^autoload -U \+X bashcompinit/);
+    assert.equal(cli(['completion', 'fish']).code, 2);
+  });
+
+  it('CSV writes booleans as true/false; an empty cell means not applicable', () => {
+    const out = join(dir, 'csv');
+    assert.equal(cli(['bench', '--seq-lens', '16', '--kernels', 'identity', '--pass', 'forward', '--dim', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out, '--format', 'csv']).code, 0);
+    const [head, row] = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+    const cells = Object.fromEntries(head!.split(',').map((k, i) => [k, row!.split(',')[i]]));
+    assert.equal(cells.causal, 'false');
+    assert.equal(cells.layers, '', 'model sizes do not apply in the attention scope');
+  });
+
+  it('--ep: unknown providers and providers that cannot start here exit 2 with one line, before any work', () => {
+    const bad = cli(['bench', '--ep', 'tpu']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--ep: 'tpu' is not supported \(allowed: cpu, cuda, webgpu\)/);
+    const gpu = cli(['bench', '--ep', 'webgpu', '--seq-lens', '16', '--kernels', 'identity', '--pass', 'forward', '--no-roofline']);
+    if (gpu.code === 2) assert.match(gpu.stderr, /performer: --ep: the webgpu execution provider cannot run on this machine/);
+    else assert.equal(gpu.code, 0, 'a machine with a WebGPU adapter runs it');
+  });
+
+  it('progress: with stderr not a terminal, plain lines show life; --quiet silences them', () => {
+    const args = ['bench', '--seq-lens', '16,32', '--kernels', 'softmax,identity', '--pass', 'forward', '--dim', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--repeat', '2'];
+    const r = cli(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^performer: 1\/8 processes done \(last: softmax forward L=16\)/m);
+    assert.match(r.stderr, /^performer: 8\/8 processes done/m);
+    assert.equal(cli([...args, '--quiet']).stderr, '');
+  });
+});
+
+describe('the ETA cost model', () => {
+  it('predicts the time left from analytic FLOPs calibrated by finished processes', async () => {
+    const { EtaModel, approxFlops } = await import('../src/bench/eta.ts');
+    const { expandGrid } = await import('../src/bench/grid.ts');
+    const points = expandGrid({
+      kernels: ['softmax'], seqLens: [256, 512, 1024], passes: ['forward'], batches: [1], heads: 1, dim: 64, features: 256, featureType: 'orthogonal',
+      causal: false, causalImpl: 'chunked', chunkSize: 64, scope: 'attention', ep: 'cpu', dtype: 'float32', seed: 0, threads: 1, layers: null, dFf: null, vocab: null,
+    });
+    assert.ok(approxFlops(points[1]!) > 3.5 * approxFlops(points[0]!), 'softmax grows like L²');
+    // A machine doing 1 FLOP per ns with 300 ms of overhead a process, a 10 ms budget, 5 runs.
+    const measure = { timeMs: 10, minRuns: 5, warmupRuns: 0, profile: false };
+    const model = new EtaModel(measure);
+    const run = (i: number) => {
+      const ms = approxFlops(points[i]!) / 1e6;
+      const samples = Array.from({ length: Math.max(5, Math.ceil(10 / ms)) }, () => ms);
+      return { samples, wall: 300 + ms * (samples.length + 1) };
+    };
+    const first = run(0);
+    model.observe(points[0]!, first.wall, { status: 'ok', samplesMs: first.samples, firstRunMs: first.samples[0]!, sessionCreateMs: 0, peakMemoryBytes: 0, profile: null, error: null });
+    const truth = run(1).wall + run(2).wall;
+    const predicted = model.predict(points.slice(1))!;
+    assert.ok(Math.abs(predicted / truth - 1) < 0.3, `predicted ${predicted} vs ${truth}`);
+  });
+});

@@ -12,6 +12,7 @@ import { formatBytes } from '../units.ts';
 import { getKernel } from '../kernels/index.ts';
 import { providerProblem } from '../runtime/info.ts';
 import { appendJournal, ensureDir, lockDir, openJournal } from '../results/files.ts';
+import { EtaModel } from './eta.ts';
 import { finishBench } from './finish.ts';
 import { childExecutor, type Executor } from './executor.ts';
 import { expandGrid, type GridOptions } from './grid.ts';
@@ -79,6 +80,8 @@ export interface BenchHooks {
   readonly signal?: AbortSignal;
   /** Before each process: its index, the total and the estimated ms left (null until one finished). */
   onStart?(point: BenchPoint, index: number, total: number, etaMs: number | null): void;
+  /** After each process: how many are done, the total and the estimated ms left. */
+  onDone?(point: BenchPoint, done: number, total: number, etaMs: number | null): void;
   /** Something the user should know (a repaired journal). */
   onNote?(message: string): void;
 }
@@ -98,20 +101,48 @@ export async function runBenchRequest(req: BenchRequest, opts: BenchHooks = {}):
   }
   const points = plannedPoints(req);
   const environment = collectEnvironment(); // the code and machine as the run starts
-  const started = performance.now();
-  let finished = 0;
+  const track = tracker(points, req, opts);
   const raw = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat }, opts.executor ?? childExecutor(), {
     done,
     ...(opts.signal ? { signal: opts.signal } : {}),
-    onStart: (p, i, total) => opts.onStart?.(p, i, total, finished ? ((performance.now() - started) / finished) * (total - i) : null),
+    onStart: track.onStart,
     onProcess: (e) => {
-      finished++;
+      track.onProcess(e);
       if (req.out) appendJournal(req.out, e);
     },
   });
   const roofline = req.roofline === 'off' ? null : await getRoofline(req.grid.ep, req.grid.threads, req.roofline === 'refresh');
   const doc = finishBench(raw, { environment, options, roofline });
   return { doc, interrupted: Boolean(opts.signal?.aborted), planned: points.length };
+}
+
+/**
+ * Progress hooks with the cost-model ETA (bench/eta.ts): processes are started in order, round by
+ * round; `sides` processes run per slot (2 in a relative run).
+ */
+function tracker(points: readonly BenchPoint[], req: BenchRequest, opts: BenchHooks, sides = 1) {
+  const eta = new EtaModel(req.measure);
+  const startedAt = new Map<string, number>();
+  let done = 0;
+  let next = 0;
+  const remaining = () => {
+    const round = Math.floor(next / points.length);
+    const rest = [...points.slice(next % points.length), ...Array.from({ length: Math.max(0, req.repeat - round - 1) }, () => points).flat()];
+    const ms = eta.predict(rest);
+    return ms === null ? null : ms * sides;
+  };
+  return {
+    onStart: (p: BenchPoint, i: number, total: number) => {
+      next = i;
+      startedAt.set(pointKey(p), performance.now());
+      opts.onStart?.(p, i, total, remaining());
+    },
+    onProcess: (e: ProcessEntry) => {
+      eta.observe(e.point, (performance.now() - (startedAt.get(e.key) ?? performance.now())) / sides, e.measurement);
+      next = Math.max(next, done + 1);
+      opts.onDone?.(e.point, ++done, points.length * req.repeat, remaining());
+    },
+  };
 }
 
 export interface RelativeOutcome {
@@ -157,12 +188,10 @@ export async function runRelative(req: BenchRequest, against: string, opts: Benc
   const points = plannedPoints(req);
   const environment = collectEnvironment();
   const baselineEnvironment = checkoutEnvironment(pathToFileURL(`${resolve(against)}/`));
-  const started = performance.now();
-  let finished = 0;
+  const track = tracker(points, req, opts, 2);
   const records = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat }, paired, {
     ...(opts.signal ? { signal: opts.signal } : {}),
-    onStart: (p, i, total) => opts.onStart?.(p, i, total, finished ? ((performance.now() - started) / finished) * (total - i) : null),
-    onProcess: () => finished++,
+    ...track,
   });
   const roofline = req.roofline === 'off' ? null : await getRoofline(req.grid.ep, req.grid.threads, req.roofline === 'refresh');
   const relativeRun = `${process.pid}-${Date.now()}`;

@@ -15,7 +15,8 @@ import { checkModelWidth } from '../model/encoder.ts';
 import type { DType } from '../onnx/ir.ts';
 import { BENCH_FORMATS, type BenchFormat, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
-import { formatBytes, print, progress, progressDone, warn } from '../report/terminal.ts';
+import { progressReporter } from '../report/progress.ts';
+import { formatBytes, print, progressDone, warn } from '../report/terminal.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import {
   addKernelOptions, byteSize, DTYPES, onStopSignal, kernelConfig, listOf, nonNegativeInt, oneOf, positiveInt, positiveNumber, sizeList, withDefault,
@@ -54,6 +55,7 @@ interface BenchCliOptions extends KernelOptionValues {
   repeat: number;
   against?: string;
   threshold: number;
+  quiet: boolean;
 }
 
 const RAM_SHARE = '80%';
@@ -62,17 +64,17 @@ export const benchCommand = addKernelOptions(
   new Command('bench')
     .description('forward/backward timings, peak memory and FLOP rates of attention kernels over sequence lengths')
     .addOption(withDefault('--kernels <list>', 'kernels to time', listOf('--kernels', KERNEL_NAMES), DEFAULT_KERNELS.bench.join(',')))
-    .addOption(withDefault('--seq-lens <list>', 'sequence lengths: a,b,c or a power-of-two range lo..hi', sizeList('--seq-lens'), '256..8192'))
+    .addOption(withDefault('--seq-lens <list>', 'sequence lengths L in tokens: a,b,c or a power-of-two range lo..hi', sizeList('--seq-lens'), '256..8192'))
     .addOption(withDefault('--pass <list>', 'forward, backward (the whole gradient pass), or both', listOf('--pass', PASSES), PASSES.join(',')))
     .addOption(withDefault('--batch <list>', 'batch sizes', sizeList('--batch'), '1'))
     .option('--heads <H>', 'attention heads', positiveInt('--heads'), DEFAULT_HEADS)
-    .option('--dim <d>', 'head dimension', positiveInt('--dim'), DEFAULT_DIM),
+    .option('--dim <d>', 'head dimension d (elements per head; d_model with --scope model)', positiveInt('--dim'), DEFAULT_DIM),
 )
   .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
   .option('--threads <n>', 'intra-op threads (default: ONNX Runtime chooses, one per core)', positiveInt('--threads'))
   .addOption(new Option('--dtype <dtype>', 'element type').choices(DTYPES).default('float32').argParser(oneOf('--dtype', DTYPES)))
-  .option('--time-ms <ms>', 'time budget of the timed runs per point', positiveInt('--time-ms'), 200)
-  .option('--min-runs <n>', 'minimum timed runs per point', positiveInt('--min-runs'), 5)
+  .option('--time-ms <ms>', 'time budget of the timed runs per process, in milliseconds', positiveInt('--time-ms'), 200)
+  .option('--min-runs <n>', 'minimum timed runs per process', positiveInt('--min-runs'), 5)
   .option('--warmup <n>', 'untimed warm-up runs after the first run', nonNegativeInt('--warmup'), 1)
   .addOption(withDefault('--memory-budget <size>', 'skip points whose estimate exceeds it, as oom (e.g. 16GiB, 80%)', byteSize('--memory-budget', os.totalmem()), RAM_SHARE, `${RAM_SHARE} of RAM, ${formatBytes(0.8 * os.totalmem())}`))
   .addOption(new Option('--format <format>', 'output format (gab: github-action-benchmark, bmf: Bencher)').choices(BENCH_FORMATS).default('table').argParser(oneOf('--format', BENCH_FORMATS)))
@@ -89,8 +91,14 @@ export const benchCommand = addKernelOptions(
   .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(PRESET_NAMES).argParser(oneOf('--preset', PRESET_NAMES)))
   .option('--resume', 'skip the points already in <out>/results.jsonl', false)
   .option('--profile', "per-operator time from ONNX Runtime's profiler", false)
+  .option('--quiet', 'no progress lines on stderr', false)
   .option('--no-roofline', 'do not measure or show the roofline fraction')
   .option('--refresh-roofline', 're-measure the roofline instead of using the cached one', false)
+  .addHelpText('after', `
+Examples:
+  performer bench                                          every default kernel, L = 256..8192, about a minute
+  performer bench --kernels softmax,favor-pos --heads 8 --seq-lens 1024..16384 --repeat 5 --out results/mine
+  performer bench --preset ci --against ../base            the CI gate: this checkout against ../base, round by round`)
   .action(async (o: BenchCliOptions, cmd: Command) => {
     if (o.preset) applyPreset(o as unknown as Record<string, unknown>, BENCH_PRESETS[o.preset]!.values, cmd);
     const req = benchRequest(o);
@@ -99,9 +107,7 @@ export const benchCommand = addKernelOptions(
     await checkRequest(req);
     if (o.against) return relative(req, o.against, o);
     const stop = onStopSignal();
-    const onStart = (p: { kernel: string; pass: string; seqLen: number }, i: number, total: number, eta: number | null) =>
-      progress(`[${i + 1}/${total}] ${p.kernel} ${p.pass} L=${p.seqLen}${eta !== null ? `  ETA ${Math.ceil(eta / 1000)} s` : ''}`);
-    const { doc, interrupted, planned } = await runBenchRequest(req, { signal: stop.signal, onStart, onNote: warn }).finally(() => {
+    const { doc, interrupted, planned } = await runBenchRequest(req, { signal: stop.signal, ...progressReporter(o.quiet), onNote: warn }).finally(() => {
       stop.dispose();
       progressDone();
     });
@@ -120,9 +126,7 @@ async function relative(req: BenchRequest, against: string, o: BenchCliOptions):
   const { runRelative } = await import('../bench/run.ts');
   const { compareRecords } = await import('../ci/compare.ts');
   const stop = onStopSignal();
-  const onStart = (p: { kernel: string; pass: string; seqLen: number }, i: number, total: number, eta: number | null) =>
-    progress(`[${i + 1}/${total}] ${p.kernel} ${p.pass} L=${p.seqLen} (both checkouts)${eta !== null ? `  ETA ${Math.ceil(eta / 1000)} s` : ''}`);
-  const run = await runRelative(req, against, { signal: stop.signal, onStart }).finally(() => {
+  const run = await runRelative(req, against, { signal: stop.signal, ...progressReporter(o.quiet) }).finally(() => {
     stop.dispose();
     progressDone();
   });

@@ -35,7 +35,7 @@ const PROFILE_PREFIX = `performer-profile-${process.pid}`;
 
 export const CUDA_INSTALL_HINT =
   'the CUDA execution provider is not installed: reinstall onnxruntime-node with ' +
-  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` on a machine with CUDA 12 and cuDNN 9 (see README, "CUDA")';
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --ignore-scripts=false` on a machine with CUDA 12 and cuDNN 9 (see README, "GPU")';
 
 /** ONNX Runtime's version and the providers this binding bundles or can load. */
 export function runtimeInfo(): { version: string; backends: { name: string; bundled: boolean }[] } {

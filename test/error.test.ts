@@ -228,7 +228,7 @@ describe('regime map and Fig. 4 statistics', () => {
   const rec = (kernel: string, featureType: string, perSeed: number[], theoryMse: number | null) => ({
     kernel, featureType, features: 16, target: 'output', metric: 'mse', seqLen: 64, dim: 16, causal: false, causalImpl: 'chunked', chunkSize: 64,
     inputScale: 0.35, seeds: perSeed.length, ep: 'cpu', status: 'ok', mean: perSeed.reduce((a, b) => a + b, 0) / perSeed.length, std: 0, min: Math.min(...perSeed), max: Math.max(...perSeed),
-    theoryMse, theoryBound: null, bias: null, nonPositiveDenominators: null, perSeed,
+    theoryMse, theoryRelMse: theoryMse, theoryBound: null, bias: null, nonPositiveDenominators: null, perSeed,
   }) as unknown as import('../src/error/sweep.ts').ErrorRecord;
 
   it('pairs the two sides of each claim seed by seed: the ratio is the geometric mean of per-seed ratios, with a paired test', async () => {

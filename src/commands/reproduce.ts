@@ -13,11 +13,19 @@ export const reproduceCommand = new Command('reproduce')
   .option('--quick', 'a reduced grid (CI-sized, under a minute each)', false)
   .option('--out <dir>', 'where results/<id>/ go', 'results')
   .option('--resume', "continue an interrupted bench experiment from <out>/<id>/results.jsonl", false)
-  .action(async (id: string | undefined, o: { list: boolean; quick: boolean; out: string; resume: boolean }) => {
+  .option('--render-only', 'redraw table.md and the figure from the data.json already in <out>/<id>/ (no measurement)', false)
+  .action(async (id: string | undefined, o: { list: boolean; quick: boolean; out: string; resume: boolean; renderOnly: boolean }) => {
     if (o.list || !id) return print(renderTable(['id', 'what'], EXPERIMENTS.map((e) => [e.id, `${e.title}: ${e.description}`])));
     const chosen = id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
     if (!chosen.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));
-    const { completed, reproduce } = await import('../report/reproduce.ts');
+    const { completed, render, reproduce } = await import('../report/reproduce.ts');
+    if (o.renderOnly) {
+      for (const exp of chosen) {
+        await render(exp, join(o.out, exp.id));
+        print(`${exp.id}: redrew ${join(o.out, exp.id)}`);
+      }
+      return;
+    }
     let failed = 0;
     const stop = onStopSignal();
     for (const exp of chosen) {

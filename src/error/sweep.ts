@@ -66,6 +66,12 @@ export interface ErrorRecord {
   readonly bias: number | null;
   /** The metric of each seed, in seed order (JSON only): paired comparisons between cases use it. */
   readonly perSeed: readonly number[];
+  /**
+   * The closed-form relative MSE, MSE/SM², averaged over the pairs: attention normalises each row,
+   * so its output error follows the kernel's relative error (positive features: ∝ e^{‖x+y‖²};
+   * trig: ∝ e^{‖x+y‖²}/SM⁴), not its absolute error.
+   */
+  readonly theoryRelMse: number | null;
   /** Theorem 2's bound on the kernel-level MSE (orthogonal rows, m ≤ d, positive features), averaged over the pairs. */
   readonly theoryBound: number | null;
   /** Closed-form MSE averaged over the pairs (target kernel; orthogonal: the Theorem 2 bound, m ≤ d). */
@@ -192,14 +198,16 @@ const PAIRS = 256;
  * Theorem 2 bound (m ≤ d) beside it. Null where none holds (orthogonal-fixed rows are biased;
  * kernels that estimate no softmax kernel).
  */
-function kernelTheory(o: ErrorOptions, c: Case): { theoryMse: number | null; theoryBound: number | null } {
+function kernelTheory(o: ErrorOptions, c: Case): Pick<ErrorRecord, 'theoryMse' | 'theoryBound' | 'theoryRelMse'> {
   const est = getKernel(c.kernel).estimator;
-  if (!est || c.featureType === 'orthogonal-fixed' || c.featureType === 'none') return { theoryMse: null, theoryBound: null };
+  if (!est || c.featureType === 'orthogonal-fixed' || c.featureType === 'none') return { theoryMse: null, theoryBound: null, theoryRelMse: null };
   const gs = inputPairs(o).map(([x, y]) => geometry(x, y));
   const avg = (f: (g: (typeof gs)[number]) => number) => mean(gs.map(f));
-  if (c.featureType === 'iid') return { theoryMse: avg((g) => est.mse(g, c.features)), theoryBound: null };
-  const bound = est.orthogonalBound && c.features <= o.dim ? avg((g) => est.orthogonalBound!(g, c.features, o.dim)) : null;
-  return { theoryMse: est.orthogonalMse ? avg((g) => est.orthogonalMse!(g, c.features, o.dim)) : null, theoryBound: bound };
+  const rel = (f: (g: (typeof gs)[number]) => number) => avg((g) => f(g) * Math.exp(-2 * g.xy));
+  const mseOf = (g: (typeof gs)[number]) => (c.featureType === 'iid' ? est.mse(g, c.features) : est.orthogonalMse?.(g, c.features, o.dim) ?? NaN);
+  const bound = c.featureType === 'orthogonal' && est.orthogonalBound && c.features <= o.dim ? avg((g) => est.orthogonalBound!(g, c.features, o.dim)) : null;
+  const exact = c.featureType === 'iid' || est.orthogonalMse;
+  return { theoryMse: exact ? avg(mseOf) : null, theoryBound: bound, theoryRelMse: exact ? rel(mseOf) : null };
 }
 
 /** Per-pair kernel estimates: the pairs of {@link inputPairs}, one projection per seed. */
@@ -286,7 +294,7 @@ export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Pr
   // The output MSE has no closed form; beside it, the kernel-level closed form at these inputs
   // (what Lemma 2 and Theorem 2 predict for the estimator the output is built from).
   return all.flatMap((c, i) => {
-    const theory = o.target === 'output' ? kernelTheory(o, c) : { theoryMse: null, theoryBound: null };
+    const theory = o.target === 'output' ? kernelTheory(o, c) : { theoryMse: null, theoryBound: null, theoryRelMse: null };
     return [...values[i]!.entries()].map(([metric, xs]) => ({
       ...base(c), metric, ...stats(xs), ...theory, bias: null, nonPositiveDenominators: nonPositive[i]!.length ? mean(nonPositive[i]!) : null, perSeed: xs,
     }));

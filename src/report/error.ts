@@ -3,7 +3,7 @@ import type { LeakRecord } from '../error/leak.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
 import { renderTable } from './terminal.ts';
 
-export const ERROR_COLUMNS = ['kernel', 'featureType', 'features', 'target', 'metric', 'seqLen', 'dim', 'causal', 'causalImpl', 'chunkSize', 'inputScale', 'seeds', 'ep', 'status', 'mean', 'std', 'min', 'max', 'theoryMse', 'theoryBound', 'bias', 'nonPositiveDenominators'] as const satisfies readonly (keyof ErrorRecord)[];
+export const ERROR_COLUMNS = ['kernel', 'featureType', 'features', 'target', 'metric', 'seqLen', 'dim', 'causal', 'causalImpl', 'chunkSize', 'inputScale', 'seeds', 'ep', 'status', 'mean', 'std', 'min', 'max', 'theoryMse', 'theoryRelMse', 'theoryBound', 'bias', 'nonPositiveDenominators'] as const satisfies readonly (keyof ErrorRecord)[];
 
 const num = (x: number | null) => (x === null ? '–' : Number.isFinite(x) ? x.toExponential(3) : String(x));
 

@@ -43,7 +43,7 @@ export interface ClaimRow {
   readonly hi: number;
   /** One-sided paired t-test on the log-ratios: p that the ratio is not below 1. */
   readonly p: number;
-  /** The closed forms' ratio at these inputs (Lemma 2; orthogonal: the exact value), and Theorem 2's bound over iid. */
+  /** The closed forms' ratio of relative MSEs at these inputs (Lemma 2; orthogonal: the exact value), and Theorem 2's bound over iid. */
   readonly predicted: number | null;
   readonly predictedBound: number | null;
   readonly holds: boolean;
@@ -63,7 +63,7 @@ export function claimRows(records: readonly ErrorRecord[], alpha = 0.05): ClaimR
       rows.push({
         claim: claim.id, label: claim.label, inputScale: b.inputScale, features: b.features, seeds: b.seeds,
         ratio: t.ratio, lo: t.lo, hi: t.hi, p: t.pFaster,
-        predicted: ratioOf(b.theoryMse, w.theoryMse), predictedBound: ratioOf(b.theoryBound, w.theoryMse),
+        predicted: ratioOf(b.theoryRelMse, w.theoryRelMse), predictedBound: ratioOf(b.theoryBound, w.theoryMse),
         holds: t.pFaster < alpha,
       });
     }
@@ -88,17 +88,21 @@ export function regimeSpec(rows: readonly ClaimRow[], caption: { title: string; 
     ...(r.predicted !== null ? [{ ...r, kind: 'closed form', value: r.predicted }] : []),
     ...(r.predictedBound !== null ? [{ ...r, kind: 'Theorem 2 bound', value: r.predictedBound }] : []),
   ]);
-  const x = { field: 'inputScale', type: 'quantitative', title: 'input scale σ (Q, K ~ N(0, σ²))', scale: { type: 'log' } };
+  const scales = rows.map((r) => r.inputScale);
+  const x = { field: 'inputScale', type: 'quantitative', title: 'input scale σ (Q, K ~ N(0, σ²))', scale: { type: 'log', domain: [Math.min(...scales) * 0.9, Math.max(...scales) * 1.1], nice: false }, axis: { values: [...new Set(scales)], grid: false } };
   const y = { field: 'value', type: 'quantitative', title: 'MSE ratio (< 1: the claim holds)', scale: { type: 'log' } };
-  const color = { field: 'label', type: 'nominal', title: 'claim', legend: { orient: 'bottom', labelLimit: 400 } };
+  const color = { field: 'label', type: 'nominal', title: 'claim', legend: null };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: caption.title, subtitle: [caption.machine, 'points: measured output-MSE ratio, geometric mean over paired seeds with 95% CI; filled where paired p < 0.05', 'solid: kernel-level closed form at these inputs; dashed: Theorem 2 bound over iid'] },
-    config: { font: 'DejaVu Sans' },
+    title: { text: caption.title, subtitle: [caption.machine, 'points: measured output-MSE ratio, geometric mean over paired seeds with 95% CI; filled where paired p < 0.05 (the claim holds there)', 'solid: closed-form ratio of relative MSEs at these inputs; dashed: Theorem 2 bound over iid (m ≤ d); dotted: ratio 1'] },
+    config: { font: 'DejaVu Sans', axis: { gridOpacity: 0.4 } },
     data: { values },
-    facet: { column: { field: 'features', type: 'ordinal', title: 'random features m' } },
+    facet: {
+      row: { field: 'label', type: 'nominal', title: null, header: { labelLimit: 400, labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } },
+      column: { field: 'features', type: 'ordinal', title: 'random features m' },
+    },
     spec: {
-      width: 300, height: 240,
+      width: 260, height: 200,
       layer: [
         { mark: { type: 'rule', color: '#888', strokeDash: [2, 2] }, encoding: { y: { datum: 1 } } },
         { transform: [{ filter: "datum.kind === 'measured'" }], mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: null }, y2: { field: 'hi' }, color } },
@@ -107,7 +111,7 @@ export function regimeSpec(rows: readonly ClaimRow[], caption: { title: string; 
         { transform: [{ filter: "datum.kind === 'Theorem 2 bound'" }], mark: { type: 'line', strokeDash: [6, 4] }, encoding: { x, y, color } },
       ],
     },
-    resolve: { scale: { y: 'shared' } },
+    resolve: { scale: { y: 'independent' } },
   };
 }
 
@@ -143,7 +147,7 @@ export function fig4Spec(records: readonly ErrorRecord[], panels: readonly Panel
     title: { text: caption.title, subtitle: [caption.machine, 'line: geometric mean of the output MSE over seeds; band: exp(mean ± std) of its logarithm'] },
     config: { font: 'DejaVu Sans' },
     data: { values },
-    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels.map((p) => `${p.title} (σ = ${p.inputScale})`), header: { labelLimit: 400 } } },
+    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels.map((p) => `${p.title} (σ = ${p.inputScale})`), header: { labelLimit: 0 } } },
     resolve: { scale: { y: 'independent' } },
     spec: {
       width: 280, height: 240,

@@ -17,6 +17,7 @@ import { claimRows, claimTable, fig4Spec, panelRows, regimeSpec } from './regime
 import type { ErrorRecord } from '../error/sweep.ts';
 import { renderSvg, svgToPng } from './render.ts';
 import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
+import { usage } from '../errors.ts';
 
 const bin = new URL('bin/performer.js', PROJECT_ROOT).pathname;
 
@@ -58,7 +59,7 @@ function table(exp: Experiment, dataJson: string): string {
   return head + toMarkdown(['φ', 'r(φ, 1)'], slice.filter((_, i) => i % 10 === 0).map((r) => [r.angle.toFixed(3), r.ratio!.toPrecision(4)]));
 }
 
-const REGIME_NOTE = 'Each row: the output MSE of two cases measured on the same seeds (same inputs, same projection seed); the ratio is the geometric mean of the per-seed ratios with a 95% interval, the p-value a one-sided paired t-test on their logarithms (H₀: ratio ≥ 1, no multiple-comparison correction). "Closed form" is the kernel-level prediction at these inputs (Lemma 2; orthogonal: the exact value by quadrature), averaged over 256 input pairs.';
+const REGIME_NOTE = 'Each row: the output MSE of two cases measured on the same seeds (same inputs, same projection seed); the ratio is the geometric mean of the per-seed ratios with a 95% interval, the p-value a one-sided paired t-test on their logarithms (H₀: ratio ≥ 1, no multiple-comparison correction). "Closed form" is the kernel-level prediction at these inputs: the ratio of the closed-form relative MSEs, MSE/SM² (Lemma 2; orthogonal rows: the exact value), averaged over 256 input pairs, since attention normalises each row and its output error follows the relative error of the kernel. "Thm 2 bound / iid" is the Theorem 2 bound (absolute, m ≤ d) over the iid closed form.';
 const PANEL_NOTE = 'Paired statistics of each panel\'s claim at its input scale (same seeds on both sides; one-sided paired t-test on the log-ratios, no correction across m):';
 
 const errorMarkdown = (records: Parameters<typeof errorTable>[0]) => {
@@ -95,12 +96,18 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
     renameSync(join(dir, 'results.csv'), join(dir, 'data.csv'));
     rmSync(join(dir, JOURNAL), { force: true });
   }
+  await render(exp, dir);
+  return code;
+}
+
+/** table.md and the figure (its Vega-Lite spec, SVG and PNG) from the experiment's data.json in `dir`. */
+export async function render(exp: Experiment, dir: string): Promise<void> {
+  if (!existsSync(join(dir, 'data.json'))) throw usage('--render-only', `no ${join(dir, 'data.json')} to draw from`, 'run the experiment first');
   writeAtomic(join(dir, 'table.md'), table(exp, join(dir, 'data.json')));
   const spec = figureSpec(exp, join(dir, 'data.json'));
   const svg = await renderSvg(spec);
   writeAtomic(join(dir, 'figure.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);
   writeAtomic(join(dir, 'figure.svg'), svg);
   writeAtomic(join(dir, 'figure.png'), svgToPng(svg));
-  return code;
 }
 

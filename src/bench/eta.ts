@@ -22,30 +22,51 @@ export function approxFlops(p: BenchPoint): number {
   return (perLayer + model) * (p.pass === 'backward' ? 3 : 1);
 }
 
+const group = (p: BenchPoint) => `${getKernel(p.kernel).role}|${p.pass}`;
+
 export class EtaModel {
   private overheads: number[] = [];
-  private flopsDone = 0;
-  private timedMs = 0;
+  /** (kernel role and pass, log FLOPs, log ms per run) of each finished process. */
+  private points: [string, number, number][] = [];
 
   constructor(private readonly measure: MeasureOptions) {}
 
   /** A finished process: its wall time and what it measured. */
   observe(p: BenchPoint, wallMs: number, m: Measurement): void {
     if (m.status !== 'ok' || !m.samplesMs.length) return;
-    const timed = m.samplesMs.reduce((a, b) => a + b, 0) + (m.firstRunMs ?? 0);
+    const perRun = m.samplesMs.reduce((a, b) => a + b, 0) / m.samplesMs.length;
     const runs = m.samplesMs.length + 1 + this.measure.warmupRuns;
-    this.overheads.push(Math.max(0, wallMs - timed * (runs / (m.samplesMs.length + 1))));
-    this.flopsDone += approxFlops(p) * (m.samplesMs.length + 1);
-    this.timedMs += timed;
+    this.overheads.push(Math.max(0, wallMs - perRun * runs));
+    this.points.push([group(p), Math.log(approxFlops(p)), Math.log(perRun)]);
+  }
+
+  /**
+   * ms per run as a power of the FLOPs, log t = a + k·log f, fitted to the finished processes of
+   * the same kernel role and pass (all of them until two sizes of its own are seen): small points
+   * run far below the machine's rate, so one FLOP rate from them overestimates the large ones (k is
+   * clamped to [0.3, 1.2]; with one size seen, k = 1).
+   */
+  private perRun(p: BenchPoint): number {
+    const own = this.points.filter(([g]) => g === group(p));
+    const pts = new Set(own.map(([, x]) => x)).size > 1 ? own : this.points;
+    const n = pts.length;
+    const mx = pts.reduce((s, [, x]) => s + x, 0) / n;
+    const my = pts.reduce((s, [, , y]) => s + y, 0) / n;
+    const sxx = pts.reduce((s, [, x]) => s + (x - mx) ** 2, 0);
+    const sxy = pts.reduce((s, [, x, y]) => s + (x - mx) * (y - my), 0);
+    const k = sxx > 1e-9 ? Math.min(1.2, Math.max(0.3, sxy / sxx)) : 1;
+    return Math.exp(my + k * (Math.log(approxFlops(p)) - mx));
   }
 
   /** Milliseconds the given processes will take, or null before any process finished. */
   predict(remaining: readonly BenchPoint[]): number | null {
-    if (!this.overheads.length || this.flopsDone === 0) return null;
+    if (!this.overheads.length) return null;
     const sorted = [...this.overheads].sort((a, b) => a - b);
     const overhead = sorted[Math.floor(sorted.length / 2)]!;
-    const msPerFlop = this.timedMs / this.flopsDone;
-    const runs = 2 + this.measure.warmupRuns + this.measure.minRuns;
-    return remaining.reduce((t, p) => t + overhead + Math.max(this.measure.timeMs, runs * approxFlops(p) * msPerFlop), 0);
+    const { timeMs, minRuns, warmupRuns } = this.measure;
+    return remaining.reduce((t, p) => {
+      const run = this.perRun(p);
+      return t + overhead + (1 + warmupRuns) * run + Math.max(timeMs, minRuns * run);
+    }, 0);
   }
 }

@@ -24,8 +24,8 @@ export const exportCommand = addKernelOptions(
       .requiredOption('-o, --output <file>', 'where to write the .onnx model'),
   ).option('--seq-len <L>', 'sequence length', positiveInt('--seq-len'), 1024),
 )
-  .addOption(new Option('--dtype <dtype>', 'element type').choices(DTYPES).default('float32').argParser(oneOf('--dtype', DTYPES)))
-  .addOption(new Option('--pass <pass>', 'forward graph, or forward+backward').choices(PASSES).default('forward').argParser(oneOf('--pass', PASSES)))
+  .addOption(new Option('--dtype <dtype>', 'element type').choices(DTYPES).default('float32', 'float32').argParser(oneOf('--dtype', DTYPES)))
+  .addOption(new Option('--pass <pass>', 'forward graph, or forward+backward').choices(PASSES).default('forward', 'forward').argParser(oneOf('--pass', PASSES)))
   .action((o: ExportOptions) => {
     const r = runExport({ kernel: o.kernel, shape: { batch: o.batch, heads: o.heads, seqLen: o.seqLen, dim: o.dim }, config: kernelConfig(o), dtype: o.dtype, pass: o.pass, output: o.output });
     print(`wrote ${r.path} (${r.nodes} nodes, ${r.bytes} bytes)`);

@@ -110,10 +110,10 @@ export const DTYPES = ['float32', 'float64', 'float16'] as const satisfies reado
 export function addKernelOptions(cmd: Command): Command {
   return cmd
     .option('--causal', 'causal (unidirectional) attention', false)
-    .addOption(new Option('--causal-impl <impl>', 'causal strategy of the linear kernels').choices(CAUSAL_IMPLS).default('chunked').argParser(oneOf('--causal-impl', CAUSAL_IMPLS)))
+    .addOption(new Option('--causal-impl <impl>', 'causal strategy of the linear kernels').choices(CAUSAL_IMPLS).default('chunked', 'chunked').argParser(oneOf('--causal-impl', CAUSAL_IMPLS)))
     .option('--chunk-size <C>', 'tokens per block of the chunked causal strategy', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
     .option('--features <m>', 'random features m', positiveInt('--features'), DEFAULT_FEATURES)
-    .addOption(new Option('--feature-type <type>', 'projection matrix').choices(FEATURE_TYPES).default('orthogonal').argParser(oneOf('--feature-type', FEATURE_TYPES)))
+    .addOption(new Option('--feature-type <type>', 'projection matrix').choices(FEATURE_TYPES).default('orthogonal', 'orthogonal').argParser(oneOf('--feature-type', FEATURE_TYPES)))
     .option('--seed <s>', 'seed of the projection (and of the inputs)', nonNegativeInt('--seed'), DEFAULT_SEED);
 }
 

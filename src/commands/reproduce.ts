@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { EXPERIMENTS } from '../../experiments/index.ts';
 import { usage } from '../errors.ts';
 import { print, renderTable } from '../report/terminal.ts';
@@ -11,7 +11,7 @@ export const reproduceCommand = new Command('reproduce')
   .argument('[id]', "an experiment id, or 'all'")
   .option('--list', 'list the experiments', false)
   .option('--quick', 'a reduced grid (CI-sized, under a minute each)', false)
-  .option('--out <dir>', 'where results/<id>/ go', 'results')
+  .addOption(new Option('--out <dir>', 'where results/<id>/ go').default('results', 'results'))
   .option('--resume', "continue an interrupted bench experiment from <out>/<id>/results.jsonl", false)
   .option('--render-only', 'redraw table.md and the figure from the data.json already in <out>/<id>/ (no measurement)', false)
   .action(async (id: string | undefined, o: { list: boolean; quick: boolean; out: string; resume: boolean; renderOnly: boolean }) => {

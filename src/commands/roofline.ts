@@ -5,7 +5,7 @@ import { oneOf, positiveInt } from './options.ts';
 
 export const rooflineCommand = new Command('roofline')
   .description("this machine's float32 matmul rate and memory bandwidth through ONNX Runtime (cached)")
-  .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
+  .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu', 'cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
   .option('--threads <n>', 'intra-op threads', positiveInt('--threads'))
   .option('--refresh', 'measure again instead of using the cache', false)
   .option('--json', 'machine-readable output', false)

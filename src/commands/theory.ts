@@ -23,7 +23,7 @@ const utility = new Command('utility')
   .description('r(φ, l) = MSE(trig)/MSE(pos) over φ ∈ [−π, π], l ∈ [−2, 2] (Fig. 2)')
   .option('--angle-steps <n>', 'grid points along φ', positiveInt('--angle-steps'), 181)
   .option('--norm-steps <n>', 'grid points along l', positiveInt('--norm-steps'), 81)
-  .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv').argParser(oneOf('--format', ['csv', 'json'] as const)))
+  .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv', 'csv').argParser(oneOf('--format', ['csv', 'json'] as const)))
   .option('-o, --output <file>', 'write to a file instead of stdout')
   .action(async (o: { angleSteps: number; normSteps: number; format: 'csv' | 'json'; output?: string }) => {
     const { collectEnvironment } = await import('../environment.ts');
@@ -45,7 +45,7 @@ const mse = new Command('mse')
   .requiredOption('--angle <phi>', 'angle between x and y, radians', finite('--angle'))
   .requiredOption('--features <m>', 'random features m', positiveInt('--features'))
   .option('--dim <d>', 'dimension d (orthogonal rows; the Theorem 2 bound needs m ≤ d)', positiveInt('--dim'))
-  .addOption(new Option('--feature-type <type>', 'iid rows (Lemma 2), or orthogonal blocks with χ_d norms (exact value by series, beside the Theorem 2 bound)').choices(['iid', 'orthogonal']).default('iid').argParser(oneOf('--feature-type', ['iid', 'orthogonal'] as const)))
+  .addOption(new Option('--feature-type <type>', 'iid rows (Lemma 2), or orthogonal blocks with χ_d norms (exact value by series, beside the Theorem 2 bound)').choices(['iid', 'orthogonal']).default('iid', 'iid').argParser(oneOf('--feature-type', ['iid', 'orthogonal'] as const)))
   .option('--json', 'machine-readable output', false)
   .action((o: { xNorm: number; yNorm: number; angle: number; features: number; dim?: number; featureType: 'iid' | 'orthogonal'; json: boolean }) => {
     const g = geometryFromNorms(o.xNorm, o.yNorm, o.angle);

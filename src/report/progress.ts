@@ -17,7 +17,12 @@ export function progressReporter(quiet: boolean, stream: NodeJS.WriteStream = pr
   let last = 0;
   return {
     onStart(p: Described, i: number, total: number, eta: number | null): void {
-      if (!quiet && stream.isTTY) progress(`[${i + 1}/${total}] ${p.kernel} ${p.pass} L=${p.seqLen}${seconds(eta)}`);
+      if (quiet) return;
+      if (stream.isTTY) progress(`[${i + 1}/${total}] ${p.kernel} ${p.pass} L=${p.seqLen}${seconds(eta)}`);
+      else if (i === 0 && last === 0) {
+        last = Date.now();
+        stream.write(`performer: ${total} measurement process${total > 1 ? 'es' : ''} to run, one per point and round\n`);
+      }
     },
     onDone(p: Described, done: number, total: number, eta: number | null): void {
       if (quiet || stream.isTTY) return;

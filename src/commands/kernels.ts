@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { kernelSummaries } from '../kernels/index.ts';
+import { FEATURE_TYPE_NOTES } from '../kernels/projection.ts';
 import { print, printJson, renderTable } from '../report/terminal.ts';
 
 export const kernelsCommand = new Command('kernels')
@@ -10,5 +11,8 @@ export const kernelsCommand = new Command('kernels')
     const list = kernelSummaries();
     if (opts.json) return printJson(list);
     print(renderTable(['kernel', 'description', 'passes', 'modes'], list.map((k) => [k.name, k.description, k.passes.join(', '), k.modes.join(', ')])));
-    if (opts.verbose) for (const k of list) print(`\n${k.name}: ${k.formula}`);
+    if (!opts.verbose) return;
+    for (const k of list) print(`\n${k.name}: ${k.formula}`);
+    print('\nprojections (--feature-type):');
+    for (const [type, note] of Object.entries(FEATURE_TYPE_NOTES)) print(`  ${type}: ${note}`);
   });

@@ -9,6 +9,13 @@
 export const FEATURE_TYPES = ['iid', 'orthogonal', 'orthogonal-fixed'] as const;
 export type FeatureType = (typeof FEATURE_TYPES)[number];
 
+/** What each projection is, for `performer kernels --verbose` (measured bias: README, "error and theory"). */
+export const FEATURE_TYPE_NOTES: Readonly<Record<FeatureType, string>> = {
+  iid: 'rows N(0, I_d): unbiased',
+  orthogonal: 'Haar-orthogonal d×d blocks, each row rescaled to an independent χ_d norm: unbiased, lower MSE where ‖x+y‖² is small (Theorem 2)',
+  'orthogonal-fixed': 'the same directions with every row norm √d (the reference code\'s SMREG): BIASED for the softmax kernel; its bias grows with the input scale (measure it: performer error --target kernel --feature-types orthogonal-fixed)',
+};
+
 /** Seeded xoshiro128** generator. */
 export class Rng {
   private s = new Uint32Array(4);

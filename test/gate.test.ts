@@ -4,7 +4,6 @@
  * computation changes the key, and journals, locks and files survive kills and races.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +16,9 @@ import { Rng } from '../src/kernels/projection.ts';
 import { benchTable } from '../src/report/bench.ts';
 import { writeAtomic } from '../src/results/files.ts';
 import { errorKey, type ErrorLike, pointKey } from '../src/results/keys.ts';
-import { cli } from './helpers/cli.ts';
+import { cli, interruptAfter } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-gate-'));
-const bin = new URL('../bin/performer.js', import.meta.url).pathname;
 const tiny = ['--seq-lens', '16,32', '--dim', '8', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward'];
 
 const grid: GridOptions = {
@@ -227,14 +225,8 @@ describe('journal, lock and files', () => {
 describe('signals and up-front refusals', () => {
   it('SIGTERM stops a bench like Ctrl-C: finished processes kept, the hint printed, exit 143', async () => {
     const out = join(dir, 'term');
-    const child = spawn(process.execPath, [bin, 'bench', '--seq-lens', '16,32,64,128', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-ms', '300', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const journal = join(out, 'results.jsonl');
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !(existsSync(journal) && readFileSync(journal, 'utf8').trim().split('\n').length >= 3)) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.on('exit', r));
+    const args = ['bench', '--seq-lens', '16,32,64,128', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-ms', '300', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out];
+    const { code, stderr } = await interruptAfter(args, join(out, 'results.jsonl'), 3, 'SIGTERM');
     assert.equal(code, 143, stderr);
     assert.match(stderr, /interrupted \(SIGTERM\): \d+ of 24 points have results; every finished process is kept in .* \(continue with the same command and --resume\)/);
     assert.ok(existsSync(join(out, 'results.json')), 'partial results written');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +9,9 @@ import type { ProcessEntry } from '../src/bench/runner.ts';
 import type { BenchRecord } from '../src/bench/types.ts';
 import { pointKey } from '../src/results/keys.ts';
 import { readJournal } from '../src/results/files.ts';
-import { cli } from './helpers/cli.ts';
+import { cli, interruptAfter } from './helpers/cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'performer-reproduce-'));
-const bin = new URL('../bin/performer.js', import.meta.url).pathname;
 
 describe('performer reproduce', () => {
   it('--list names every experiment', () => {
@@ -46,14 +44,7 @@ describe('performer reproduce', () => {
     const exp = EXPERIMENTS.find((e) => e.id === 'poster-runtime')!;
     const base = mkdtempSync(join(tmpdir(), 'performer-resume-'));
     const dir = join(base, exp.id);
-    const child = spawn(process.execPath, [bin, 'reproduce', exp.id, '--quick', '--out', base], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const journal = join(dir, 'results.jsonl');
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !(existsSync(journal) && readFileSync(journal, 'utf8').trim().split('\n').length >= 3)) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.on('exit', r));
+    const { code, stderr } = await interruptAfter(['reproduce', exp.id, '--quick', '--out', base], join(dir, 'results.jsonl'), 3, 'SIGTERM');
     assert.equal(code, 143, stderr);
     assert.match(stderr, /poster-runtime: interrupted \(SIGTERM\); finished points kept in .*results\.jsonl \(continue with performer reproduce poster-runtime --resume --quick/);
     const done = readJournal<ProcessEntry>(dir);

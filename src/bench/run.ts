@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkoutEnvironment, collectEnvironment, type Environment } from '../environment.ts';
+import { checkoutEnvironment, collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
 import { formatBytes } from '../units.ts';
 import { getKernel } from '../kernels/index.ts';
@@ -21,7 +21,7 @@ import { pointConfig } from './graph.ts';
 import { makeRecord, type ProcessEntry, runBench, unsupported } from './runner.ts';
 import { pointKey } from '../results/keys.ts';
 import { type Shard, takeShard } from './shard.ts';
-import { type BenchDocument, type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, type Roofline, SCHEMA_VERSION } from './types.ts';
+import type { BenchDocument, BenchPoint, Measurement, MeasureOptions } from './types.ts';
 
 export interface BenchRequest {
   readonly grid: GridOptions;

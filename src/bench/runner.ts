@@ -1,7 +1,7 @@
 /**
  * The sweep: points in order (small L first), each estimated, then run by the executor; a point
  * whose estimate exceeds the memory budget is recorded as `oom` without running, and once a
- * series is `oom`, its larger L are `skipped`. Every finished record goes to `onRecord` at once.
+ * series is `oom`, its larger L are `skipped`. Every finished process goes to `onProcess` at once.
  */
 import { UsageError } from '../errors.ts';
 import { checkSupported } from '../kernels/build.ts';

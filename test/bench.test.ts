@@ -167,3 +167,23 @@ describe('bench arithmetic', () => {
     assert.ok(Math.abs(ks.softmax! - 2) < 1e-12 && Math.abs(ks['favor-pos']! - 1) < 1e-12);
   });
 });
+
+describe('the bench table for people', () => {
+  it('fits 80 and 100 columns, puts constant options in one header line, and explains its status marks', async () => {
+    const { benchTableLines } = await import('../src/report/bench-table.ts');
+    const { expandGrid } = await import('../src/bench/grid.ts');
+    const base = expandGrid(grid({ kernels: ['softmax', 'softmax-fused', 'favor-pos', 'identity'], seqLens: [256, 1024, 8192], passes: ['forward', 'backward'], dim: 64, features: 256 }));
+    const records = base.map((p, i) =>
+      i === 3 ? makeRecord(p, { status: 'oom', samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error: 'estimated 2e10 bytes exceed the memory budget' }, 2e10, 1)
+      : makeRecord(p, { status: 'ok', samplesMs: i === 5 ? [1, 3, 1, 4, 1, 5] : [1.02, 1.01, 1.03], firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1 << 24, profile: null, error: null }, 1 << 20, 1e9));
+    for (const width of [80, 100]) {
+      const lines = benchTableLines(records, { width, color: false }).join('\n').split('\n');
+      const widest = Math.max(...lines.filter((l) => /^[┌│└]/.test(l)).map((l) => [...l].length));
+      assert.ok(widest <= width, `${widest} > ${width}`);
+      assert.match(lines[0]!, /^bidirectional · B=1 · H=1 · d=64 · m=256 orthogonal · float32 · cpu · 1 process per point$/);
+      assert.ok(lines.some((l) => /^M out of memory/.test(l)) && lines.some((l) => /^! noisy/.test(l)), lines.join('\n'));
+      assert.ok(!lines.join('\n').includes('\x1b['), 'no escape codes without colour');
+      assert.ok(!lines.some((l) => /^├/.test(l)), 'no row separators');
+    }
+  });
+});

@@ -34,6 +34,8 @@ export interface BenchRequest {
   readonly interleave: boolean;
   /** Fresh processes per point (the unit of replication), in interleaved rounds. */
   readonly repeat: number;
+  /** Leave out points that cannot run (the default grid: fused softmax has no backward) instead of recording them as skipped. */
+  readonly omitUnsupported?: boolean;
 }
 
 export interface BenchOutcome {
@@ -44,7 +46,11 @@ export interface BenchOutcome {
 }
 
 /** The points a request measures, in order. */
-export const plannedPoints = (req: BenchRequest) => takeShard(expandGrid(req.grid), req.shard);
+export const plannedPoints = (req: BenchRequest) => takeShard(expandGrid(req.grid).filter((p) => !req.omitUnsupported || unsupported(p) === null), req.shard);
+
+/** The combinations of the grid that cannot run, one line each (kernel, pass: why). */
+export const unsupportedCombinations = (req: BenchRequest): string[] =>
+  [...new Set(expandGrid(req.grid).flatMap((p) => { const why = unsupported(p); return why ? [`${p.kernel} ${p.pass} (${why.replace(/^--\S+: /, '').replace(/ \(allowed: .*\)$/, '')})`] : []; }))];
 
 /**
  * Refuses, once and before any process starts, a request that cannot produce a result: a
@@ -55,7 +61,7 @@ export const plannedPoints = (req: BenchRequest) => takeShard(expandGrid(req.gri
 export async function checkRequest(req: BenchRequest): Promise<void> {
   const problem = await providerProblem(req.grid.ep);
   if (problem) throw usage('--ep', problem, 'cpu, or a provider `performer info` lists as loadable');
-  const points = plannedPoints(req);
+  const points = takeShard(expandGrid(req.grid), req.shard);
   const reasons = points.map(unsupported);
   if (points.length && reasons.every((r) => r !== null)) throw usage('--kernels', `nothing in this grid can run: ${reasons[0]}`);
   const runnable = points.filter((_, i) => reasons[i] === null);

@@ -16,7 +16,7 @@ import type { DType } from '../onnx/ir.ts';
 import { BENCH_FORMATS, type BenchFormat, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
 import { progressReporter } from '../report/progress.ts';
-import { formatBytes, print, progressDone, warn } from '../report/terminal.ts';
+import { formatBytes, note, print, progressDone, warn } from '../report/terminal.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import {
   addKernelOptions, byteSize, DTYPES, onStopSignal, kernelConfig, listOf, nonNegativeInt, oneOf, positiveInt, positiveNumber, sizeList, withDefault,
@@ -101,9 +101,12 @@ Examples:
   performer bench --preset ci --against ../base            the CI gate: this checkout against ../base, round by round`)
   .action(async (o: BenchCliOptions, cmd: Command) => {
     if (o.preset) applyPreset(o as unknown as Record<string, unknown>, BENCH_PRESETS[o.preset]!.values, cmd);
-    const req = benchRequest(o);
+    // Left at their defaults, kernels and passes form the default grid: combinations that cannot
+    // run (fused softmax has no backward) are left out of it, said once, not shown as skipped rows.
+    const defaultGrid = cmd.getOptionValueSource('kernels') !== 'cli' && cmd.getOptionValueSource('pass') !== 'cli';
+    const req = { ...benchRequest(o), omitUnsupported: defaultGrid };
     // ONNX Runtime and the pipeline load here, not at start-up: --help and --version stay instant.
-    const { checkRequest, runBenchRequest } = await import('../bench/run.ts');
+    const { checkRequest, runBenchRequest, unsupportedCombinations } = await import('../bench/run.ts');
     await checkRequest(req);
     if (o.against) return relative(req, o.against, o);
     const stop = onStopSignal();
@@ -112,6 +115,7 @@ Examples:
       progressDone();
     });
     if (req.out) writeResultsFiles(req.out, doc);
+    if (defaultGrid && !o.quiet) for (const c of unsupportedCombinations(req)) note(`left out of the default grid: ${c}`);
     print(formatResults(doc, o.format));
     if (interrupted) {
       process.stderr.write(`interrupted (${stop.received()}): ${doc.records.length} of ${planned} points have results${req.out ? `; every finished process is kept in ${req.out} (continue with the same command and --resume)` : ''}\n`);

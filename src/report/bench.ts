@@ -1,9 +1,9 @@
 /** Bench records → table rows, CSV columns, and the summary lines under the table. */
 import type { Crossover, Exponent } from '../bench/summary.ts';
 import type { BenchDocument, BenchRecord } from '../bench/types.ts';
-import { hasRole } from '../kernels/index.ts';
 import { toMarkdown } from './formats.ts';
-import { formatBytes, paint, renderTable } from './terminal.ts';
+import { benchTableLines, isNoisy, mode } from './bench-table.ts';
+import { colorEnabled, formatBytes, paint, tableWidth } from './terminal.ts';
 
 /** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
 export const BENCH_CSV_COLUMNS = [
@@ -18,10 +18,7 @@ const ms = (x: number | null) => (x === null ? '–' : x >= 100 ? x.toFixed(0) :
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`);
 const times = (x: number | null) => (x === null ? '–' : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`);
 
-export function mode(r: BenchRecord): string {
-  if (!r.causal) return 'bidir';
-  return hasRole(r.kernel, 'linear') ? `causal/${r.causalImpl}` : 'causal';
-}
+export { isNoisy, mode } from './bench-table.ts';
 
 export function tableRow(r: BenchRecord, color = true): string[] {
   const p = color ? paint : { red: String, yellow: String, green: String, dim: String };
@@ -53,20 +50,6 @@ export function summaryLines(cross: readonly Crossover[], exps: readonly Exponen
   return lines;
 }
 
-/**
- * A noisy point: its 95% relative margin of error above NOISE_RME, within its process (rme) or
- * across its processes (processRme). Its median may move that much on a rerun.
- */
-export const NOISE_RME = 0.1;
-export const isNoisy = (r: BenchRecord): boolean => r.status === 'ok' && ((r.rme ?? 0) > NOISE_RME || (r.processRme ?? 0) > NOISE_RME);
-
-/** The line under the table when some points are noisy, saying what to do. */
-export function noiseLines(records: readonly BenchRecord[]): string[] {
-  const n = records.filter(isNoisy).length;
-  if (!n) return [];
-  return [`! noisy: ${n} point${n > 1 ? 's' : ''} with a 95% margin of error above ${NOISE_RME * 100}% (within a process or across processes); a rerun may move ${n > 1 ? 'them' : 'it'} that much. Use --repeat N (several processes), --interleave, or a quieter machine.`];
-}
-
 export function errorLines(records: readonly BenchRecord[]): string[] {
   return records.filter((r) => r.status === 'error' || r.status === 'invalid').map((r) => `${r.status}: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${r.error}`);
 }
@@ -82,8 +65,7 @@ export function profileLines(records: readonly BenchRecord[], top = 5): string[]
 export function benchTable(doc: BenchDocument): string {
   const rf = doc.roofline;
   const lines = [
-    renderTable(TABLE_HEAD, doc.records.map((r) => tableRow(r))),
-    ...noiseLines(doc.records),
+    ...benchTableLines(doc.records, { width: tableWidth(), color: colorEnabled() }),
     ...summaryLines(doc.summary.crossovers, doc.summary.exponents),
     ...profileLines(doc.records),
     ...errorLines(doc.records),

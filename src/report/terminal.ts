@@ -17,12 +17,20 @@ export const paint: ChalkInstance = new Chalk({ level: colorEnabled() ? 1 : 0 })
 export function renderTable(head: string[], rows: (string | number)[][], align?: ('left' | 'right')[]): string {
   const table = new Table({
     head: head.map((h) => paint.bold(h)),
-    style: { head: [], border: [] },
+    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
+    // No separators between rows: half the height, nothing lost.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     ...(align ? { colAligns: align } : {}),
   });
   for (const r of rows) table.push(r.map(String));
   return table.toString();
 }
+
+/** Printed width of a line: ANSI colour codes take none. */
+export const visibleWidth = (line: string): number => [...line.replace(/\x1b\[[0-9;]*m/g, '')].length;
+
+/** The columns a table may use: the terminal's width, or 100 when output is not a terminal. */
+export const tableWidth = (stream: NodeJS.WriteStream = process.stdout): number => (stream.isTTY && stream.columns ? stream.columns : 100);
 
 export function print(text = ''): void {
   process.stdout.write(`${text}\n`);
@@ -39,6 +47,11 @@ export function progress(text: string): void {
 
 export function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+}
+
+/** A note for people on stderr (not a warning: nothing is wrong). */
+export function note(text: string): void {
+  process.stderr.write(`${paint.dim('note:')} ${text}\n`);
 }
 
 export function warn(text: string): void {

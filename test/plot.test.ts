@@ -10,21 +10,26 @@ const dir = mkdtempSync(join(tmpdir(), 'performer-plot-'));
 const hand = new URL('./fixtures/hand-bench.json', import.meta.url).pathname;
 
 /** Paths inside the SVG group of one Vega mark layer. */
-const marksIn = (svg: string, layer: string) => [...svg.matchAll(new RegExp(`<g class="mark-[a-z]+ role-mark ${layer}"[^>]*>(.*?)</g>`, 'gs'))].reduce((n, m) => n + (m[1]!.match(/<path/g)?.length ?? 0), 0);
+const marksIn = (svg: string, layer: string) => [...svg.matchAll(new RegExp(`<g class="mark-[a-z]+ role-mark ${layer}"[^>]*>(.*?)</g>`, 'gs'))].reduce((n, m) => n + (m[1]!.match(/<(path|line)\b/g)?.length ?? 0), 0);
 
 describe('performer plot', () => {
-  it('a hand-made bench file: one line per series, a cross per OPT point, one oom cross', () => {
+  it('a hand-made bench file: one line per series, a × per OPT point, one oom marker, the crossover marked; one colour per kernel', () => {
     const out = join(dir, 'hand.svg');
     const r = cli(['plot', hand, '-o', out]);
     assert.equal(r.code, 0, r.stderr);
     const svg = readFileSync(out, 'utf8');
     assert.doesNotThrow(() => new Resvg(svg), 'the SVG parses');
     assert.equal(marksIn(svg, 'child_layer_0_layer_0_marks'), 2, 'softmax and favor-pos lines');
-    assert.equal(marksIn(svg, 'child_layer_1_marks'), 3, 'identity (OPT) crosses');
-    assert.equal(marksIn(svg, 'child_layer_2_marks'), 1, 'softmax runs out of memory at L = 1024');
-    for (const name of ['softmax', 'favor-pos', 'log2 seconds', 'log2 L']) assert.ok(svg.includes(name), name);
+    assert.equal(marksIn(svg, 'child_layer_1_marks'), 3 + 1, 'three identity (OPT) ×, and softmax running out of memory at L = 1024');
+    assert.equal(marksIn(svg, 'child_layer_2_marks'), 1, 'the crossover of favor-pos');
+    for (const name of ['softmax', 'favor-pos', 'sequence length L', 'time (median)', 'OPT (identity)', 'out of memory', 'L* ≈']) assert.ok(svg.includes(name), name);
     const spec = JSON.parse(readFileSync(join(dir, 'hand.vl.json'), 'utf8'));
     assert.match(spec.$schema, /vega-lite/);
+    // One colour per kernel, fixed by the registry, whatever the batch: the encoding is by kernel.
+    const color = spec.spec.layer[0].encoding.color;
+    assert.equal(color.field, 'kernel');
+    assert.deepEqual(color.scale.domain, ['softmax', 'favor-pos']);
+    assert.equal(new Set(color.scale.range).size, 2);
   });
 
   it('PNG output decodes with a non-trivial size', () => {

@@ -1,13 +1,15 @@
 /**
  * Vega-Lite specs in the paper's conventions, built from results documents (pure data → spec).
- * - bench: log2 L vs log2 seconds, softmax kernels dashed, others solid, identity ("OPT") as
- *   black crosses, a red cross where a series runs out of memory; one panel per pass.
+ * - bench: time vs L on log axes, one colour per kernel, softmax dashed and linear solid, OPT as
+ *   black ×, a red triangle where a series runs out of memory, L* marked; a panel per pass (and batch).
  * - error: mean error vs m on a log axis with ±std bands, one colour per kernel/projection.
  * - utility: r(φ, l) as a heat map of log10 r, and the l = 1 slice on a log axis (Fig. 2).
  */
 import type { BenchRecord } from '../bench/types.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
-import { hasRole, isSoftmaxBaseline } from '../kernels/index.ts';
+import { deriveRecords } from '../bench/derive.ts';
+import { crossovers } from '../bench/summary.ts';
+import { hasRole, isSoftmaxBaseline, KERNEL_NAMES } from '../kernels/index.ts';
 
 export type Spec = Record<string, unknown>;
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -17,44 +19,65 @@ export interface Caption {
   readonly machine: string;
 }
 
-const header = (c: Caption) => ({ $schema: SCHEMA, title: { text: c.title, subtitle: c.machine }, config: { font: 'DejaVu Sans', axis: { grid: true } } });
+const header = (c: Caption) => ({ $schema: SCHEMA, title: { text: c.title, subtitle: c.machine, anchor: 'start' }, config: { font: 'DejaVu Sans', axis: { grid: true, gridOpacity: 0.5 } } });
 
+/** One colour per kernel, fixed by registry order so every figure agrees. */
+const KERNEL_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+export const kernelColor = (kernel: string): string => KERNEL_COLORS[Math.max(0, KERNEL_NAMES.indexOf(kernel)) % KERNEL_COLORS.length]!;
+
+const PASS_TITLES: Record<string, string> = { forward: 'forward', backward: 'forward + backward' };
+const lengthLabel = "datum.value >= 1048576 ? format(datum.value / 1048576, '~g') + 'M' : datum.value >= 1024 ? format(datum.value / 1024, '~g') + 'K' : format(datum.value, '~g')";
+const timeLabel = "datum.value >= 1000 ? format(datum.value / 1000, '~g') + ' s' : format(datum.value, '~g') + ' ms'";
+
+/**
+ * Time vs sequence length in the paper's conventions: one colour per kernel (the same in every
+ * panel), exact softmax dashed and linear attention solid, OPT (identity) as black ×, the first
+ * length a series ran out of memory as a red triangle, the crossover L* of each linear kernel
+ * marked; log-2 length and log time axes with readable labels; one column per pass ("forward",
+ * "forward + backward") and one row per batch size when there are several.
+ */
 export function benchSpec(records: readonly BenchRecord[], caption: Caption): Spec {
-  const multiBatch = new Set(records.map((r) => r.batch)).size > 1;
-  const name = (r: BenchRecord) => `${r.kernel}${multiBatch ? ` B=${r.batch}` : ''}`;
+  const batches = [...new Set(records.map((r) => r.batch))].sort((a, b) => a - b);
   const ok = records.filter((r) => r.status === 'ok' && r.medianMs !== null);
-  const rows = ok.map((r) => ({
-    series: name(r), kernel: r.kernel, pass: r.pass, log2L: Math.log2(r.seqLen), log2s: Math.log2(r.medianMs! / 1000),
-    style: hasRole(r.kernel, 'opt') ? 'opt' : isSoftmaxBaseline(r.kernel) ? 'baseline' : 'linear',
-  }));
-  // Where a series hits oom: a cross at that L, at the height of its last measured point.
+  const panel = (r: { pass: string; batch: number }) => ({ pass: PASS_TITLES[r.pass] ?? r.pass, batch: `batch ${r.batch}` });
+  const kind = (k: string) => (hasRole(k, 'opt') ? 'OPT (identity)' : isSoftmaxBaseline(k) ? 'exact softmax' : 'linear attention');
+  const rows = ok.map((r) => ({ ...panel(r), kernel: r.kernel, L: r.seqLen, ms: r.medianMs!, kind: kind(r.kernel), family: kind(r.kernel), marker: kind(r.kernel) }));
   const oom = records.filter((r) => r.status === 'oom').flatMap((r) => {
-    const last = ok.filter((o) => name(o) === name(r) && o.pass === r.pass && o.seqLen < r.seqLen).sort((a, b) => b.seqLen - a.seqLen)[0];
-    return last ? [{ series: name(r), pass: r.pass, log2L: Math.log2(r.seqLen), log2s: Math.log2(last.medianMs! / 1000), style: 'oom' }] : [];
+    const last = ok.filter((o) => o.kernel === r.kernel && o.pass === r.pass && o.batch === r.batch && o.seqLen < r.seqLen).sort((a, b) => b.seqLen - a.seqLen)[0];
+    return last ? [{ ...panel(r), kernel: r.kernel, L: r.seqLen, ms: last.medianMs!, kind: 'out of memory', marker: 'out of memory' }] : [];
   });
-  const x = { field: 'log2L', type: 'quantitative', title: 'log2 L (sequence length)', scale: { zero: false } };
-  const y = { field: 'log2s', type: 'quantitative', title: 'log2 seconds', scale: { zero: false } };
+  const times = rows.map((r) => r.ms);
+  const decades = Array.from({ length: 12 }, (_, i) => 10 ** (i - 3)).filter((v) => v >= Math.min(...times) / 10 && v <= Math.max(...times) * 10);
+  const marks = batches.flatMap((b) => {
+    const derived = deriveRecords(records.filter((r) => r.batch === b), null);
+    return crossovers(derived).filter((c) => c.bound === 'exact').map((c) => ({ ...panel({ pass: c.pass, batch: b }), kernel: c.kernel, L: c.seqLen!, kind: 'crossover', label: `L* ≈ ${Math.round(c.seqLen!)}` }));
+  });
+  const lengths = [...new Set(records.map((r) => r.seqLen))].sort((a, b) => a - b);
+  const x = { field: 'L', type: 'quantitative', title: 'sequence length L', scale: { type: 'log', base: 2, domain: [lengths[0]! / 1.2, lengths.at(-1)! * 1.2], nice: false }, axis: { values: lengths, labelExpr: lengthLabel, grid: false } };
+  const y = { field: 'ms', type: 'quantitative', title: 'time (median)', scale: { type: 'log' }, axis: { values: decades, labelExpr: timeLabel } };
+  const kernels = [...new Set(records.map((r) => r.kernel))].filter((k) => !hasRole(k, 'opt'));
+  const color = { field: 'kernel', type: 'nominal', title: 'kernel', scale: { domain: kernels, range: kernels.map(kernelColor) }, legend: { orient: 'bottom', labelLimit: 0 } };
+  const dash = { field: 'family', type: 'nominal', title: 'line', scale: { domain: ['exact softmax', 'linear attention'], range: [[6, 4], [1, 0]] }, legend: null };
+  const shape = { field: 'marker', type: 'nominal', title: 'marker', scale: { domain: ['OPT (identity)', 'out of memory'], range: ['M-1,-1L1,1M-1,1L1,-1', 'triangle-down'] }, legend: { orient: 'bottom', labelLimit: 0, symbolStrokeWidth: 2 } };
   const head = header(caption);
   return {
     ...head,
-    title: { ...head.title, subtitle: [caption.machine, 'dashed: exact softmax · solid: linear attention · black ×: OPT (identity) · red ×: out of memory'] },
-    data: { values: [...rows, ...oom] },
-    facet: { column: { field: 'pass', type: 'nominal', title: null } },
+    title: { ...head.title, subtitle: [caption.machine, 'dashed: exact softmax · solid: linear attention · dotted: crossover L* where the linear kernel overtakes the best softmax'] },
+    data: { values: [...rows, ...oom, ...marks] },
+    facet: {
+      column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] },
+      ...(batches.length > 1 ? { row: { field: 'batch', type: 'nominal', title: null, sort: batches.map((b) => `batch ${b}`) } } : {}),
+    },
     spec: {
-      width: 320, height: 260,
+      width: 300, height: 220,
       layer: [
-        {
-          transform: [{ filter: "datum.style === 'baseline' || datum.style === 'linear'" }],
-          mark: { type: 'line', point: true },
-          encoding: {
-            x, y, color: { field: 'series', type: 'nominal', title: 'kernel' },
-            strokeDash: { field: 'style', type: 'nominal', scale: { domain: ['baseline', 'linear'], range: [[6, 4], [1, 0]] }, legend: null },
-          },
-        },
-        { transform: [{ filter: "datum.style === 'opt'" }], mark: { type: 'point', shape: 'cross', size: 90, color: 'black', filled: true }, encoding: { x, y, tooltip: { field: 'series' } } },
-        { transform: [{ filter: "datum.style === 'oom'" }], mark: { type: 'point', shape: 'cross', size: 160, color: '#d62728', filled: true }, encoding: { x, y, tooltip: { field: 'series' } } },
+        { transform: [{ filter: "datum.kind === 'exact softmax' || datum.kind === 'linear attention'" }], mark: { type: 'line', point: { size: 25 } }, encoding: { x, y, color, strokeDash: dash } },
+        { transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }], mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, shape, stroke: { condition: { test: "datum.kind === 'out of memory'", value: '#d62728' }, value: 'black' } } },
+        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'rule', strokeDash: [2, 3], opacity: 0.6 }, encoding: { x, color: { field: 'kernel', type: 'nominal', legend: null } } },
+        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' }, encoding: { x, y: { value: 2 }, text: { field: 'label' }, color: { field: 'kernel', type: 'nominal', legend: null } } },
       ],
     },
+    resolve: { scale: { y: 'independent' } },
   };
 }
 

@@ -102,28 +102,39 @@ export function errorSpec(records: readonly ErrorRecord[], caption: Caption): Sp
   };
 }
 
+/**
+ * Fig. 2: log10 r(φ, l) as a heat map on a diverging scale centred at r = 1 (red: positive
+ * features win, r > 1; blue: trig wins), φ ticks at multiples of π/2, no grid over it; beside it
+ * the slice l = 1 on a log axis with r = 1 marked.
+ */
 export function utilitySpec(rows: readonly { angle: number; norm: number; ratio: number }[], caption: Caption): Spec {
   const values = rows.filter((r) => Number.isFinite(r.ratio) && r.ratio > 0).map((r) => ({ ...r, log10r: Math.log10(r.ratio) }));
   const norms = [...new Set(values.map((r) => r.norm))];
   const one = norms.reduce((best, n) => (Math.abs(n - 1) < Math.abs(best - 1) ? n : best), norms[0] ?? 1);
+  const piTicks = [-Math.PI, -Math.PI / 2, 0, Math.PI / 2, Math.PI];
+  const piLabel = "datum.value < -3 ? '−π' : datum.value < -1 ? '−π/2' : datum.value < 1 && datum.value > -1 ? '0' : datum.value < 3 ? 'π/2' : 'π'";
+  const angle = { field: 'angle', type: 'quantitative', title: 'angle φ between x and y', scale: { domain: [-Math.PI, Math.PI], nice: false }, axis: { values: piTicks, labelExpr: piLabel, grid: false } };
+  const extreme = Math.max(...values.map((r) => Math.abs(r.log10r)), 1);
   return {
     ...header(caption),
     data: { values },
     hconcat: [
       {
-        title: 'log10 r(φ, l) = MSE(trig) / MSE(pos)', width: 320, height: 260,
+        title: 'log10 r(φ, l), r = MSE(trig) / MSE(pos)', width: 320, height: 260,
         mark: 'rect',
         encoding: {
-          x: { field: 'angle', type: 'quantitative', bin: { maxbins: 60 }, title: 'angle φ (radians)' },
-          y: { field: 'norm', type: 'quantitative', bin: { maxbins: 40 }, title: 'l = ‖x‖ = ‖y‖' },
-          color: { aggregate: 'mean', field: 'log10r', type: 'quantitative', title: 'log10 r', scale: { scheme: 'viridis' } },
+          x: { ...angle, bin: { maxbins: 60 } },
+          y: { field: 'norm', type: 'quantitative', bin: { maxbins: 40 }, title: 'l = ‖x‖ = ‖y‖', axis: { grid: false, values: [-2, -1, 0, 1, 2] } },
+          color: { aggregate: 'mean', field: 'log10r', type: 'quantitative', title: ['log10 r', '(> 0: positive wins)'], scale: { scheme: 'redblue', reverse: true, domain: [-extreme, extreme], domainMid: 0 } },
         },
       },
       {
         title: `slice l = ${one.toFixed(2)}`, width: 320, height: 260,
-        transform: [{ filter: `datum.norm === ${one}` }],
-        mark: 'line',
-        encoding: { x: { field: 'angle', type: 'quantitative', title: 'angle φ (radians)' }, y: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: 'r(φ, 1)' } },
+        layer: [
+          { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 1 } } },
+          { mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#555' }, encoding: { x: { datum: -Math.PI }, y: { datum: 1 }, text: { value: 'r = 1: equal MSE' } } },
+          { transform: [{ filter: `datum.norm === ${one}` }], mark: 'line', encoding: { x: angle, y: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: 'r(φ, 1)' } } },
+        ],
       },
     ],
   };

@@ -12,6 +12,7 @@ import { infoCommand } from './commands/info.ts';
 import { kernelsCommand } from './commands/kernels.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { plotCommand } from './commands/plot.ts';
+import { reportCommand } from './commands/report.ts';
 import { reproduceCommand } from './commands/reproduce.ts';
 import { rooflineCommand } from './commands/roofline.ts';
 import { theoryCommand } from './commands/theory.ts';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
     .version(`${projectVersion()} (ONNX Runtime ${onnxruntimeVersion()})`)
     .showSuggestionAfterError();
-  for (const cmd of [benchCommand, errorCommand, theoryCommand, reproduceCommand, plotCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
+  for (const cmd of [benchCommand, errorCommand, theoryCommand, reproduceCommand, plotCommand, reportCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.
   const quiet = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });

@@ -37,6 +37,8 @@ describe('performer reproduce', () => {
       assert.ok(png.readUInt32BE(16) > 400 && png.readUInt32BE(20) > 200, `${e.id}: PNG size`);
     }
     assert.ok(readFileSync(join(out, 'fig3-forward', 'figure.svg'), 'utf8').includes('favor-pos'));
+    const index = readFileSync(join(out, 'index.html'), 'utf8');
+    for (const e of EXPERIMENTS) assert.ok(index.includes(`${e.id}/figure.png`), `index.html links ${e.id}`);
     assert.ok(readFileSync(join(out, 'fig4-output-mse', 'figure.svg'), 'utf8').includes('favor-trig orthogonal'));
   });
 

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { Command } from 'commander';
 import { usage } from '../errors.ts';
-import { plotSpec } from '../report/plot.ts';
+import { distributionPlotSpec, plotSpec } from '../report/plot.ts';
 import { print } from '../report/terminal.ts';
 import { writeAtomic } from '../results/files.ts';
 
@@ -9,11 +9,12 @@ export const plotCommand = new Command('plot')
   .description("render a results file in the paper's conventions (SVG or PNG; the Vega-Lite spec is written beside)")
   .argument('<data>', 'results.json / results.csv from bench or error, or theory utility output')
   .option('-o, --output <file>', 'out.svg or out.png (default: the data file with .svg)')
-  .action(async (data: string, o: { output?: string }) => {
+  .option('--distributions', 'bench results: a box per point over its timed samples, with each process median', false)
+  .action(async (data: string, o: { output?: string; distributions: boolean }) => {
     const out = o.output ?? data.replace(/\.(json|csv)$/i, '') + '.svg';
     const format = extname(out).toLowerCase();
     if (format !== '.svg' && format !== '.png') throw usage('--output', `'${out}' must end in .svg or .png`);
-    const spec = plotSpec(data);
+    const spec = o.distributions ? distributionPlotSpec(data) : plotSpec(data);
     const { renderSvg, svgToPng } = await import('../report/render.ts');
     const svg = await renderSvg(spec);
     try {

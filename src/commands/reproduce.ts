@@ -4,7 +4,7 @@ import { EXPERIMENTS } from '../../experiments/index.ts';
 import { usage } from '../errors.ts';
 import { print, renderTable } from '../report/terminal.ts';
 import { onStopSignal } from './options.ts';
-import { JOURNAL } from '../results/files.ts';
+import { JOURNAL, writeAtomic } from '../results/files.ts';
 
 export const reproduceCommand = new Command('reproduce')
   .description("regenerate the paper's figures: data.csv, data.json, table.md, figure.svg and figure.png per experiment")
@@ -19,12 +19,18 @@ export const reproduceCommand = new Command('reproduce')
     const chosen = id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
     if (!chosen.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));
     const { completed, render, reproduce } = await import('../report/reproduce.ts');
+    const writeIndex = async () => {
+      if (id !== 'all') return;
+      const { indexHtml } = await import('../report/html.ts');
+      writeAtomic(join(o.out, 'index.html'), indexHtml(EXPERIMENTS));
+      print(`index: ${join(o.out, 'index.html')}`);
+    };
     if (o.renderOnly) {
       for (const exp of chosen) {
         await render(exp, join(o.out, exp.id));
         print(`${exp.id}: redrew ${join(o.out, exp.id)}`);
       }
-      return;
+      return writeIndex();
     }
     let failed = 0;
     const stop = onStopSignal();
@@ -44,5 +50,6 @@ export const reproduceCommand = new Command('reproduce')
       print(`${exp.id}: ${join(o.out, exp.id)}${code ? ' (some points failed; see data.json)' : ''}`);
     }
     stop.dispose();
+    await writeIndex();
     process.exitCode = failed ? 1 : 0;
   });

@@ -75,3 +75,6 @@ export function benchTable(doc: BenchDocument): string {
 }
 
 export const benchMarkdown = (doc: BenchDocument): string => toMarkdown(TABLE_HEAD, doc.records.map((r) => tableRow(r, false)));
+
+/** The full-column rows (Markdown and HTML reports), without colour. */
+export const benchMarkdownRows = (records: readonly BenchRecord[]) => ({ head: TABLE_HEAD, rows: records.map((r) => tableRow(r, false)) });

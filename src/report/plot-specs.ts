@@ -139,3 +139,33 @@ export function utilitySpec(rows: readonly { angle: number; norm: number; ratio:
     ],
   };
 }
+
+/**
+ * Per-point distributions, as criterion shows them: a box over every timed sample of each point
+ * (whiskers at 1.5 IQR, outliers as dots) and each process's median as a black tick, on a log time
+ * axis; one row per kernel, one column per pass. Noise is visible at a glance.
+ */
+export function distributionSpec(records: readonly BenchRecord[], caption: Caption): Spec {
+  const ok = records.filter((r) => r.status === 'ok');
+  const samples = ok.flatMap((r) => r.samplesMs.map((ms) => ({ kernel: r.kernel, pass: PASS_TITLES[r.pass] ?? r.pass, L: String(r.seqLen), ms, what: 'sample' })));
+  const medians = ok.flatMap((r) => (r.processMediansMs ?? []).map((ms) => ({ kernel: r.kernel, pass: PASS_TITLES[r.pass] ?? r.pass, L: String(r.seqLen), ms, what: 'process median' })));
+  const lengths = [...new Set(ok.map((r) => r.seqLen))].sort((a, b) => a - b).map(String);
+  const kernels = [...new Set(ok.map((r) => r.kernel))];
+  const x = { field: 'L', type: 'ordinal', title: 'sequence length L', sort: lengths };
+  const y = { field: 'ms', type: 'quantitative', title: 'time per run', scale: { type: 'log' }, axis: { labelExpr: timeLabel } };
+  const head = header({ ...caption, title: `${caption.title}: distributions` });
+  return {
+    ...head,
+    title: { ...head.title, subtitle: [caption.machine, 'box: every timed sample of a point (whiskers 1.5 IQR, dots beyond); black tick: one process\'s median'] },
+    data: { values: [...samples, ...medians] },
+    facet: { row: { field: 'kernel', type: 'nominal', title: null, sort: kernels }, column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] } },
+    spec: {
+      width: 300, height: 140,
+      layer: [
+        { transform: [{ filter: "datum.what === 'sample'" }], mark: { type: 'boxplot', extent: 1.5, size: 14 }, encoding: { x, y, color: { field: 'kernel', type: 'nominal', scale: { domain: kernels, range: kernels.map(kernelColor) }, legend: null } } },
+        { transform: [{ filter: "datum.what === 'process median'" }], mark: { type: 'tick', color: 'black', thickness: 1.5, size: 12 }, encoding: { x, y } },
+      ],
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}

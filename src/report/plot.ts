@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import type { BenchRecord } from '../bench/types.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
 import { usage } from '../errors.ts';
-import { benchSpec, type Caption, errorSpec, type Spec, utilitySpec } from './plot-specs.ts';
+import { benchSpec, type Caption, distributionSpec, errorSpec, type Spec, utilitySpec } from './plot-specs.ts';
 
 type Row = Record<string, unknown>;
 
@@ -44,6 +44,13 @@ function load(path: string): { kind: 'bench' | 'error' | 'utility'; records: Row
   const machine = env ? `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}, provider ${String(options.ep ?? 'cpu')}` : 'no environment recorded (CSV input)';
   const title = { bench: 'Time vs sequence length', error: 'Approximation error vs number of random features', utility: 'Utility of positive over trigonometric features, r(φ, l)' }[kind];
   return { kind, records, caption: { title, machine } };
+}
+
+/** The sample distributions of a bench results file (JSON: the samples are not in CSV). */
+export function distributionPlotSpec(path: string): Spec {
+  const { kind, records, caption } = load(path);
+  if (kind !== 'bench' || !records.some((r) => Array.isArray(r.samplesMs) && r.samplesMs.length)) throw usage('--distributions', `'${path}' has no bench samples`, 'a bench results.json (CSV files carry no samples)');
+  return distributionSpec(records as unknown as BenchRecord[], caption);
 }
 
 export function plotSpec(path: string): Spec {

@@ -1,0 +1,41 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { usage } from '../errors.ts';
+import { print } from '../report/terminal.ts';
+import { writeAtomic } from '../results/files.ts';
+
+/** A results file, or the results.json / data.json inside a results directory. */
+function resultsPath(p: string): string {
+  if (!existsSync(p)) throw usage('<results>', `'${p}' does not exist`, 'results.json files or directories holding one');
+  if (!statSync(p).isDirectory()) return p;
+  const found = ['results.json', 'data.json'].map((f) => join(p, f)).find(existsSync);
+  if (!found) throw usage('<results>', `'${p}' holds no results.json or data.json`);
+  return found;
+}
+
+export const reportCommand = new Command('report')
+  .description('one self-contained HTML page (inline SVG figures, tables, environment, noise warnings, verdicts against a baseline)')
+  .argument('<results...>', 'results.json files, or directories holding results.json or data.json')
+  .requiredOption('-o, --output <file>', 'where to write the .html page')
+  .option('--baseline <file>', 'a baseline results.json: the compare verdicts of each bench file against it')
+  .action(async (paths: string[], o: { output: string; baseline?: string }) => {
+    const files = paths.map(resultsPath);
+    const { readResults } = await import('../results/read.ts');
+    const kinds = files.map((f, i) => readResults(f, `<results> #${i + 1}`).kind);
+    const baseKind = o.baseline ? readResults(o.baseline, '--baseline').kind : null;
+    const { runCompare } = await import('../ci/compare.ts');
+    // Verdicts against the baseline for the files of its kind (bench against bench, error against error).
+    const sections = files.map((path, i) => ({
+      path,
+      verdicts: o.baseline && kinds[i] === baseKind ? runCompare(o.baseline, path, { threshold: 0.1, alpha: 0.05, metric: 'median', allowEnvChange: true }) : undefined,
+    }));
+    const { reportHtml } = await import('../report/html.ts');
+    const html = await reportHtml(sections);
+    try {
+      writeAtomic(o.output, html);
+    } catch (e) {
+      throw usage('--output', `cannot write '${o.output}': ${(e as NodeJS.ErrnoException).code}`, 'a writable file path');
+    }
+    print(`wrote ${o.output} (${files.length} results file${files.length > 1 ? 's' : ''})`);
+  });

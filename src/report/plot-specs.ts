@@ -62,7 +62,7 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   const head = header(caption);
   return {
     ...head,
-    title: { ...head.title, subtitle: [caption.machine, 'dashed: exact softmax · solid: linear attention · dotted: crossover L* where the linear kernel overtakes the best softmax'] },
+    title: { ...head.title, subtitle: [caption.machine, 'dashed: exact softmax · solid: linear attention', 'dotted: L*, where a linear kernel overtakes the best softmax'] },
     data: { values: [...rows, ...oom, ...marks] },
     facet: {
       column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] },

@@ -12,6 +12,9 @@ import { crossovers } from '../bench/summary.ts';
 import { hasRole, isSoftmaxBaseline, KERNEL_NAMES } from '../kernels/index.ts';
 
 export type Spec = Record<string, unknown>;
+
+/** A log axis labelled at powers of ten only (the minor ticks stay, unlabelled). */
+export const DECADE_AXIS = { labelExpr: "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6 ? datum.label : ''" };
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 export interface Caption {
@@ -95,7 +98,7 @@ export function errorSpec(records: readonly ErrorRecord[], caption: Caption): Sp
     spec: {
       width: 340, height: 260,
       layer: [
-        { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: 'error (mean ± std over seeds)' }, y2: { field: 'hi' }, color: { field: 'series', type: 'nominal', title: 'kernel, projection' } } },
+        { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, axis: DECADE_AXIS, title: 'error (mean ± std over seeds)' }, y2: { field: 'hi' }, color: { field: 'series', type: 'nominal', title: 'kernel, projection' } } },
         { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal' } } },
       ],
     },

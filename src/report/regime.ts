@@ -9,6 +9,7 @@ import type { ErrorRecord } from '../error/sweep.ts';
 import { PAPER_ESTIMATORS } from '../kernels/index.ts';
 import type { Spec } from './plot-specs.ts';
 import { toMarkdown } from './formats.ts';
+import { DECADE_AXIS } from './plot-specs.ts';
 
 /** A claim: records of `better` should have a smaller error than those of `worse` (ratio < 1). */
 export interface Claim {
@@ -90,7 +91,7 @@ export function regimeSpec(rows: readonly ClaimRow[], caption: { title: string; 
   ]);
   const scales = rows.map((r) => r.inputScale);
   const x = { field: 'inputScale', type: 'quantitative', title: 'input scale σ (Q, K ~ N(0, σ²))', scale: { type: 'log', domain: [Math.min(...scales) * 0.9, Math.max(...scales) * 1.1], nice: false }, axis: { values: [...new Set(scales)], grid: false } };
-  const y = { field: 'value', type: 'quantitative', title: 'MSE ratio (< 1: the claim holds)', scale: { type: 'log' } };
+  const y = { field: 'value', type: 'quantitative', title: 'MSE ratio (< 1: the claim holds)', scale: { type: 'log' }, axis: DECADE_AXIS };
   const color = { field: 'label', type: 'nominal', title: 'claim', legend: null };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -152,7 +153,7 @@ export function fig4Spec(records: readonly ErrorRecord[], panels: readonly Panel
     spec: {
       width: 280, height: 240,
       layer: [
-        { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: yTitle }, y2: { field: 'hi' }, color } },
+        { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, axis: DECADE_AXIS, title: yTitle }, y2: { field: 'hi' }, color } },
         { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'gmean', type: 'quantitative', scale: { type: 'log' } }, color } },
       ],
     },

@@ -52,38 +52,3 @@ export function linearFit(xs: readonly number[], ys: readonly number[]): { slope
   const slope = sxy / sxx;
   return { slope, intercept: my - slope * mx };
 }
-
-/** Standard normal upper tail P(Z > z) (Abramowitz–Stegun 7.1.26 via erfc; |error| < 1.5e-7). */
-export function normalUpperTail(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
-  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
-}
-
-/**
- * One-sided Mann–Whitney U test that `b` tends to be larger than `a` (normal approximation with
- * tie and continuity corrections; fine from ~5 samples each). Returns U of b and the p-value.
- */
-export function mannWhitneyGreater(a: readonly number[], b: readonly number[]): { u: number; p: number } {
-  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
-  const ranks = new Array<number>(all.length);
-  let tieTerm = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
-    for (let k = i; k <= j; k++) ranks[k] = (i + j) / 2 + 1;
-    const t = j - i + 1;
-    tieTerm += t ** 3 - t;
-    i = j + 1;
-  }
-  const n1 = a.length;
-  const n2 = b.length;
-  const rankSumB = all.reduce((s, x, i) => s + (x.g === 1 ? ranks[i]! : 0), 0);
-  const u = rankSumB - (n2 * (n2 + 1)) / 2;
-  const n = n1 + n2;
-  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
-  if (sigma === 0) return { u, p: 1 };
-  const z = (u - (n1 * n2) / 2 - 0.5) / sigma;
-  return { u, p: normalUpperTail(z) };
-}

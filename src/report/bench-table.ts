@@ -8,9 +8,10 @@ import type { BenchRecord } from '../bench/types.ts';
 import { hasRole } from '../kernels/index.ts';
 import { paint, renderTable, visibleWidth } from './terminal.ts';
 
-const ms = (x: number | null) => (x === null ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
-const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`);
-const times = (x: number | null) => (x === null ? '–' : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`);
+/** Milliseconds, percentages and ratios as both bench tables print them. */
+export const ms = (x: number | null) => (x === null ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+export const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`);
+export const times = (x: number | null) => (x === null ? '–' : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`);
 const mib = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : (x / 2 ** 20).toPrecision(3));
 
 /** Status marks, one character each, and the legend line that explains the ones a table shows. */

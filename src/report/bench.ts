@@ -2,7 +2,7 @@
 import type { Crossover, Exponent } from '../bench/summary.ts';
 import type { BenchDocument, BenchRecord } from '../bench/types.ts';
 import { toMarkdown } from './formats.ts';
-import { benchTableLines, isNoisy, mode } from './bench-table.ts';
+import { benchTableLines, isNoisy, mode, ms, pct, times } from './bench-table.ts';
 import { colorEnabled, formatBytes, paint, tableWidth } from './terminal.ts';
 
 /** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
@@ -13,10 +13,6 @@ export const BENCH_CSV_COLUMNS = [
 ] as const satisfies readonly (keyof BenchRecord)[];
 
 export const TABLE_HEAD = ['kernel', 'pass', 'mode', 'L', 'median ms', '±rme', 'p10–p90 ms', 'peak mem', 'est. mem', 'GFLOP/s', 'roofline', '×softmax', '×OPT'];
-
-const ms = (x: number | null) => (x === null ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
-const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`);
-const times = (x: number | null) => (x === null ? '–' : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`);
 
 export { isNoisy, mode } from './bench-table.ts';
 

@@ -7,6 +7,11 @@
 export const DEFAULT_FEATURES = 256;
 /** ε of the softmax-kernel features (make_fast_softmax_attention). */
 export const SOFTMAX_FEATURE_EPS = 1e-6;
+/**
+ * ε of FAVOR#'s per-coordinate rescaling Ψ_l = ((mean y_l² + ε)/(mean x_l² + ε))^(1/4): keeps Ψ
+ * finite where a coordinate is zero throughout (x, y scaled by d^(-1/4)).
+ */
+export const SADERF_PSI_EPS = 1e-6;
 /** ε of the ReLU features (relu_kernel_transformation's numerical_stabilizer). */
 export const RELU_FEATURE_EPS = 1e-3;
 /** ε of the denominator guard R += 2ε·(|R| ≤ ε). */

@@ -24,7 +24,7 @@ describe('performer info / kernels / export', () => {
     const r = cli(['kernels', '--json']);
     assert.equal(r.code, 0);
     const names = JSON.parse(r.stdout).map((k: { name: string }) => k.name);
-    assert.deepEqual(names.sort(), ['elu', 'favor-hyp', 'favor-pos', 'favor-relu', 'favor-trig', 'identity', 'relu', 'softmax', 'softmax-fused']);
+    assert.deepEqual(names.sort(), ['elu', 'favor-hyp', 'favor-opr', 'favor-pos', 'favor-relu', 'favor-sade', 'favor-trig', 'identity', 'relu', 'softmax', 'softmax-fused']);
     assert.doesNotMatch(cli(['kernels']).stdout, /\x1b\[/, 'NO_COLOR output has no escape codes');
   });
 
@@ -54,7 +54,7 @@ describe('performer info / kernels / export', () => {
     ['unknown kernel', ['export', '--kernel', 'nope', '-o', 'x.onnx'], /--kernel: unknown kernel 'nope' \(allowed: softmax/],
     ['non-positive size', ['export', '--kernel', 'softmax', '--seq-len', '0', '-o', 'x.onnx'], /--seq-len: '0' is not a positive integer/],
     ['non-integer size', ['export', '--kernel', 'softmax', '--dim', '2.5', '-o', 'x.onnx'], /--dim: '2.5' is not a positive integer/],
-    ['unknown feature type', ['export', '--kernel', 'favor-pos', '--feature-type', 'x', '-o', 'x.onnx'], /--feature-type: 'x' is not supported \(allowed: iid, orthogonal, orthogonal-fixed\)/],
+    ['unknown feature type', ['export', '--kernel', 'favor-pos', '--feature-type', 'x', '-o', 'x.onnx'], /--feature-type: 'x' is not supported \(allowed: iid, orthogonal, orthogonal-fixed, sorf, sorf-fixed\)/],
     ['unsupported combination', ['export', '--kernel', 'softmax-fused', '--pass', 'backward', '-o', 'x.onnx'], /--pass: kernel softmax-fused has no backward graph/],
     ['unsupported dtype', ['export', '--kernel', 'softmax-fused', '--dtype', 'float64', '-o', 'x.onnx'], /--dtype: kernel softmax-fused does not support float64/],
     ['unwritable path', ['export', '--kernel', 'softmax', '-o', '/nonexistent-dir/x.onnx'], /--output: cannot write/],

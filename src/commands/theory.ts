@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { SCHEMA_VERSION } from '../bench/types.ts';
 import { usage } from '../errors.ts';
-import { ESTIMATOR_NAMES, getKernel } from '../kernels/index.ts';
+import { ESTIMATOR_NAMES, findKernel, getKernel } from '../kernels/index.ts';
 import { geometryFromNorms, utilityGrid } from '../reference/closed-forms.ts';
 import { toCsv, toJson } from '../report/formats.ts';
 import { writeAtomic } from '../results/files.ts';
@@ -52,14 +52,24 @@ const mse = new Command('mse')
     if (o.featureType === 'orthogonal' && o.dim === undefined) throw usage('--dim', 'orthogonal rows need the dimension d', 'e.g. --dim 16');
     const estimators = ESTIMATOR_NAMES.map((name) => getKernel(name).estimator!);
     const bound = estimators.find((e) => e.orthogonalBound)?.orthogonalBound;
-    const mse = (e: (typeof estimators)[number]) => (o.featureType === 'iid' ? e.mse(g, o.features) : e.orthogonalMse?.(g, o.features, o.dim!) ?? null);
+    const mse = (e: (typeof estimators)[number]) => {
+      const v = o.featureType === 'iid' ? e.mse(g, o.features, o.dim) : e.orthogonalMse?.(g, o.features, o.dim!);
+      return v === undefined || Number.isNaN(v) ? null : v;
+    };
+    const label = (name: string, v: number | null) =>
+      `${name}${o.featureType === 'orthogonal' ? ' (orthogonal, exact)' : getKernel(name).estimator!.fit && v !== null ? ' (A fitted to this pair)' : ''}`;
     const rows: Record<string, number | null> = {
       'SM(x,y)': Math.exp(g.xy),
-      ...Object.fromEntries(ESTIMATOR_NAMES.map((name, i) => [`${name}${o.featureType === 'orthogonal' ? ' (orthogonal, exact)' : ''}`, mse(estimators[i]!)])),
+      ...Object.fromEntries(ESTIMATOR_NAMES.map((name, i) => [label(name, mse(estimators[i]!)), mse(estimators[i]!)])),
       'orthogonal bound (Theorem 2, favor-pos)': bound && o.dim !== undefined && o.features <= o.dim ? bound(g, o.features, o.dim) : null,
     };
     if (o.json) return print(JSON.stringify(rows, null, 2));
-    const missing = (k: string) => (k.startsWith('orthogonal bound') ? '– (needs --dim ≥ m)' : '– (no closed form)');
+    const missing = (k: string) => {
+      if (k.startsWith('orthogonal bound')) return '– (needs --dim ≥ m)';
+      const est = findKernel(k.split(' ')[0]!)?.estimator;
+      if (est?.fit && o.featureType === 'iid') return o.dim === undefined ? '– (needs --dim)' : '– (Ψ depends on coordinates: performer error)';
+      return '– (no closed form)';
+    };
     print(renderTable(['', 'value'], Object.entries(rows).map(([k, v]) => [k, v === null ? missing(k) : v.toExponential(4)])));
   });
 

@@ -8,7 +8,7 @@ import { type Shard, takeShard } from '../bench/shard.ts';
 import { buildAttentionGraph } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
 import { type FeatureType, projectionMatrix, Rng } from '../kernels/projection.ts';
-import type { AttentionShape, CausalImpl, KernelConfig } from '../kernels/types.ts';
+import type { AttentionShape, CausalImpl, EstimatorFacts, KernelConfig } from '../kernels/types.ts';
 import { exactAttention, exactAttentionGrad } from '../reference/attention.ts';
 import { type ExecutionProvider, type HostTensor, runGraph } from '../runtime/session.ts';
 import { geometry } from '../reference/closed-forms.ts';
@@ -200,23 +200,38 @@ const PAIRS = 256;
  */
 function kernelTheory(o: ErrorOptions, c: Case): Pick<ErrorRecord, 'theoryMse' | 'theoryBound' | 'theoryRelMse'> {
   const est = getKernel(c.kernel).estimator;
-  if (!est || c.featureType === 'orthogonal-fixed' || c.featureType === 'none') return { theoryMse: null, theoryBound: null, theoryRelMse: null };
-  const gs = inputPairs(o).map(([x, y]) => geometry(x, y));
+  if (!est || (c.featureType !== 'iid' && c.featureType !== 'orthogonal')) return { theoryMse: null, theoryBound: null, theoryRelMse: null };
+  const { pairs, fit } = fittedPairs(o, est);
+  const gs = pairs.map(([x, y]) => geometry(x, y));
   const avg = (f: (g: (typeof gs)[number]) => number) => mean(gs.map(f));
   const rel = (f: (g: (typeof gs)[number]) => number) => avg((g) => f(g) * Math.exp(-2 * g.xy));
-  const mseOf = (g: (typeof gs)[number]) => (c.featureType === 'iid' ? est.mse(g, c.features) : est.orthogonalMse?.(g, c.features, o.dim) ?? NaN);
+  const mseOf = (g: (typeof gs)[number]) => (c.featureType === 'iid' ? est.mse(g, c.features, o.dim, fit) : est.orthogonalMse?.(g, c.features, o.dim) ?? NaN);
   const bound = c.featureType === 'orthogonal' && est.orthogonalBound && c.features <= o.dim ? avg((g) => est.orthogonalBound!(g, c.features, o.dim)) : null;
   const exact = c.featureType === 'iid' || est.orthogonalMse;
-  return { theoryMse: exact ? avg(mseOf) : null, theoryBound: bound, theoryRelMse: exact ? rel(mseOf) : null };
+  const value = exact ? avg(mseOf) : NaN;
+  return Number.isFinite(value) ? { theoryMse: value, theoryBound: bound, theoryRelMse: rel(mseOf) } : { theoryMse: null, theoryBound: bound, theoryRelMse: null };
+}
+
+/**
+ * The input pairs with a data-dependent estimator's parameters fitted to them as the graph fits
+ * them per head (FAVOR++'s A; FAVOR#'s Ψ, which maps each pair to (Ψ⊙x, y/Ψ), keeping xᵀy).
+ */
+function fittedPairs(o: ErrorOptions, est: EstimatorFacts) {
+  const raw = inputPairs(o);
+  const fit = est.fit?.(raw.map((p) => p[0]), raw.map((p) => p[1]), o.dim);
+  const psi = fit?.psi;
+  const pairs = psi ? raw.map(([x, y]) => [x.map((v, c) => v * psi[c]!), y.map((v, c) => v / psi[c]!)] as const) : raw;
+  return { pairs, fit };
 }
 
 /** Per-pair kernel estimates: the pairs of {@link inputPairs}, one projection per seed. */
 function kernelErrors(o: ErrorOptions, c: Case) {
   const d = o.dim;
+  const est = getKernel(c.kernel).estimator!;
   const all = inputPairs(o);
+  const fit = est.fit?.(all.map((p) => p[0]), all.map((p) => p[1]), d);
   const pair = (i: number) => all[i]!;
   const n = all.length;
-  const est = getKernel(c.kernel).estimator!;
   const perSeed: number[] = [];
   const signed: number[] = [];
   for (let s = 0; s < o.seeds; s++) {
@@ -227,7 +242,7 @@ function kernelErrors(o: ErrorOptions, c: Case) {
     for (let i = 0; i < n; i++) {
       const [x, y] = pair(i);
       const exact = Math.exp(x.reduce((a, v, t) => a + v * y[t]!, 0));
-      const e = estimateSoftmaxKernel(est.pairTerm, w, d, x, y) - exact;
+      const e = estimateSoftmaxKernel(est.pairTerm, w, d, x, y, fit) - exact;
       total += e ** 2 / n;
       errSum += e;
       exactSum += exact;

@@ -18,12 +18,12 @@ export function softmaxProjection(b: GraphBuilder, input: Value, ctx: KernelCont
 }
 
 /** d^(-1/4)·Wᵀ, [d, m]: built from the projection initializer only, so it is constant-folded. */
-function scaledProjection(b: GraphBuilder, ctx: KernelContext): Value {
+export function scaledProjection(b: GraphBuilder, ctx: KernelContext): Value {
   return b.mul(b.transpose(requireProjection(ctx).value, [1, 0]), b.scalar(ctx.shape.dim ** -0.25));
 }
 
 /** ‖x‖²/2 with x = input · d^(-1/4), [.., L, 1]. */
-function halfSquaredNorm(b: GraphBuilder, input: Value, ctx: KernelContext): Value {
+export function halfSquaredNorm(b: GraphBuilder, input: Value, ctx: KernelContext): Value {
   return b.mul(b.reduceSum(b.mul(input, input), [-1]), b.scalar(ctx.shape.dim ** -0.5 / 2));
 }
 
@@ -51,7 +51,7 @@ export function positiveFeatures(
   raw: Value,
   diag: Value,
   role: 'query' | 'key',
-  opts: { causal: boolean; eps: number; ratio: number; bound: number; signs?: readonly (1 | -1)[] },
+  opts: { causal: boolean; eps: number; ratio: number; bound: number | Value; signs?: readonly (1 | -1)[] },
 ): Features {
   const signs = opts.signs ?? [1];
   // max of sign·x over `axes`: ReduceMax, or −ReduceMin for the negated block (no Neg pass).
@@ -64,7 +64,8 @@ export function positiveFeatures(
   else if (!opts.causal) shift = maxOf(raw, [2, 3]);
   else {
     const first = b.sub(maxOf(b.slice(raw, [2], [0], [1]), [2, 3]), b.slice(diag, [2], [0], [1]));
-    shift = b.max(first, b.scalar(opts.bound - CAUSAL_SHIFT_HEADROOM));
+    const cap = typeof opts.bound === 'number' ? b.scalar(opts.bound - CAUSAL_SHIFT_HEADROOM) : b.sub(opts.bound, b.scalar(CAUSAL_SHIFT_HEADROOM));
+    shift = b.max(first, cap);
   }
   // exp(±raw − diag − shift): the two offsets are added on the small [.., L, 1] column first, so
   // the L×m tensor sees one subtraction and one exponential per block.

@@ -2,8 +2,10 @@
 import { usage } from '../errors.ts';
 import { eluKernel } from './elu.ts';
 import { favorHypKernel } from './favor-hyp.ts';
+import { favorOprKernel } from './favor-opr.ts';
 import { favorPosKernel } from './favor-pos.ts';
 import { favorReluKernel } from './favor-relu.ts';
+import { favorSadeKernel } from './favor-sade.ts';
 import { favorTrigKernel } from './favor-trig.ts';
 import { identityKernel } from './identity.ts';
 import { reluKernel } from './relu.ts';
@@ -19,6 +21,8 @@ const REGISTRY = {
   'favor-hyp': favorHypKernel,
   'favor-trig': favorTrigKernel,
   'favor-relu': favorReluKernel,
+  'favor-opr': favorOprKernel,
+  'favor-sade': favorSadeKernel,
   relu: reluKernel,
   elu: eluKernel,
 } as const satisfies Record<string, KernelSpec>;

@@ -7,13 +7,14 @@ import type { GraphBuilder } from '../onnx/builder.ts';
 import type { DType, Value } from '../onnx/ir.ts';
 import type { AttentionShape } from '../reference/attention.ts';
 import type { PairGeometry } from '../reference/closed-forms.ts';
-import type { ReferenceFeatureMap } from '../reference/features.ts';
+import type { EstimatorFit, ReferenceFeatureMap, Rows } from '../reference/features.ts';
 import type { FeatureType } from './projection.ts';
 
 export const CAUSAL_IMPLS = ['prefix', 'chunked'] as const;
 export type CausalImpl = (typeof CAUSAL_IMPLS)[number];
 
 export type { AttentionShape } from '../reference/attention.ts';
+export type { EstimatorFit } from '../reference/features.ts';
 
 /** Options every kernel receives (feature options are ignored by kernels without features). */
 export interface KernelConfig {
@@ -47,16 +48,23 @@ export type KernelRole = 'exact' | 'fused' | 'opt' | 'linear';
 
 /**
  * Facts of an unbiased random-feature estimator of the softmax kernel SM(x, y) = exp(xᵀy), for
- * the error sweep and `performer theory` (docs/formulas.md §2 and §5).
+ * the error sweep and `performer theory` (docs/formulas.md §2, §5 and §6).
  */
 export interface EstimatorFacts {
   /**
    * One projection row's raw estimate of SM(x, y), from wx = ωᵀx, wy = ωᵀy, xx = ‖x‖², yy = ‖y‖²,
-   * without ε or stabiliser shifts; the estimate is the mean over the m rows.
+   * ww = ‖ω‖² and, for data-dependent estimators, the fit and d; without ε or stabiliser shifts.
+   * The estimate is the mean over the m rows. Inputs are already transformed by the fit's Ψ.
    */
-  pairTerm(wx: number, wy: number, xx: number, yy: number): number;
-  /** Closed-form MSE of the estimate for one pair with m i.i.d. rows (the paper's Lemma 2 and §5). */
-  mse(g: PairGeometry, m: number): number;
+  pairTerm(wx: number, wy: number, xx: number, yy: number, ww: number, fit: EstimatorFit | undefined, d: number): number;
+  /**
+   * Closed-form MSE of the estimate for one pair with m i.i.d. rows (the paper's Lemma 2 and §5;
+   * §6 for FAVOR++, which needs d and takes the per-pair optimal A when no fit is given).
+   * NaN where it cannot be evaluated (FAVOR# without a fit: Ψ depends on coordinates).
+   */
+  mse(g: PairGeometry, m: number, d?: number, fit?: EstimatorFit): number;
+  /** Fits the data-dependent parameters to one head's scaled rows x = q·d^(-1/4), y = k·d^(-1/4). */
+  fit?(x: Rows, y: Rows, d: number): EstimatorFit;
   /** The paper's Theorem 2 bound with m ≤ d orthogonal rows, where the paper gives one. */
   orthogonalBound?(g: PairGeometry, m: number, d: number): number;
   /** The exact MSE with orthogonal rows (Haar blocks, χ_d norms), by quadrature (src/reference/orthogonal-mse.ts). */

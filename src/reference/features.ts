@@ -106,11 +106,56 @@ export function reluRows(x: Rows, ctx: ReferenceContext, eps: number): Rows {
 /** elu(x) + 1. */
 export const eluRows = (x: Rows): Rows => x.map((r) => r.map((v) => (v > 0 ? v + 1 : Math.exp(v))));
 
+/** The scaled rows x = input·d^(-1/4) of one head. */
+export const scaleRows = (x: Rows, d: number): Rows => x.map((r) => r.map((v) => v * d ** -0.25));
+
+/**
+ * FAVOR++ (and, with Ψ, FAVOR#'s SADERF) positive features (docs/formulas.md §6): the logits
+ * B·wᵀx̂ + A‖w‖² − ‖x̂‖²/2 with A, B, Ψ fitted by `fit` to the scaled rows, over the whole
+ * sequences (bidirectional) or the first token only (causal, so no later token changes them).
+ * The factor D cancels in attention's normalisation and is left out, as the graph does. Shifts
+ * as favor-pos, with the causal key bound (1 − 2A)·max‖w‖²/2.
+ */
+export function oprfRows(q: Rows, k: Rows, ctx: ReferenceContext, fit: (x: Rows, y: Rows, d: number) => EstimatorFit, eps: number): FeatureRows {
+  const { w, d, causal } = ctx;
+  const m = w!.length / d;
+  const x = scaleRows(q, d);
+  const y = scaleRows(k, d);
+  const f = causal ? fit(x.slice(0, 1), y.slice(0, 1), d) : fit(x, y, d);
+  const psi = f.psi ?? new Array<number>(d).fill(1);
+  const xh = x.map((r) => r.map((v, c) => v * psi[c]!));
+  const yh = y.map((r) => r.map((v, c) => v / psi[c]!));
+  const bScale = Math.sqrt(1 - 4 * f.a);
+  const ww = Array.from({ length: m }, (_, r) => sq(Array.from(w!.subarray(r * d, (r + 1) * d))));
+  const logits = (z: Rows) => project(z, w!, d, bScale).map((row) => row.map((p, r) => p + f.a * ww[r]!));
+  const half = (z: Rows) => z.map((r) => sq(r) / 2);
+  const bound = (1 - 2 * f.a) * logitBound(w!, d);
+  return positiveRows(logits(xh), logits(yh), half(xh), half(yh), { causal, ratio: m ** -0.5, bound, eps });
+}
+
+/**
+ * Data-dependent parameters of an estimator, fitted per (batch, head) to that head's queries and
+ * keys as the graph fits them: FAVOR++'s A and FAVOR#'s per-coordinate Ψ (docs/formulas.md §6).
+ */
+export interface EstimatorFit {
+  /** A ≤ 0 of f(ω, x) = D·exp(A‖ω‖² + Bωᵀx − ‖x‖²/2); 0 is FAVOR+. */
+  readonly a: number;
+  /** Ψ [d]: the estimator sees (Ψ⊙x, y/Ψ), which keeps xᵀy. */
+  readonly psi?: readonly number[];
+}
+
 /**
  * The raw estimate of SM(x, y) = exp(xᵀy) from projection rows W [m, d]: the mean over rows of
- * the estimator's per-row term, without ε or max shifts (what the closed forms of §5 describe).
+ * the estimator's per-row term, without ε or max shifts (what the closed forms of §5 and §6
+ * describe). With a fit carrying Ψ, the pair is first mapped to (Ψ⊙x, y/Ψ).
  */
-export function estimateSoftmaxKernel(pairTerm: (wx: number, wy: number, xx: number, yy: number) => number, w: Float64Array, d: number, x: readonly number[], y: readonly number[]): number {
+export function estimateSoftmaxKernel(
+  pairTerm: (wx: number, wy: number, xx: number, yy: number, ww: number, fit: EstimatorFit | undefined, d: number) => number,
+  w: Float64Array, d: number, x0: readonly number[], y0: readonly number[], fit?: EstimatorFit,
+): number {
+  const psi = fit?.psi;
+  const x = psi ? x0.map((v, c) => v * psi[c]!) : x0;
+  const y = psi ? y0.map((v, c) => v / psi[c]!) : y0;
   const m = w.length / d;
   const xx = sq(x);
   const yy = sq(y);
@@ -118,11 +163,13 @@ export function estimateSoftmaxKernel(pairTerm: (wx: number, wy: number, xx: num
   for (let f = 0; f < m; f++) {
     let wx = 0;
     let wy = 0;
+    let ww = 0;
     for (let c = 0; c < d; c++) {
       wx += w[f * d + c]! * x[c]!;
       wy += w[f * d + c]! * y[c]!;
+      ww += w[f * d + c]! ** 2;
     }
-    sum += pairTerm(wx, wy, xx, yy);
+    sum += pairTerm(wx, wy, xx, yy, ww, fit, d);
   }
   return sum / m;
 }

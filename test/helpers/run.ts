@@ -3,7 +3,7 @@ import { DEFAULT_KERNEL_CONFIG } from '../../src/defaults.ts';
 import { buildAttentionGraph, type Pass } from '../../src/kernels/build.ts';
 import { getKernel } from '../../src/kernels/index.ts';
 import { Rng } from '../../src/kernels/projection.ts';
-import type { AttentionShape, KernelConfig } from '../../src/kernels/types.ts';
+import type { AttentionShape, KernelConfig, KernelSpec } from '../../src/kernels/types.ts';
 import type { DType } from '../../src/onnx/ir.ts';
 import { fromHalfBits, toHalfBits } from '../../src/onnx/serialize.ts';
 import { runGraph } from '../../src/runtime/session.ts';
@@ -30,13 +30,13 @@ export function randomInputs(seed: number, shape: AttentionShape, scale = 1): Re
 
 /** Runs `kernel` through ONNX Runtime; returns every output as float64 plus the projection used. */
 export async function runKernel(
-  kernel: string, shape: AttentionShape, inputs: Inputs,
+  kernel: string | KernelSpec, shape: AttentionShape, inputs: Inputs,
   opts: { config?: Partial<KernelConfig>; dtype?: DType; pass?: Pass } = {},
 ): Promise<{ outputs: Record<string, Float64Array>; projection?: Float64Array }> {
   const dtype = opts.dtype ?? 'float32';
   const pass = opts.pass ?? 'forward';
   const config = { ...DEFAULT_KERNEL_CONFIG, ...opts.config };
-  const { graph, projection } = buildAttentionGraph({ kernel: getKernel(kernel), shape, config, dtype, pass });
+  const { graph, projection } = buildAttentionGraph({ kernel: typeof kernel === 'string' ? getKernel(kernel) : kernel, shape, config, dtype, pass });
   const dims = [shape.batch, shape.heads, shape.seqLen, shape.dim];
   const cast = (x: Float64Array) => ({ dtype, dims, data: dtype === 'float64' ? x : dtype === 'float16' ? Uint16Array.from(x, toHalfBits) : Float32Array.from(x) });
   const feeds: Record<string, ReturnType<typeof cast>> = { q: cast(inputs.q), k: cast(inputs.k), v: cast(inputs.v) };

@@ -55,4 +55,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`performer bench --help | head`) closes the pipe: that is not an
+// error of ours, so exit quietly instead of printing Node's unhandled EPIPE trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 process.exitCode = await main(process.argv);

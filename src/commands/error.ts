@@ -9,7 +9,7 @@ import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from '../kernels/index.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
 import { CAUSAL_IMPLS, type CausalImpl } from '../kernels/types.ts';
-import { LEAK_COLUMNS, leakTable } from '../report/error.ts';
+import { LEAK_COLUMNS, leakTable, pairedErrorTable } from '../report/error.ts';
 import { toCsv, toJson } from '../report/formats.ts';
 import { FORMATS, type Format, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
@@ -39,6 +39,7 @@ interface ErrorCliOptions {
   format: Format;
   out?: string;
   shard?: Shard;
+  baseline?: string;
 }
 
 export function errorOptions(o: ErrorCliOptions): ErrorRequest {
@@ -48,6 +49,7 @@ export function errorOptions(o: ErrorCliOptions): ErrorRequest {
     const notEstimator = o.kernels.find((k) => !ESTIMATOR_NAMES.includes(k));
     if (notEstimator) throw usage('--target', `kernel needs softmax estimators, not '${notEstimator}'`, ESTIMATOR_NAMES.join(', '));
   }
+  if (o.baseline !== undefined && !o.kernels.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
   if (o.target === 'matrix' && o.seqLen > 4096) throw usage('--seq-len', `--target matrix materialises L×L matrices; ${o.seqLen} is too long`, '≤ 4096');
   return {
     kernels: o.kernels, featureTypes: o.featureTypes, features: o.features, seqLen: o.seqLen, dim: o.dim, seeds: o.seeds, causal: o.causal,
@@ -75,6 +77,7 @@ export const errorCommand = new Command('error')
   .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table', 'table').argParser(oneOf('--format', FORMATS)))
   .option('--out <dir>', 'write results.json and results.csv there')
   .option('--shard <i/n>', 'run only shard i of n of the (kernel, feature type, m) cases', parseShard)
+  .option('--baseline <kernel>', 'also compare every case with this kernel\'s on paired seeds (ratio, 95% CI, paired p)')
   .action(async (o: ErrorCliOptions) => {
     if (o.out) {
       ensureDir(o.out);
@@ -98,4 +101,5 @@ export const errorCommand = new Command('error')
     const doc = await runErrorRequest(opts, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }).finally(progressDone);
     if (o.out) writeResultsFiles(o.out, doc);
     print(formatResults(doc, o.format));
+    if (o.baseline && o.format === 'table') print(pairedErrorTable(doc.records, o.baseline));
   });

@@ -12,7 +12,7 @@ export interface Panel {
   readonly timesM?: boolean;
 }
 
-export type ExperimentKind = 'bench' | 'error' | 'utility' | 'regime';
+export type ExperimentKind = 'bench' | 'error' | 'utility' | 'regime' | 'train' | 'train-steps';
 
 export interface Experiment {
   readonly id: string;
@@ -25,6 +25,8 @@ export interface Experiment {
   readonly quick: readonly string[];
   /** Error experiments drawn as Fig. 4: one panel per claim at its input scale (from the regime map). */
   readonly panels?: readonly Panel[];
+  /** Error experiments: table.md adds every case against this kernel's on paired seeds. */
+  readonly baseline?: string;
 }
 
 /**
@@ -91,5 +93,34 @@ export const EXPERIMENTS: readonly Experiment[] = [
     description: 'softmax vs favor-pos, 1 head, d = 50, m = 100',
     full: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-lens', '256..16384'],
     quick: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
+  },
+  {
+    id: 'beyond-mse', title: 'Beyond the paper: output MSE of FAVOR+, FAVOR++ and FAVOR# (SADERF)', kind: 'error',
+    description: 'favor-pos vs favor-opr vs favor-sade, orthogonal rows, d = 16, L = 1024, m = 16…128, 15 paired seeds, at the regime map\'s σ = 0.35 and 1',
+    full: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,32,64,128', '--input-scale', '0.35,1'],
+    quick: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1'],
+    panels: [
+      { title: 'σ = 0.35', claim: 'all', inputScale: 0.35 },
+      { title: 'σ = 1', claim: 'all', inputScale: 1 },
+    ],
+    baseline: 'favor-pos',
+  },
+  {
+    id: 'beyond-time', title: 'Beyond the paper: attention time of FAVOR++ and FAVOR# against FAVOR+ and softmax', kind: 'bench',
+    description: 'attention alone, 8 heads, d = 64, m = 256, softmax / favor-pos / favor-opr / favor-sade, forward and forward+backward',
+    full: ['bench', '--heads', '8', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-lens', '256..8192', '--time-ms', '100'],
+    quick: ['bench', '--heads', '2', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
+  },
+  {
+    id: 'train-spam', title: 'Training on real e-mails: accuracy against wall-clock and steps', kind: 'train',
+    description: 'spam vs ham (SpamAssassin), byte tokens, L = 512, width 64, 2 layers, 2 heads, m = 64, batch 16, 200 AdamW steps, 3 seeds; softmax, favor-pos, favor-relu, favor-trig',
+    full: ['train', '--task', 'spam', '--kernels', 'softmax,favor-pos,favor-relu,favor-trig', '--seeds', '3', '--steps', '200', '--eval-every', '20', '--eval-batches', '12', '--target-acc', '0.9'],
+    quick: ['train', '--preset', 'quick', '--target-acc', '0.9'],
+  },
+  {
+    id: 'train-step-time', title: 'Seconds per training step against L', kind: 'train-steps',
+    description: 'the train-spam model (width 64, 2 layers, 2 heads, d_ff 128, m = 64, batch 16) on synthetic tokens, L = 128…4096, 5 interleaved rounds',
+    full: ['train', '--step-time', '--seq-len', '128..4096', '--kernels', 'softmax,favor-pos,favor-relu', '--rounds', '5'],
+    quick: ['train', '--step-time', '--seq-len', '32,64', '--kernels', 'softmax,favor-pos', '--dim', '16', '--layers', '1', '--d-ff', '32', '--batch', '2', '--rounds', '2'],
   },
 ];

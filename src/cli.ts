@@ -16,6 +16,7 @@ import { reportCommand } from './commands/report.ts';
 import { reproduceCommand } from './commands/reproduce.ts';
 import { rooflineCommand } from './commands/roofline.ts';
 import { theoryCommand } from './commands/theory.ts';
+import { trainCommand } from './commands/train.ts';
 import { onnxruntimeVersion, projectVersion } from './version.ts';
 import { UsageError } from './errors.ts';
 
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
     .version(`${projectVersion()} (ONNX Runtime ${onnxruntimeVersion()})`)
     .showSuggestionAfterError();
-  for (const cmd of [benchCommand, errorCommand, theoryCommand, reproduceCommand, plotCommand, reportCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
+  for (const cmd of [benchCommand, errorCommand, trainCommand, theoryCommand, reproduceCommand, plotCommand, reportCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.
   const quiet = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });

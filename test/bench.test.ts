@@ -35,7 +35,7 @@ describe('performer bench end to end', () => {
     for (const key of ['onnxruntimeVersion', 'cpuModel', 'cores', 'memoryBytes', 'nodeVersion', 'os', 'performerVersion', 'commandLine', 'timestamp']) assert.ok(key in doc.environment, `environment lacks ${key}`);
     assert.equal(doc.options.seed, 0);
     assert.equal(doc.records.length, 2 * 2 * 4);
-    const required = ['kernel', 'pass', 'causal', 'causalImpl', 'scope', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType', 'ep', 'dtype', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'rme', 'samplesMs', 'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'speedupVsSoftmax', 'error'];
+    const required = ['kernel', 'pass', 'causal', 'causalImpl', 'scope', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType', 'ep', 'dtype', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'rme', 'samplesMs', 'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'limitMs', 'limitFraction', 'speedupVsSoftmax', 'error'];
     for (const rec of doc.records) for (const key of required) assert.ok(key in rec, `record lacks ${key}: ${JSON.stringify(rec)}`);
     const ok = doc.records.filter((x: BenchRecord) => x.status === 'ok');
     assert.equal(ok.length, 14, 'softmax-fused backward is skipped, everything else runs');

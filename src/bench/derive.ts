@@ -1,5 +1,6 @@
 /**
- * Figures derived across records: achieved GFLOP/s, fraction of the measured matmul rate,
+ * Figures derived across records: achieved GFLOP/s, fraction of the measured matmul rate, fraction
+ * of the limit model's bound (limitMs, set by bench/price.ts or kept from a results file),
  * speed-up over the best softmax baseline at the same point, time relative to identity (OPT).
  */
 import { hasRole, isSoftmaxBaseline } from '../kernels/index.ts';
@@ -26,6 +27,8 @@ export function deriveRecords(records: readonly BenchRecord[], matmulGflops: num
       ...r,
       gflopsPerSec: gflops,
       rooflineFraction: matmulGflops && gflops !== null ? gflops / matmulGflops : null,
+      limitMs: r.limitMs ?? null,
+      limitFraction: r.limitMs ? r.limitMs / r.medianMs : null,
       speedupVsSoftmax: soft !== undefined ? soft / r.medianMs : null,
       timeVsIdentity: opt !== undefined ? r.medianMs / opt : null,
     };

@@ -11,7 +11,7 @@ import { type Graph, numel } from '../onnx/ir.ts';
 import { toHalfBits } from '../onnx/serialize.ts';
 import { type HostTensor, type PreparedFeeds, Session, type SessionConfig } from '../runtime/session.ts';
 import { pointGraph } from './graph.ts';
-import { type BenchPoint, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
+import { type BenchPoint, type Measurement, type MeasureOptions, type NodeTime, notMeasured } from './types.ts';
 
 /** Peak resident set size of this process so far, bytes (getrusage). */
 export const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
@@ -109,8 +109,11 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
     if (r.state !== 'completed') throw new Error(`timing ended in state ${r.state}`);
     const samplesMs = [...(r.latency.samples ?? [])];
     const runs = 1 + opts.warmupRuns + samplesMs.length;
-    const profile = opts.profile ? opProfile(await session.endProfiling(), runs) : null;
-    return { status: 'ok', samplesMs, firstRunMs: open.firstRunMs, sessionCreateMs: open.sessionCreateMs, peakMemoryBytes: peakRss() - baseline, profile, error: null };
+    const traced = opts.profile ? opProfile(await session.endProfiling(), runs) : null;
+    return {
+      status: 'ok', samplesMs, firstRunMs: open.firstRunMs, sessionCreateMs: open.sessionCreateMs, peakMemoryBytes: peakRss() - baseline,
+      profile: traced?.byOp ?? null, nodeProfile: traced?.byNode ?? null, error: null,
+    };
   } catch (e) {
     return failed(e);
   } finally {
@@ -158,14 +161,24 @@ export async function measureInterleaved(points: readonly BenchPoint[], opts: Me
   return results;
 }
 
-/** Mean ms per run by op type, from ONNX Runtime's profiler trace (Chrome trace JSON). */
-export function opProfile(file: string, runs: number): Record<string, number> {
-  const events = JSON.parse(readFileSync(file, 'utf8')) as { cat?: string; dur?: number; args?: { op_name?: string } }[];
+/**
+ * Mean ms per run by op type and by node, from ONNX Runtime's profiler trace (Chrome trace JSON).
+ * A trace event is named `<node>_kernel_time`; a node ONNX Runtime made by fusing ours keeps our
+ * first node's name before a slash (`MatMul_36/MatmulTransposeFusion/`), so nodes map back to
+ * the IR's names; its op is ONNX Runtime's (FusedMatMul, Split).
+ */
+export function opProfile(file: string, runs: number): { byOp: Record<string, number>; byNode: NodeTime[] } {
+  const events = JSON.parse(readFileSync(file, 'utf8')) as { cat?: string; name?: string; dur?: number; args?: { op_name?: string } }[];
   rmSync(file, { force: true });
   const byOp: Record<string, number> = {};
+  const byNode = new Map<string, NodeTime>();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.args?.op_name || !e.dur) continue;
-    byOp[e.args.op_name] = (byOp[e.args.op_name] ?? 0) + e.dur / 1000 / runs;
+    const ms = e.dur / 1000 / runs;
+    const op = e.args.op_name;
+    byOp[op] = (byOp[op] ?? 0) + ms;
+    const node = (e.name ?? op).replace(/_kernel_time$/, '').split('/')[0]!;
+    byNode.set(node, { node, op, ms: (byNode.get(node)?.ms ?? 0) + ms });
   }
-  return Object.fromEntries(Object.entries(byOp).sort((a, b) => b[1] - a[1]));
+  return { byOp: Object.fromEntries(Object.entries(byOp).sort((a, b) => b[1] - a[1])), byNode: [...byNode.values()].sort((a, b) => b.ms - a.ms) };
 }

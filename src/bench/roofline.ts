@@ -1,92 +1,40 @@
 /**
- * This machine's limits through ONNX Runtime: the provider's float32 matrix-multiply rate and its
- * memory bandwidth (an elementwise Add: 3 bytes moved per 4-byte element … 12 bytes per element).
- * Cached per machine fingerprint (CPU, cores, provider, threads, ONNX Runtime version).
+ * This machine's single-number roofline through ONNX Runtime: the float32 rate of one large square
+ * product and the elementwise bandwidth. Both come from the limit cache (bench/limit-rates.ts), so
+ * they are the best ever measured on this machine fingerprint, never a reading taken under load.
+ * The limit model (bench/limit.ts) prices each graph at its own shapes; this number remains the
+ * fallback rate for products without a measured case and the reference of rooflineFraction.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { GraphBuilder } from '../onnx/builder.ts';
-import { runtimeInfo, Session, type ExecutionProvider } from '../runtime/session.ts';
-import { benchInputs } from './measure.ts';
+import { RuntimeError } from '../errors.ts';
+import type { ExecutionProvider } from '../runtime/session.ts';
+import type { MatMulCase } from './limit.ts';
+import { caseKey } from './limit.ts';
+import { ensureRates } from './limit-rates.ts';
 import type { Roofline } from './types.ts';
 
 export type { Roofline } from './types.ts';
-
+export { fingerprint } from './limit-rates.ts';
 
 const MATMUL_N = 1536;
-const ADD_ELEMENTS = 1 << 24;
-const REPEATS = 7;
 
-export function fingerprint(ep: ExecutionProvider, threads: number | null): string {
-  const parts = [os.cpus()[0]?.model ?? '', os.availableParallelism(), ep, threads ?? 'auto', runtimeInfo().version];
-  return createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 16);
-}
+/** The square product the roofline is measured at. */
+export const SQUARE_CASE: MatMulCase = {
+  shape: { a: [MATMUL_N, MATMUL_N], b: [MATMUL_N, MATMUL_N], constantB: false },
+  orientation: { transA: false, transB: false },
+};
 
-export function cachePath(): string {
-  const base = process.env.PERFORMER_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(os.homedir(), '.cache'), 'performer');
-  return join(base, 'roofline.json');
-}
-
-function readCache(): Record<string, Roofline> {
-  try {
-    return JSON.parse(readFileSync(cachePath(), 'utf8')) as Record<string, Roofline>;
-  } catch {
-    return {};
-  }
-}
-
-/** Best time of REPEATS runs (after one untimed run): the machine's capability, not its noise. */
-async function bestMs(build: (b: GraphBuilder) => void, ep: ExecutionProvider, threads: number | null): Promise<number> {
-  const b = new GraphBuilder('roofline');
-  build(b);
-  const graph = b.build([b.nodes.at(-1)!.outputs[0]!]);
-  const s = await Session.fromGraph(graph, { ep, ...(threads !== null ? { threads } : {}) });
-  try {
-    const feeds = s.prepare(benchInputs(graph, 1));
-    await s.runRaw(feeds);
-    let best = Infinity;
-    for (let i = 0; i < REPEATS; i++) {
-      const t = performance.now();
-      await s.runRaw(feeds);
-      best = Math.min(best, performance.now() - t);
-    }
-    return best;
-  } finally {
-    await s.release();
-  }
-}
-
-export async function measureRoofline(ep: ExecutionProvider, threads: number | null): Promise<Roofline> {
-  const n = MATMUL_N;
-  const mm = await bestMs((b) => b.matMul(b.input('a', [n, n]), b.input('b', [n, n])), ep, threads);
-  const add = await bestMs((b) => b.add(b.input('a', [ADD_ELEMENTS]), b.input('b', [ADD_ELEMENTS])), ep, threads);
+/** The roofline for this machine from the limit cache, measured when missing (or again with `refresh`, keeping the best). */
+export async function getRoofline(ep: ExecutionProvider, threads: number | null, refresh = false): Promise<Roofline> {
+  const limits = await ensureRates([SQUARE_CASE], ep, threads, { refresh });
+  const square = limits.matmul[caseKey(SQUARE_CASE)];
+  if (!square) throw new RuntimeError(`ONNX Runtime could not run the ${MATMUL_N}×${MATMUL_N} float32 product the roofline is measured at`);
   return {
-    fingerprint: fingerprint(ep, threads),
-    matmulGflops: (2 * n ** 3) / mm / 1e6,
-    bandwidthGBps: (3 * 4 * ADD_ELEMENTS) / add / 1e6,
-    matmulSize: n,
-    measuredAt: new Date().toISOString(),
+    fingerprint: limits.fingerprint,
+    matmulGflops: square.rate,
+    bandwidthGBps: limits.bandwidth.rate,
+    matmulSize: MATMUL_N,
+    measuredAt: square.measuredAt,
     ep,
     threads,
   };
-}
-
-/** The cached roofline for this machine, measured (and cached) when missing or `refresh`. */
-export async function getRoofline(ep: ExecutionProvider, threads: number | null, refresh = false): Promise<Roofline> {
-  const key = fingerprint(ep, threads);
-  const cache = readCache();
-  const hit = cache[key];
-  if (hit && !refresh) return hit;
-  const r = await measureRoofline(ep, threads);
-  try {
-    const path = cachePath();
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(`${path}.tmp`, JSON.stringify({ ...cache, [key]: r }, null, 2));
-    renameSync(`${path}.tmp`, path);
-  } catch {
-    // An unwritable cache only costs a re-measurement next time.
-  }
-  return r;
 }

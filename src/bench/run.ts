@@ -16,12 +16,13 @@ import { EtaModel } from './eta.ts';
 import { finishBench } from './finish.ts';
 import { childExecutor, type Executor } from './executor.ts';
 import { expandGrid, type GridOptions } from './grid.ts';
+import { priceRecords } from './price.ts';
 import { getRoofline } from './roofline.ts';
 import { pointConfig } from './graph.ts';
 import { makeRecord, type ProcessEntry, runBench, unsupported } from './runner.ts';
 import { pointKey } from '../results/keys.ts';
 import { type Shard, takeShard } from './shard.ts';
-import type { BenchDocument, BenchPoint, Measurement, MeasureOptions } from './types.ts';
+import type { BenchDocument, BenchPoint, BenchRecord, Measurement, MeasureOptions } from './types.ts';
 
 export interface BenchRequest {
   readonly grid: GridOptions;
@@ -88,6 +89,8 @@ export interface BenchHooks {
   onStart?(point: BenchPoint, index: number, total: number, etaMs: number | null): void;
   /** After each process: how many are done, the total and the estimated ms left. */
   onDone?(point: BenchPoint, done: number, total: number, etaMs: number | null): void;
+  /** Before each rate the limit model measures (a product's case key, or the bandwidth). */
+  onLimit?(what: string, index: number, total: number): void;
   /** Something the user should know (a repaired journal). */
   onNote?(message: string): void;
 }
@@ -117,9 +120,20 @@ export async function runBenchRequest(req: BenchRequest, opts: BenchHooks = {}):
       if (req.out) appendJournal(req.out, e);
     },
   });
-  const roofline = req.roofline === 'off' ? null : await getRoofline(req.grid.ep, req.grid.threads, req.roofline === 'refresh');
-  const doc = finishBench(raw, { environment, options, roofline });
+  const { records, limits, roofline } = await priceLimits(raw, req, opts);
+  const doc = finishBench(records, { environment, options, roofline, limits });
   return { doc, interrupted: Boolean(opts.signal?.aborted), planned: points.length };
+}
+
+/**
+ * The limit model over the measured records (measuring the products it has not cached, or all of
+ * them with --refresh-roofline) and the single-number roofline, unless --no-roofline.
+ */
+async function priceLimits(raw: BenchRecord[], req: BenchRequest, opts: BenchHooks) {
+  if (req.roofline === 'off' || opts.signal?.aborted) return { records: raw, limits: null, roofline: null };
+  const { ep, threads } = req.grid;
+  const { records, limits } = await priceRecords(raw, { ep, threads, refresh: req.roofline === 'refresh', ...(opts.onLimit ? { onMeasure: opts.onLimit } : {}) });
+  return { records, limits, roofline: await getRoofline(ep, threads) };
 }
 
 /**
@@ -199,12 +213,13 @@ export async function runRelative(req: BenchRequest, against: string, opts: Benc
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...track,
   });
-  const roofline = req.roofline === 'off' ? null : await getRoofline(req.grid.ep, req.grid.threads, req.roofline === 'refresh');
+  // Only this checkout's records are priced: the limit model reads this checkout's graphs.
+  const { records: priced, limits, roofline } = await priceLimits(records, req, opts);
   const relativeRun = `${process.pid}-${Date.now()}`;
   const options = (role: string) => ({ ...requestOptions(req), against: resolve(against), relativeRun, relativeRole: role });
   const baseRecords = records.map((r) => makeRecord(r, (baselineMs.get(pointKey(r)) ?? []).slice(0, r.processes), r.estimatedMemoryBytes, r.flops)).filter((r) => r.processes > 0);
   return {
-    candidate: finishBench(records, { environment, options: options('candidate'), roofline }),
+    candidate: finishBench(priced, { environment, options: options('candidate'), roofline, limits }),
     baseline: finishBench(baseRecords, { environment: baselineEnvironment, options: options('baseline'), roofline }),
     interrupted: Boolean(opts.signal?.aborted),
     planned: points.length,

@@ -96,9 +96,12 @@ export function makeRecord(p: BenchPoint, measured: Measurement | readonly Measu
     flops,
     gflopsPerSec: null,
     rooflineFraction: null,
+    limitMs: null,
+    limitFraction: null,
     speedupVsSoftmax: null,
     timeVsIdentity: null,
     profile: ms.find((m) => m.profile)?.profile ?? null,
+    nodeProfile: ms.find((m) => m.nodeProfile)?.nodeProfile?.map((t) => ({ ...t, boundMs: null })) ?? null,
     error: failed?.error ?? (invalid ? 'a timing sample was not finite (NaN or ±∞)' : null),
   };
 }

@@ -55,7 +55,27 @@ export interface Measurement {
   readonly sessionCreateMs: number | null;
   readonly peakMemoryBytes: number | null;
   readonly profile: Record<string, number> | null;
+  /** `--profile`: ms per run of each node ONNX Runtime ran (absent in journals of older versions). */
+  readonly nodeProfile?: NodeTime[] | null;
   readonly error: string | null;
+}
+
+/** One node's mean time per run in ONNX Runtime's profiler trace, under our node's name and ONNX Runtime's op. */
+export interface NodeTime {
+  readonly node: string;
+  readonly op: string;
+  readonly ms: number;
+}
+
+/**
+ * One node of a `--profile` run beside its limit-model bound: `ms` null for a node the trace does
+ * not show (fused into another), `boundMs` null when the limit model was off.
+ */
+export interface ProfileNode {
+  readonly node: string;
+  readonly op: string;
+  readonly ms: number | null;
+  readonly boundMs: number | null;
 }
 
 /** A point that produced no timings (not run, failed, out of memory), with why. */
@@ -88,10 +108,21 @@ export interface BenchRecord extends BenchPoint {
   readonly estimatedMemoryBytes: number;
   readonly flops: number;
   readonly gflopsPerSec: number | null;
+  /**
+   * Achieved GFLOP/s over the best rate of one large square float32 product: how much of the
+   * matmul units' speed the graph's FLOPs get. Not a bound (an elementwise-bound graph sits low by
+   * nature, and elementwise FLOPs count too): judge a graph by limitFraction.
+   */
   readonly rooflineFraction: number | null;
+  /** The limit model's lower bound for this point's graph (bench/limit.ts), ms; null when off or not measured. */
+  readonly limitMs: number | null;
+  /** limitMs / medianMs: 1 is the machine's limit through ONNX Runtime. */
+  readonly limitFraction: number | null;
   readonly speedupVsSoftmax: number | null;
   readonly timeVsIdentity: number | null;
   readonly profile: Record<string, number> | null;
+  /** `--profile`: per node, time and bound, largest gap (time − bound) first. */
+  readonly nodeProfile: ProfileNode[] | null;
   readonly error: string | null;
 }
 
@@ -104,6 +135,29 @@ export interface Roofline {
   readonly measuredAt: string;
   readonly ep: ExecutionProvider;
   readonly threads: number | null;
+}
+
+/** One measured rate in the limit cache: the best ever seen for a machine and shape, so load never lowers it. */
+export interface RateEntry {
+  /** GFLOP/s for a product, GB/s for the elementwise bandwidth. */
+  readonly rate: number;
+  /** When the best rate was measured. */
+  readonly measuredAt: string;
+  /** (median − best) / best of the repeats of that measurement. */
+  readonly noise: number;
+  readonly repeats: number;
+  /** Measurements folded into the entry, and when the latest ran. */
+  readonly sessions: number;
+  readonly lastMeasuredAt: string;
+}
+
+/** The rates a limit was priced at: the elementwise bandwidth and each product's rate by case key (bench/limit.ts). */
+export interface MachineLimits {
+  readonly fingerprint: string;
+  readonly ep: ExecutionProvider;
+  readonly threads: number | null;
+  readonly bandwidth: RateEntry;
+  readonly matmul: Readonly<Record<string, RateEntry>>;
 }
 
 export interface Crossover {
@@ -132,6 +186,8 @@ export interface BenchDocument {
   readonly environments?: readonly unknown[];
   readonly options: Record<string, unknown>;
   readonly roofline: Roofline | null;
+  /** The rates each record's limitMs was priced at (absent in older files). */
+  readonly limits?: MachineLimits | null;
   readonly summary: { crossovers: Crossover[]; exponents: Exponent[] };
   readonly records: BenchRecord[];
 }

@@ -1,7 +1,7 @@
 /** Joining the shards of one sweep: overlapping points or different options are refused. */
 import type { Roofline } from '../bench/roofline.ts';
 import { finishBench } from '../bench/finish.ts';
-import type { BenchDocument, BenchRecord } from '../bench/types.ts';
+import type { BenchDocument, BenchRecord, MachineLimits } from '../bench/types.ts';
 import type { ErrorDocument, ErrorRecord } from '../error/sweep.ts';
 import { usage } from '../errors.ts';
 import { environmentDiff } from '../bench/compare.ts';
@@ -44,6 +44,6 @@ export function mergeResults(files: readonly ResultsFile[], names: readonly stri
   const options = { ...first.options, shard: undefined, shardOptions: files.map((f) => perShard(f.options)) };
   const environments = files.map((f) => f.environment);
   if (first.kind === 'error') return { schemaVersion: first.schemaVersion, kind: 'error', environment: first.environment, environments, options, records: records as ErrorRecord[] };
-  const roofline = (first as unknown as { roofline: Roofline | null }).roofline;
-  return finishBench(records as BenchRecord[], { environment: first.environment, environments, options, roofline });
+  const { roofline, limits } = first as unknown as { roofline: Roofline | null; limits?: MachineLimits | null };
+  return finishBench(records as BenchRecord[], { environment: first.environment, environments, options, roofline, ...(limits !== undefined ? { limits } : {}) });
 }

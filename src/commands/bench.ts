@@ -90,10 +90,10 @@ export const benchCommand = addKernelOptions(
   .option('--shard <i/n>', 'run only shard i of n of the grid (join shards with `performer merge`)', parseShard)
   .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(PRESET_NAMES).argParser(oneOf('--preset', PRESET_NAMES)))
   .option('--resume', 'skip the points already in <out>/results.jsonl', false)
-  .option('--profile', "per-operator time from ONNX Runtime's profiler", false)
+  .option('--profile', "per-node time from ONNX Runtime's profiler beside the limit model's bound, largest gaps first", false)
   .option('--quiet', 'no progress lines on stderr', false)
-  .option('--no-roofline', 'do not measure or show the roofline fraction')
-  .option('--refresh-roofline', 're-measure the roofline instead of using the cached one', false)
+  .option('--no-roofline', 'no limit model (limitMs, % limit) and no roofline: nothing measured beyond the points')
+  .option('--refresh-roofline', "measure the limit model's rates and the roofline again (the cache keeps the best rate seen)", false)
   .addHelpText('after', `
 Examples:
   performer bench                                          every default kernel, L = 256..8192, about a minute

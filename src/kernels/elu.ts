@@ -17,6 +17,6 @@ export const eluKernel: KernelSpec = {
     // ONNX Runtime has no float64 Elu: there, elu(x) + 1 = relu(x) + exp(−relu(−x)), same values.
     const phi = (x: typeof ctx.q) =>
       b.dtype === 'float64' ? { blocks: [b.add(b.relu(x), b.exp(b.neg(b.relu(b.neg(x)))))], eps: 0, scale: 1 } : { blocks: [b.elu(x)], eps: 1, scale: 1 };
-    return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx.v, ctx.config);
+    return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx);
   },
 };

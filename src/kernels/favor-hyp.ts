@@ -25,12 +25,12 @@ export const favorHypKernel: KernelSpec = {
   reference: (q, k, ctx) => softmaxPositiveRows(q, k, ctx, [1, -1], SOFTMAX_FEATURE_EPS),
   build(b, ctx) {
     const bound = logitBound(ctx.projection!.host, ctx.shape.dim);
-    const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: (2 * ctx.config.features) ** -0.5, bound, signs: [1, -1] as const };
+    const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: (2 * ctx.config.features) ** -0.5, bound, signs: [1, -1] as const, keyMask: ctx.keyMask };
     // [e^{Wx}, e^{−Wx}] as two blocks from the one product x·Wᵀ: no Neg or Concat over L×m.
     const features = (x: Value, role: 'query' | 'key') => {
       const { proj, diag } = softmaxProjection(b, x, ctx);
       return positiveFeatures(b, proj, diag, role, opts);
     };
-    return linearAttention(b, features(ctx.q, 'query'), features(ctx.k, 'key'), ctx.v, ctx.config);
+    return linearAttention(b, features(ctx.q, 'query'), features(ctx.k, 'key'), ctx);
   },
 };

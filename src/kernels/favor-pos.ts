@@ -29,11 +29,11 @@ export const favorPosKernel: KernelSpec = {
   reference: (q, k, ctx) => softmaxPositiveRows(q, k, ctx, [1], SOFTMAX_FEATURE_EPS),
   build(b, ctx) {
     const bound = logitBound(ctx.projection!.host, ctx.shape.dim);
-    const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: ctx.config.features ** -0.5, bound };
+    const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: ctx.config.features ** -0.5, bound, keyMask: ctx.keyMask };
     const fq = softmaxProjection(b, ctx.q, ctx);
     const fk = softmaxProjection(b, ctx.k, ctx);
     const phiQ = positiveFeatures(b, fq.proj, fq.diag, 'query', opts);
     const phiK = positiveFeatures(b, fk.proj, fk.diag, 'key', opts);
-    return linearAttention(b, phiQ, phiK, ctx.v, ctx.config);
+    return linearAttention(b, phiQ, phiK, ctx);
   },
 };

@@ -19,6 +19,6 @@ export const favorReluKernel: KernelSpec = {
     const w = requireProjection(ctx);
     const wt = b.mul(b.transpose(w.value, [1, 0]), b.scalar(ctx.config.features ** -0.5));
     const phi = (x: typeof ctx.q) => ({ blocks: [b.relu(b.matMul(x, wt))], eps: RELU_FEATURE_EPS, scale: 1 });
-    return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx.v, ctx.config);
+    return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx);
   },
 };

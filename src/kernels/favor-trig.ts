@@ -3,7 +3,7 @@ import type { Value } from '../onnx/ir.ts';
 import { mseTrig } from '../reference/closed-forms.ts';
 import { CAUSAL_SHIFT_HEADROOM, trigRows } from '../reference/features.ts';
 import { mseOrthogonalExact } from '../reference/orthogonal-mse.ts';
-import { softmaxProjection } from './features.ts';
+import { maskedColumn, softmaxProjection } from './features.ts';
 import { type Features, linearAttention } from './linear.ts';
 import type { KernelContext, KernelSpec } from './types.ts';
 
@@ -28,7 +28,7 @@ export const favorTrigKernel: KernelSpec = {
   },
   reference: (q, k, ctx) => ({ q: trigRows(q, ctx, 'query'), k: trigRows(k, ctx, 'key') }),
   build(b, ctx) {
-    return linearAttention(b, trigFeatures(b, ctx.q, ctx, 'query'), trigFeatures(b, ctx.k, ctx, 'key'), ctx.v, ctx.config);
+    return linearAttention(b, trigFeatures(b, ctx.q, ctx, 'query'), trigFeatures(b, ctx.k, ctx, 'key'), ctx);
   },
 };
 
@@ -43,7 +43,7 @@ function trigFeatures(b: GraphBuilder, x: Value, ctx: KernelContext, role: 'quer
   // features). Bidirectional: s = the largest ‖k‖²/2 of the sequence (exponents ≤ 0). Causal:
   // s = the first key's (leak-free), and exponents are capped at the headroom favor-pos uses, so a
   // later key with a far larger norm saturates instead of overflowing float32 to ∞ and NaN.
-  const shift = b.stopGradient(ctx.config.causal ? b.slice(diag, [2], [0], [1]) : b.reduceMax(diag, [2, 3]));
+  const shift = b.stopGradient(ctx.config.causal ? b.slice(diag, [2], [0], [1]) : b.reduceMax(ctx.keyMask ? maskedColumn(b, diag, ctx.keyMask) : diag, [2, 3]));
   const exponent = b.sub(diag, shift);
   const capped = ctx.config.causal ? b.sub(exponent, b.relu(b.sub(exponent, b.scalar(CAUSAL_SHIFT_HEADROOM)))) : exponent;
   return { ...features, rowScale: b.exp(capped) };

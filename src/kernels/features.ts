@@ -33,6 +33,14 @@ export function requireProjection(ctx: KernelContext): NonNullable<KernelContext
 }
 
 /**
+ * A per-token column [B, H, L, 1] with padded tokens pushed to −1e9, so a max over the sequence
+ * sees real tokens only (the shifts then match an unpadded run's exactly).
+ */
+export function maskedColumn(b: GraphBuilder, column: Value, keyMask: Value): Value {
+  return b.add(column, b.mul(b.sub(keyMask, b.scalar(1)), b.scalar(1e9)));
+}
+
+/**
  * Positive features exp(±logits − shift) + ε, scaled by `ratio` (docs/formulas.md §3): one block per sign
  * in `signs` ([1] for favor-pos; [1, −1] for favor-hyp's [e^{Wx}, e^{−Wx}], from one product).
  *
@@ -51,7 +59,7 @@ export function positiveFeatures(
   raw: Value,
   diag: Value,
   role: 'query' | 'key',
-  opts: { causal: boolean; eps: number; ratio: number; bound: number | Value; signs?: readonly (1 | -1)[] },
+  opts: { causal: boolean; eps: number; ratio: number; bound: number | Value; signs?: readonly (1 | -1)[]; keyMask?: Value | undefined },
 ): Features {
   const signs = opts.signs ?? [1];
   // max of sign·x over `axes`: ReduceMax, or −ReduceMin for the negated block (no Neg pass).
@@ -61,6 +69,7 @@ export function positiveFeatures(
   };
   let shift: Value;
   if (role === 'query') shift = maxOf(raw, [-1]);
+  else if (!opts.causal && opts.keyMask) shift = b.reduceMax(maskedColumn(b, maxOf(raw, [3]), opts.keyMask), [2]);
   else if (!opts.causal) shift = maxOf(raw, [2, 3]);
   else {
     const first = b.sub(maxOf(b.slice(raw, [2], [0], [1]), [2, 3]), b.slice(diag, [2], [0], [1]));

@@ -6,7 +6,7 @@ import { DENOMINATOR_EPS } from '../defaults.ts';
 import { GraphError } from '../errors.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
-import type { KernelConfig } from './types.ts';
+import type { KernelContext } from './types.ts';
 
 /** numer / guard(den); guard: R += 2ε·(|R| ≤ ε) (docs/formulas.md §3). */
 export function normalize(b: GraphBuilder, numer: Value, den: Value): Value {
@@ -123,12 +123,17 @@ function lowerTriangle(c: number): Float64Array {
   return m;
 }
 
-/** Normalised linear attention of features fq, fk (blocks [B, H, L, r_i]) over v [B, H, L, d]. */
-export function linearAttention(b: GraphBuilder, fq: Features, fk: Features, v: Value, config: KernelConfig): Value {
+/**
+ * Normalised linear attention of features fq, fk (blocks [B, H, L, r_i]) over ctx.v [B, H, L, d].
+ * A key mask zeroes padded keys' rows of [V 1], which removes their φ(k) from every sum (ε
+ * included), as an additive −∞ removes them from softmax.
+ */
+export function linearAttention(b: GraphBuilder, fq: Features, fk: Features, ctx: Pick<KernelContext, 'v' | 'config' | 'keyMask'>): Value {
+  const { config } = ctx;
   if (fq.blocks.length !== fk.blocks.length || fq.blocks.some((q, i) => q.shape.at(-1) !== fk.blocks[i]!.shape.at(-1))) {
     throw new GraphError('query and key features must have the same blocks');
   }
-  const vp = withOnes(b, v);
+  const vp = ctx.keyMask ? b.mul(withOnes(b, ctx.v), ctx.keyMask) : withOnes(b, ctx.v);
   if (!config.causal) return normalize(b, ...bidirectional(b, fq, fk, vp));
   const [q, k, rows] = [withEps(b, fq), withEps(b, fk), keyRows(b, fk, vp)];
   const num = queryRows(b, fq, config.causalImpl === 'prefix' ? prefix(b, q, k, rows) : chunked(b, q, k, rows, config.chunkSize));

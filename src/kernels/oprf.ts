@@ -11,6 +11,9 @@ import { halfSquaredNorm, positiveFeatures, requireProjection, scaledProjection 
 import { linearAttention } from './linear.ts';
 import type { EstimatorFit, KernelContext } from './types.ts';
 
+/** The mean over the sequence axis, [B, H, L, n] → [B, H, 1, n]. */
+type MeanOver = (x: Value) => Value;
+
 export interface OprfOptions {
   /** FAVOR#: rescale queries and keys per coordinate by Ψ first. */
   readonly psi: boolean;
@@ -33,11 +36,14 @@ export function oprfAttention(b: GraphBuilder, ctx: KernelContext, opts: OprfOpt
   const { dim: d } = ctx.shape;
   const { causal, features: m } = ctx.config;
   const first = (x: Value) => (causal ? b.slice(x, [2], [0], [1]) : x);
+  // Means over the sequence (or the first token), over real tokens only when padded.
+  const mask = causal ? undefined : ctx.keyMask;
+  const mean: MeanOver = mask ? (x) => b.div(b.reduceSum(b.mul(x, mask), [2]), b.reduceSum(mask, [2])) : (x) => b.reduceMean(x, [2]);
   let q = ctx.q;
   let k = ctx.k;
   const fixed = opts.fixed;
   if (opts.psi || fixed?.psi) {
-    const psi = fixed ? b.constant(fixed.psi ?? new Array<number>(d).fill(1), [1, 1, 1, d]) : b.stopGradient(saderfPsi(b, first(q), first(k), d));
+    const psi = fixed ? b.constant(fixed.psi ?? new Array<number>(d).fill(1), [1, 1, 1, d]) : b.stopGradient(saderfPsi(b, first(q), first(k), d, mean));
     q = b.mul(q, psi);
     k = b.div(k, psi);
   }
@@ -45,7 +51,7 @@ export function oprfAttention(b: GraphBuilder, ctx: KernelContext, opts: OprfOpt
   const diagK = halfSquaredNorm(b, k, ctx);
   const { a, bScale } = fixed
     ? { a: b.constant([fixed.a], [1, 1, 1, 1]), bScale: b.constant([Math.sqrt(1 - 4 * fixed.a)], [1, 1, 1, 1]) }
-    : oprfParameters(b, b.stopGradient(statistic(b, first(q), first(k), first(diagQ), first(diagK), d)), d);
+    : oprfParameters(b, b.stopGradient(statistic(b, first(q), first(k), first(diagQ), first(diagK), d, mean)), d);
   const w = requireProjection(ctx);
   const host = w.host;
   const norms = Array.from({ length: m }, (_, r) => host.subarray(r * d, (r + 1) * d).reduce((s, v) => s + v * v, 0));
@@ -54,16 +60,16 @@ export function oprfAttention(b: GraphBuilder, ctx: KernelContext, opts: OprfOpt
   const logits = (x: Value) => b.matMul(b.concat([x, b.fill([...x.shape.slice(0, -1), 1], 1)], -1), weights);
   // sup_y B·wᵀy + A‖w‖² − ‖y‖²/2 = (1 − 2A)‖w‖²/2: the causal key shift's overflow cap.
   const bound = b.mul(b.sub(b.scalar(1), b.mul(b.scalar(2), a)), b.scalar(logitBound(host, d)));
-  const o = { causal, eps: SOFTMAX_FEATURE_EPS, ratio: m ** -0.5, bound };
+  const o = { causal, eps: SOFTMAX_FEATURE_EPS, ratio: m ** -0.5, bound, keyMask: ctx.keyMask };
   const phiQ = positiveFeatures(b, logits(q), diagQ, 'query', o);
   const phiK = positiveFeatures(b, logits(k), diagK, 'key', o);
-  return linearAttention(b, phiQ, phiK, ctx.v, ctx.config);
+  return linearAttention(b, phiQ, phiK, ctx);
 }
 
 /** φ = mean‖x‖² + mean‖y‖² + 2·mean(x)ᵀmean(y) over the rows given, x = input·d^(-1/4): [B, H, 1, 1]. */
-function statistic(b: GraphBuilder, q: Value, k: Value, diagQ: Value, diagK: Value, d: number): Value {
-  const squares = b.mul(b.add(b.reduceMean(diagQ, [2]), b.reduceMean(diagK, [2])), b.scalar(2));
-  const cross = b.reduceSum(b.mul(b.reduceMean(q, [2]), b.reduceMean(k, [2])), [-1]);
+function statistic(b: GraphBuilder, q: Value, k: Value, diagQ: Value, diagK: Value, d: number, mean: MeanOver): Value {
+  const squares = b.mul(b.add(mean(diagQ), mean(diagK)), b.scalar(2));
+  const cross = b.reduceSum(b.mul(mean(q), mean(k)), [-1]);
   return b.add(squares, b.mul(cross, b.scalar(2 * d ** -0.5)));
 }
 
@@ -81,7 +87,7 @@ function oprfParameters(b: GraphBuilder, phi: Value, d: number): { a: Value; bSc
  * FAVOR#'s SADERF rescaling Ψ_l = ((mean_j y_jl² + ε)/(mean_i x_il² + ε))^(1/4) over the rows
  * given, with x = input·d^(-1/4): [B, H, 1, d]. ε guards coordinates that are zero throughout.
  */
-function saderfPsi(b: GraphBuilder, q: Value, k: Value, d: number): Value {
-  const meanSquare = (x: Value) => b.add(b.mul(b.reduceMean(b.mul(x, x), [2]), b.scalar(d ** -0.5)), b.scalar(SADERF_PSI_EPS));
+function saderfPsi(b: GraphBuilder, q: Value, k: Value, d: number, mean: MeanOver): Value {
+  const meanSquare = (x: Value) => b.add(b.mul(mean(b.mul(x, x)), b.scalar(d ** -0.5)), b.scalar(SADERF_PSI_EPS));
   return b.sqrt(b.sqrt(b.div(meanSquare(k), meanSquare(q))));
 }

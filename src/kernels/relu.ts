@@ -16,6 +16,6 @@ export const reluKernel: KernelSpec = {
   reference: (q, k, { d, causal }) => ({ q: reluRows(q, { d, causal }, RELU_FEATURE_EPS), k: reluRows(k, { d, causal }, RELU_FEATURE_EPS) }),
   build(b, ctx) {
     const phi = (x: typeof ctx.q) => ({ blocks: [b.relu(x)], eps: RELU_FEATURE_EPS, scale: 1 });
-    return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx.v, ctx.config);
+    return linearAttention(b, phi(ctx.q), phi(ctx.k), ctx);
   },
 };

@@ -1,3 +1,4 @@
+import { GraphError } from '../errors.ts';
 import { int } from '../onnx/ir.ts';
 import type { KernelSpec } from './types.ts';
 
@@ -16,7 +17,8 @@ export const softmaxFusedKernel: KernelSpec = {
   supportsBackward: false,
   // ONNX Runtime's CPU MultiHeadAttention takes float32 only (float16 on CUDA).
   dtypes: ['float32', 'float16'],
-  build(b, { q, k, v, shape, config }) {
+  build(b, { q, k, v, shape, config, keyMask }) {
+    if (keyMask) throw new GraphError('softmax-fused takes no key-padding mask here (it has no backward graph to train with)');
     const { batch: B, heads: H, seqLen: L, dim: d } = shape;
     const flat = (x: typeof q) => b.reshape(b.transpose(x, [0, 2, 1, 3]), [B, L, H * d]);
     const attrs = { num_heads: int(H), ...(config.causal ? { unidirectional: int(1) } : {}) };

@@ -9,8 +9,10 @@ export const softmaxKernel: KernelSpec = {
   projection: false,
   supportsCausal: true,
   supportsBackward: true,
-  build(b, { q, k, v, shape, config }) {
+  build(b, { q, k, v, shape, config, keyMask }) {
     let scores = b.matMul(b.mul(q, b.scalar(shape.dim ** -0.5)), b.transposeLast(k));
+    // Padded keys: −1e9 added to their scores (exp underflows to exactly 0 in float32 and 64).
+    if (keyMask) scores = b.add(scores, b.mul(b.sub(b.transposeLast(keyMask), b.scalar(1)), b.scalar(1e9)));
     if (config.causal) {
       const L = shape.seqLen;
       // −∞ strictly above the diagonal, 0 elsewhere; a constant ONNX Runtime folds at load.

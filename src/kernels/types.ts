@@ -35,6 +35,11 @@ export interface KernelContext {
   readonly config: KernelConfig;
   /** The `projection` initializer [m, d] and its float64 host copy, for kernels with `projection: true`. */
   readonly projection?: { readonly value: Value; readonly host: Float64Array };
+  /**
+   * Key-padding mask [B, 1, L, 1]: 1 for tokens, 0 for padding (training batches). Padded keys
+   * take no part in any output; sequence statistics (FAVOR++'s φ, FAVOR#'s Ψ) skip them.
+   */
+  readonly keyMask?: Value;
 }
 
 /**

@@ -83,20 +83,30 @@ export interface EncoderRequest {
   readonly paramsAsInputs?: boolean;
 }
 
-/** Inputs `tokens` [B, L] (int64); output `loss` (scalar); backward adds `grad_<param>` for every parameter. */
-export function buildEncoderGraph(req: EncoderRequest): { graph: Graph; params: Param[] } {
-  const { kernel, shape: s, config, dtype, pass } = req;
-  checkSupported(kernel, config, pass, dtype);
-  checkModelWidth(s.dModel, s.heads);
+/** What the encoder's blocks need besides the builder. */
+export interface EncoderBody {
+  readonly kernel: KernelSpec;
+  readonly shape: ModelShape;
+  readonly config: KernelConfig;
+  /** The parameter values by name (inputs or initializers). */
+  readonly param: (name: string) => Value;
+  /** int64 [B, L]. */
+  readonly tokens: Value;
+  /** Key-padding mask [B, L] (1 token, 0 padding), for training batches. */
+  readonly mask?: Value;
+}
+
+/**
+ * Embedding plus `layers` post-LayerNorm blocks: x [B, L, d_model]. Layer l draws its projection
+ * from seed config.seed + l (a redraw changes config.seed).
+ */
+export function encoderBody(b: GraphBuilder, e: EncoderBody): Value {
+  const { kernel, shape: s, config, param: P } = e;
   const dh = s.dModel / s.heads;
   const [B, L, H, D] = [s.batch, s.seqLen, s.heads, s.dModel];
-  const b = new GraphBuilder(`encoder-${kernel.name}-${pass}`, dtype);
-  const tokens = b.input('tokens', [B, L], 'int64');
-  const params = encoderParams(s, config.seed);
-  const values = new Map(params.map((p) => [p.name, req.paramsAsInputs ? b.input(p.name, p.shape) : b.constant(p.data, p.shape, { name: p.name })]));
-  const P = (name: string) => values.get(name)!;
-  let x = b.add(b.matMul(b.oneHot(tokens, s.vocab), P('embedding')), P('positions'));
+  let x = b.add(b.matMul(b.oneHot(e.tokens, s.vocab), P('embedding')), P('positions'));
   const heads = (t: Value) => b.transpose(b.reshape(t, [B, L, H, dh]), [0, 2, 1, 3]);
+  const keyMask = e.mask ? b.reshape(e.mask, [B, 1, L, 1]) : undefined;
   for (let l = 0; l < s.layers; l++) {
     const w = (n: string) => P(`layer${l}.${n}`);
     let projection;
@@ -104,12 +114,27 @@ export function buildEncoderGraph(req: EncoderRequest): { graph: Graph; params: 
       const host = projectionMatrix(config.features, dh, config.featureType, config.seed + l);
       projection = { value: b.constant(host, [config.features, dh], { name: `layer${l}.projection` }), host };
     }
-    const ctx = { q: heads(b.matMul(x, w('wq'))), k: heads(b.matMul(x, w('wk'))), v: heads(b.matMul(x, w('wv'))), shape: { batch: B, heads: H, seqLen: L, dim: dh }, config, ...(projection ? { projection } : {}) };
+    const shape = { batch: B, heads: H, seqLen: L, dim: dh };
+    const ctx = { q: heads(b.matMul(x, w('wq'))), k: heads(b.matMul(x, w('wk'))), v: heads(b.matMul(x, w('wv'))), shape, config, ...(projection ? { projection } : {}), ...(keyMask ? { keyMask } : {}) };
     const att = b.reshape(b.transpose(kernel.build(b, ctx), [0, 2, 1, 3]), [B, L, D]);
     x = layerNorm(b, b.add(x, b.matMul(att, w('wo'))), w('ln1.gamma'), w('ln1.beta'));
     const ff = b.add(b.matMul(b.relu(b.add(b.matMul(x, w('ff.w1')), w('ff.b1'))), w('ff.w2')), w('ff.b2'));
     x = layerNorm(b, b.add(x, ff), w('ln2.gamma'), w('ln2.beta'));
   }
+  return x;
+}
+
+/** Inputs `tokens` [B, L] (int64); output `loss` (scalar); backward adds `grad_<param>` for every parameter. */
+export function buildEncoderGraph(req: EncoderRequest): { graph: Graph; params: Param[] } {
+  const { kernel, shape: s, config, dtype, pass } = req;
+  checkSupported(kernel, config, pass, dtype);
+  checkModelWidth(s.dModel, s.heads);
+  const b = new GraphBuilder(`encoder-${kernel.name}-${pass}`, dtype);
+  const tokens = b.input('tokens', [s.batch, s.seqLen], 'int64');
+  const params = encoderParams(s, config.seed);
+  const values = new Map(params.map((p) => [p.name, req.paramsAsInputs ? b.input(p.name, p.shape) : b.constant(p.data, p.shape, { name: p.name })]));
+  const P = (name: string) => values.get(name)!;
+  const x = encoderBody(b, { kernel, shape: s, config, param: P, tokens });
   const loss = b.named(b.reduceMean(b.matMul(x, P('w_out')), [0, 1, 2], false), 'loss');
   if (pass === 'forward') return { graph: b.build([loss]), params };
   const grads = gradients(b, loss, params.map((p) => P(p.name)), b.scalar(1));

@@ -3,16 +3,17 @@ import type { Crossover, Exponent } from '../bench/summary.ts';
 import type { BenchDocument, BenchRecord } from '../bench/types.ts';
 import { toMarkdown } from './formats.ts';
 import { benchTableLines, isNoisy, mode, ms, pct, times } from './bench-table.ts';
+import { limitFooter, profileTable } from './limit.ts';
 import { colorEnabled, formatBytes, paint, tableWidth } from './terminal.ts';
 
 /** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
 export const BENCH_CSV_COLUMNS = [
   'kernel', 'pass', 'causal', 'causalImpl', 'chunkSize', 'scope', 'layers', 'dFf', 'vocab', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType',
   'ep', 'dtype', 'seed', 'threads', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'minMs', 'rme', 'runs', 'processes', 'processRme', 'firstRunMs',
-  'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'speedupVsSoftmax', 'timeVsIdentity', 'error',
+  'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'limitMs', 'limitFraction', 'speedupVsSoftmax', 'timeVsIdentity', 'error',
 ] as const satisfies readonly (keyof BenchRecord)[];
 
-export const TABLE_HEAD = ['kernel', 'pass', 'mode', 'L', 'median ms', '±rme', 'p10–p90 ms', 'peak mem', 'est. mem', 'GFLOP/s', 'roofline', '×softmax', '×OPT'];
+export const TABLE_HEAD = ['kernel', 'pass', 'mode', 'L', 'median ms', '±rme', 'p10–p90 ms', 'peak mem', 'est. mem', 'GFLOP/s', 'limit', '×softmax', '×OPT'];
 
 export { isNoisy, mode } from './bench-table.ts';
 
@@ -27,7 +28,7 @@ export function tableRow(r: BenchRecord, color = true): string[] {
   const speedCell = speed === null ? '–' : speed >= 1 ? p.green(times(speed)) : times(speed);
   return [
     ...base, ms(r.medianMs), `${pct(r.rme)}${isNoisy(r) ? p.yellow(' !') : ''}`, `${ms(r.p10Ms)}–${ms(r.p90Ms)}`, formatBytes(r.peakMemoryBytes), formatBytes(r.estimatedMemoryBytes),
-    r.gflopsPerSec === null ? '–' : r.gflopsPerSec.toFixed(1), pct(r.rooflineFraction), speedCell, times(r.timeVsIdentity),
+    r.gflopsPerSec === null ? '–' : r.gflopsPerSec.toFixed(1), pct(r.limitFraction ?? null), speedCell, times(r.timeVsIdentity),
   ];
 }
 
@@ -50,14 +51,16 @@ export function errorLines(records: readonly BenchRecord[]): string[] {
   return records.filter((r) => r.status === 'error' || r.status === 'invalid').map((r) => `${r.status}: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${r.error}`);
 }
 
+/** `--profile`: the per-node table (files of older versions have only the time per op type). */
 export function profileLines(records: readonly BenchRecord[], top = 5): string[] {
-  return records.filter((r) => r.profile).map((r) => {
+  return records.filter((r) => r.profile || r.nodeProfile?.length).flatMap((r) => {
+    if (r.nodeProfile?.length) return profileTable(r);
     const ops = Object.entries(r.profile!).slice(0, top).map(([op, t]) => `${op} ${t.toFixed(2)} ms`).join(', ');
-    return `profile: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${ops}`;
+    return [`profile: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${ops}`];
   });
 }
 
-/** The bench table for people: rows, then crossovers, scaling, profiles, errors and the roofline. */
+/** The bench table for people: rows, then crossovers, scaling, profiles, errors, the limit model's rates and the roofline. */
 export function benchTable(doc: BenchDocument): string {
   const rf = doc.roofline;
   const lines = [
@@ -66,6 +69,8 @@ export function benchTable(doc: BenchDocument): string {
     ...profileLines(doc.records),
     ...errorLines(doc.records),
   ];
+  const limit = limitFooter(doc);
+  if (limit) lines.push(limit);
   if (rf) lines.push(`roofline: ${rf.matmulGflops.toFixed(1)} GFLOP/s float32 matmul (n = ${rf.matmulSize}), ${rf.bandwidthGBps.toFixed(1)} GB/s elementwise, ${rf.ep}${rf.threads ? `, ${rf.threads} threads` : ''}`);
   return lines.join('\n');
 }

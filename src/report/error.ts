@@ -2,6 +2,7 @@
 import type { LeakRecord } from '../error/leak.ts';
 import { pairedLogRatio } from '../bench/significance.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
+import { toMarkdown } from './formats.ts';
 import { renderTable } from './terminal.ts';
 
 export const ERROR_COLUMNS = ['kernel', 'featureType', 'features', 'target', 'metric', 'seqLen', 'dim', 'causal', 'causalImpl', 'chunkSize', 'inputScale', 'seeds', 'ep', 'status', 'mean', 'std', 'min', 'max', 'theoryMse', 'theoryRelMse', 'theoryBound', 'bias', 'nonPositiveDenominators'] as const satisfies readonly (keyof ErrorRecord)[];
@@ -29,7 +30,7 @@ export function leakTable(records: readonly LeakRecord[]): string {
  * case/baseline with its 95% interval (t on the log-ratios) and the one-sided paired p-values;
  * "lower"/"higher" where p < alpha, else "inconclusive".
  */
-export function pairedErrorTable(records: readonly ErrorRecord[], baseline: string, alpha = 0.05): string {
+export function pairedErrorTable(records: readonly ErrorRecord[], baseline: string, alpha = 0.05, markdown = false): string {
   const same = (a: ErrorRecord, b: ErrorRecord) => a.featureType === b.featureType && a.features === b.features && a.inputScale === b.inputScale && a.metric === b.metric && a.seeds === b.seeds;
   const rows: string[][] = [];
   for (const r of records.filter((x) => x.kernel !== baseline)) {
@@ -42,5 +43,5 @@ export function pairedErrorTable(records: readonly ErrorRecord[], baseline: stri
   }
   if (!rows.length) return `no case has a paired ${baseline} case (same projection, m, σ, metric and seeds)`;
   const head = ['kernel', 'features', 'm', 'σ', 'metric', 'seeds', `÷ ${baseline} (geo. mean)`, '95% CI', 'p (lower)', 'p (higher)', `vs ${baseline}`];
-  return renderTable(head, rows);
+  return markdown ? toMarkdown(head, rows) : renderTable(head, rows);
 }

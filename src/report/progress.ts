@@ -24,6 +24,11 @@ export function progressReporter(quiet: boolean, stream: NodeJS.WriteStream = pr
         stream.write(`performer: ${total} measurement process${total > 1 ? 'es' : ''} to run, one per point and round\n`);
       }
     },
+    onLimit(what: string, i: number, total: number): void {
+      if (quiet) return;
+      if (stream.isTTY) progress(`limit model: measuring ${what} [${i + 1}/${total}] (cached afterwards)`);
+      else if (i === 0) stream.write(`performer: measuring ${total} rate${total > 1 ? 's' : ''} for the limit model (cached afterwards)\n`);
+    },
     onDone(p: Described, done: number, total: number, eta: number | null): void {
       if (quiet || stream.isTTY) return;
       const now = Date.now();

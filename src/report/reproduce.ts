@@ -8,7 +8,11 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../../experiments/index.ts';
 import type { BenchDocument } from '../bench/types.ts';
-import { errorTable } from './error.ts';
+import { errorTable, pairedErrorTable } from './error.ts';
+import type { StepTimeRecord } from '../train/steps.ts';
+import type { TrainDocument } from '../train/types.ts';
+import { stepTimeTable, trainMarkdown } from './train.ts';
+import { stepTimeSpec, trainSpec } from './train-plot.ts';
 import { toMarkdown } from './formats.ts';
 import { formatResults } from './output.ts';
 import { plotSpec } from './plot.ts';
@@ -47,12 +51,15 @@ function table(exp: Experiment, dataJson: string): string {
   const env = doc.environment ?? {};
   const head = `# ${exp.title}\n\nCommand: \`${env.commandLine ?? `performer ${exp.full.join(' ')}`}\`  \nMachine: ${env.cpuModel}, ${env.cores} cores, ONNX Runtime ${env.onnxruntimeVersion}, Node ${env.nodeVersion}, performer ${env.performerVersion} (${env.gitCommit ?? 'no commit'}), ${env.timestamp}\n\n`;
   if (exp.kind === 'bench') return head + formatResults(doc as BenchDocument, 'markdown');
+  if (exp.kind === 'train') return head + trainMarkdown(doc as TrainDocument);
+  if (exp.kind === 'train-steps') return `${head}${stepTimeTable(doc.records, true)}\n`;
   if (exp.kind === 'regime') {
     return `${head}${REGIME_NOTE}\n\n${claimTable(claimRows(doc.records))}\n${errorMarkdown(doc.records)}`;
   }
   if (exp.kind === 'error') {
-    const paired = exp.panels ? `${PANEL_NOTE}\n\n${claimTable(panelRows(doc.records, exp.panels))}\n` : '';
-    return head + paired + errorMarkdown(doc.records);
+    const claims = exp.panels?.some((p) => p.claim !== 'all') ? `${PANEL_NOTE}\n\n${claimTable(panelRows(doc.records, exp.panels))}\n` : '';
+    const baseline = exp.baseline ? `Every case against ${exp.baseline} on paired seeds (geometric-mean ratio of the output MSE, 95% interval, one-sided paired t-tests on the log-ratios):\n\n${pairedErrorTable(doc.records, exp.baseline, 0.05, true)}\n\n` : '';
+    return head + claims + baseline + errorMarkdown(doc.records);
   }
   // r is infinite at φ = ±π (JSON null): the slice table lists the finite values.
   const slice = (doc.records as { angle: number; norm: number; ratio: number | null }[]).filter((r) => Math.abs(r.norm - 1) < 1e-9 && Number.isFinite(r.ratio));
@@ -69,10 +76,12 @@ const errorMarkdown = (records: Parameters<typeof errorTable>[0]) => {
 
 /** The experiment's figure: its own kind's spec where it has one, else the generic plot of its data. */
 function figureSpec(exp: Experiment, dataJson: string): Spec {
-  if (exp.kind !== 'regime' && !exp.panels) return plotSpec(dataJson);
+  if (exp.kind !== 'regime' && exp.kind !== 'train' && exp.kind !== 'train-steps' && !exp.panels) return plotSpec(dataJson);
   const doc = JSON.parse(readFileSync(dataJson, 'utf8')) as { records: ErrorRecord[]; environment?: Record<string, unknown> };
   const env = doc.environment ?? {};
   const caption = { title: exp.title, machine: `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}` };
+  if (exp.kind === 'train') return trainSpec(doc as unknown as TrainDocument, caption);
+  if (exp.kind === 'train-steps') return stepTimeSpec(doc.records as unknown as StepTimeRecord[], caption);
   return exp.kind === 'regime' ? regimeSpec(claimRows(doc.records), caption) : fig4Spec(doc.records, exp.panels!, caption);
 }
 
@@ -83,7 +92,7 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
   const args = quick ? exp.quick : exp.full;
   // An interrupted bench experiment leaves its journal (results.jsonl) in dir; --resume runs only
   // the points it lacks. Error and utility experiments are minutes long and simply rerun.
-  const again = resume && exp.kind === 'bench' && existsSync(join(dir, JOURNAL)) ? ['--resume'] : [];
+  const again = resume && (exp.kind === 'bench' || exp.kind === 'train') && existsSync(join(dir, JOURNAL)) ? ['--resume'] : [];
   let code: number;
   if (exp.kind === 'utility') {
     code = (await performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')], signal)) || (await performer([...args, '--format', 'json', '-o', join(dir, 'data.json')], signal));
@@ -95,6 +104,7 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
     renameSync(join(dir, 'results.json'), join(dir, 'data.json'));
     renameSync(join(dir, 'results.csv'), join(dir, 'data.csv'));
     rmSync(join(dir, JOURNAL), { force: true });
+    rmSync(join(dir, 'checkpoints'), { recursive: true, force: true });
   }
   await render(exp, dir);
   return code;

@@ -34,6 +34,10 @@ export const benchRecordSchema = z.object({
   samplesMs: z.array(figure),
   processSamples: z.array(z.number().int().nonnegative()).optional(),
   processMediansMs: z.array(figure).optional(),
+  // Files written before the limit model lack these.
+  limitMs: figure.optional(),
+  limitFraction: figure.optional(),
+  nodeProfile: z.array(z.object({ node: z.string(), op: z.string(), ms: figure, boundMs: figure })).nullable().optional(),
 }).passthrough();
 
 export const errorRecordSchema = z.object({

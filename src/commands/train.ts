@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { usage } from '../errors.ts';
+import { KERNEL_NAMES, getKernel } from '../kernels/index.ts';
+import { FEATURE_TYPES } from '../kernels/projection.ts';
+import { CAUSAL_IMPLS } from '../kernels/types.ts';
+import { checkModelWidth } from '../model/encoder.ts';
+import { ensureDir, lockDir } from '../results/files.ts';
+import { SCHEMA_VERSION } from '../results/version.ts';
+import { EXECUTION_PROVIDERS } from '../runtime/providers.ts';
+import { TASKS } from '../train/data/tasks.ts';
+import { POOLINGS } from '../train/model.ts';
+import { TRAIN_PRESET_NAMES, TRAIN_PRESETS } from '../train/presets.ts';
+import type { TrainRequest } from '../train/types.ts';
+import { listOf, nonNegativeInt, onStopSignal, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
+
+const DECAYS = ['none', 'linear', 'cosine', 'rsqrt'] as const;
+const FORMATS = ['table', 'json', 'csv'] as const;
+
+const fraction = (flag: string) => (raw: string): number => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw usage(flag, `'${raw}' is not a number in [0, 1]`);
+  return n;
+};
+
+interface TrainCli extends Omit<TrainRequest, 'timeBudgetS' | 'redrawEvery' | 'evalBatches' | 'targetAcc' | 'threads' | 'seqLen'> {
+  seqLen: number[];
+  timeBudget?: number;
+  redrawEvery?: number;
+  evalBatches?: number;
+  targetAcc?: number;
+  threads?: number;
+  stepTime: boolean;
+  rounds: number;
+  out?: string;
+  resume: boolean;
+  format: (typeof FORMATS)[number];
+  preset?: string;
+}
+
+export const trainCommand = new Command('train')
+  .description('train a small classifier with each kernel on real data: accuracy against steps and wall-clock, seconds per step')
+  .addOption(new Option('--task <task>', 'data: spam (real e-mails), text-csv (your --data), listops (LRA, generated), toy (synthetic)').choices(TASKS).default('spam').argParser(oneOf('--task', TASKS)))
+  .option('--data <path>', 'text-csv: a CSV (text,label or review,sentiment) or a folder with one sub-folder of .txt files per class')
+  .addOption(withDefault('--kernels <list>', 'kernels compared in one run (same data order and initial weights per seed)', listOf('--kernels', KERNEL_NAMES), 'softmax,favor-pos,favor-relu'))
+  .option('--seeds <n>', 'seeds (initial weights, data order, projections)', positiveInt('--seeds'), 3)
+  .option('--steps <n>', 'optimiser steps per run', positiveInt('--steps'), 300)
+  .option('--time-budget <s>', 'also stop each run when its training clock reaches this many seconds', positiveNumber('--time-budget'))
+  .addOption(withDefault('--seq-len <L>', 'tokens per sequence, CLS included (with --step-time: a list or lo..hi range)', sizeList('--seq-len'), '512'))
+  .option('--dim <d>', 'model width d_model', positiveInt('--dim'), 64)
+  .option('--heads <H>', 'attention heads', positiveInt('--heads'), 2)
+  .option('--layers <n>', 'encoder blocks', positiveInt('--layers'), 2)
+  .option('--d-ff <n>', 'feed-forward width', positiveInt('--d-ff'), 128)
+  .option('--features <m>', 'random features m', positiveInt('--features'), 64)
+  .addOption(new Option('--feature-type <type>', 'projection matrix').choices(FEATURE_TYPES).default('orthogonal').argParser(oneOf('--feature-type', FEATURE_TYPES)))
+  .option('--batch <n>', 'sequences per step', positiveInt('--batch'), 16)
+  .option('--lr <x>', 'peak learning rate (AdamW)', positiveNumber('--lr'), 1e-3)
+  .option('--warmup <n>', 'linear warm-up steps', nonNegativeInt('--warmup'), 20)
+  .addOption(new Option('--decay <schedule>', 'learning-rate decay after warm-up').choices(DECAYS).default('linear').argParser(oneOf('--decay', DECAYS)))
+  .option('--weight-decay <x>', 'AdamW decoupled weight decay (weight matrices only)', fraction('--weight-decay'), 0.01)
+  .option('--clip <x>', 'clip the global gradient norm to this (0: off)', (raw: string) => (raw === '0' ? 0 : positiveNumber('--clip')(raw)), 1)
+  .option('--redraw-every <n>', 'draw new random features every n steps', positiveInt('--redraw-every'))
+  .addOption(new Option('--pooling <p>', 'classifier input: mean over tokens, or the CLS token').choices(POOLINGS).default('mean').argParser(oneOf('--pooling', POOLINGS)))
+  .option('--causal', 'causal (unidirectional) attention in the encoder', false)
+  .addOption(new Option('--causal-impl <impl>', 'causal strategy of the linear kernels').choices(CAUSAL_IMPLS).default('chunked').argParser(oneOf('--causal-impl', CAUSAL_IMPLS)))
+  .option('--chunk-size <C>', 'chunked strategy block', positiveInt('--chunk-size'), 64)
+  .option('--eval-every <n>', 'validate every n steps (outside the training clock)', positiveInt('--eval-every'), 25)
+  .option('--eval-batches <n>', 'cap validation batches per evaluation (default: the whole split)', positiveInt('--eval-batches'))
+  .option('--target-acc <x>', 'report training time and steps to this validation accuracy', fraction('--target-acc'))
+  .option('--threads <n>', 'intra-op threads', positiveInt('--threads'))
+  .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
+  .option('--step-time', 'time training steps against --seq-len (synthetic tokens, interleaved kernels) instead of training', false)
+  .option('--rounds <n>', 'timed steps per kernel and length with --step-time', positiveInt('--rounds'), 5)
+  .option('--out <dir>', 'write results.json, results.csv, the journal results.jsonl and checkpoints there')
+  .option('--resume', 'continue the journal and checkpoints in --out', false)
+  .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table').argParser(oneOf('--format', FORMATS)))
+  .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(TRAIN_PRESET_NAMES).argParser(oneOf('--preset', TRAIN_PRESET_NAMES)))
+  .addHelpText('after', `
+Examples:
+  performer train --preset quick                                 a smoke test on a toy task (seconds)
+  performer train --task spam --target-acc 0.9 --out results/x   softmax vs favor-pos vs favor-relu on real e-mails
+  performer train --preset poster --task text-csv --data imdb.csv  the IMDB poster's comparison on your copy of IMDB
+  performer train --step-time --seq-len 128..4096                seconds per training step against L`)
+  .action(async (o: TrainCli, cmd: Command) => {
+    if (o.preset) for (const [k, v] of Object.entries(TRAIN_PRESETS[o.preset]!.values)) if (cmd.getOptionValueSource(k) !== 'cli') (o as unknown as Record<string, unknown>)[k] = v;
+    const req = trainRequest(o, cmd);
+    const stop = onStopSignal();
+    try {
+      process.exitCode = await runTrainCommand(req, { stepTime: o.stepTime, seqLens: o.seqLen, rounds: o.rounds, out: o.out ?? null, resume: o.resume, format: o.format, signal: stop.signal, exitCode: stop.exitCode });
+    } finally {
+      stop.dispose();
+    }
+  });
+
+/** Checks the flags together and builds the request. */
+function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
+  for (const k of o.kernels) {
+    const spec = getKernel(k, '--kernels');
+    if (!spec.supportsBackward) throw usage('--kernels', `kernel ${k} has no backward graph, so it cannot train`, KERNEL_NAMES.filter((n) => getKernel(n).supportsBackward).join(', '));
+    if (o.causal && !spec.supportsCausal) throw usage('--causal', `kernel ${k} has no causal mode`);
+  }
+  checkModelWidth(o.dim, o.heads);
+  if (!o.stepTime && o.seqLen.length !== 1) throw usage('--seq-len', 'training takes one length (lists are for --step-time)', 'one integer');
+  if (o.seqLen.some((L) => L < 2 || L > 65536)) throw usage('--seq-len', `${o.seqLen.join(',')} is out of range`, '2..65536');
+  if (o.task === 'text-csv' && !o.data && !o.stepTime) throw usage('--data', 'task text-csv needs your labelled text', 'a CSV file or a folder per class');
+  if (o.data && o.task !== 'text-csv') throw usage('--data', `--task ${o.task} takes no --data`, 'use --task text-csv');
+  if (o.resume && !o.out) throw usage('--resume', 'needs --out (the directory holding the journal)');
+  // The default warm-up shrinks with short runs; an explicit one must fit.
+  const warmup = cmd.getOptionValueSource('warmup') !== 'cli' && o.warmup > o.steps ? Math.floor(o.steps / 10) : o.warmup;
+  if (warmup > o.steps) throw usage('--warmup', `${o.warmup} warm-up steps exceed --steps ${o.steps}`, `≤ ${o.steps}`);
+  if (o.out) {
+    ensureDir(o.out);
+    lockDir(o.out);
+  }
+  return {
+    task: o.task, ...(o.data ? { data: o.data } : {}), kernels: o.kernels, seeds: o.seeds, steps: o.steps, timeBudgetS: o.timeBudget ?? null, seqLen: o.seqLen[0]!,
+    dim: o.dim, heads: o.heads, layers: o.layers, dFf: o.dFf, features: o.features, featureType: o.featureType, batch: o.batch, lr: o.lr, warmup,
+    decay: o.decay, weightDecay: o.weightDecay, clip: o.clip, redrawEvery: o.redrawEvery ?? null, pooling: o.pooling, causal: o.causal, causalImpl: o.causalImpl,
+    chunkSize: o.chunkSize, evalEvery: o.evalEvery, evalBatches: o.evalBatches ?? null, targetAcc: o.targetAcc ?? null, threads: o.threads ?? null, ep: o.ep,
+  };
+}
+
+interface RunOptions {
+  stepTime: boolean;
+  seqLens: readonly number[];
+  rounds: number;
+  out: string | null;
+  resume: boolean;
+  format: (typeof FORMATS)[number];
+  signal: AbortSignal;
+  exitCode: () => number;
+}
+
+/** Runs training (or step timing), writes the files and prints; returns the exit code. */
+async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number> {
+  const [{ providerAvailable, unavailable }, report, { toCsv, toJson }, { writeAtomic }, terminal] = await Promise.all([
+    import('../runtime/session.ts'), import('../report/train.ts'), import('../report/formats.ts'), import('../results/files.ts'), import('../report/terminal.ts'),
+  ]);
+  if (!providerAvailable(req.ep)) throw usage('--ep', unavailable(req.ep));
+  const hooks = { progress: terminal.progress, note: terminal.note, signal: o.signal };
+  if (o.stepTime) {
+    const [{ runStepTimes }, { collectEnvironment }, os] = await Promise.all([import('../train/steps.ts'), import('../environment.ts'), import('node:os')]);
+    const records = await runStepTimes(req, o.seqLens, o.rounds, 0.8 * os.totalmem(), hooks).finally(terminal.progressDone);
+    const doc = { schemaVersion: SCHEMA_VERSION, kind: 'train-steps', environment: collectEnvironment(), options: { ...req, seqLens: o.seqLens, rounds: o.rounds }, records };
+    const csv = toCsv(report.stepTimeRows(records), report.STEP_TIME_COLUMNS);
+    if (o.out) {
+      writeAtomic(join(o.out, 'results.json'), toJson(doc));
+      writeAtomic(join(o.out, 'results.csv'), csv);
+    }
+    terminal.print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? csv : report.stepTimeTable(records));
+    return o.signal.aborted ? o.exitCode() : 0;
+  }
+  const { runTraining, TrainingStopped } = await import('../train/run.ts');
+  let doc;
+  try {
+    doc = await runTraining(req, o.out, o.resume, hooks).finally(terminal.progressDone);
+  } catch (e) {
+    if (!(e instanceof TrainingStopped)) throw e;
+    terminal.note(`stopped: ${e.message}${o.out ? `; continue with the same command and --resume` : ''}`);
+    return o.exitCode();
+  }
+  const csv = toCsv(report.curveRows(doc), report.TRAIN_CURVE_COLUMNS);
+  if (o.out) {
+    writeAtomic(join(o.out, 'results.json'), toJson(doc));
+    writeAtomic(join(o.out, 'results.csv'), csv);
+  }
+  terminal.print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? csv : report.trainSummary(doc));
+  return 0;
+}

@@ -1,0 +1,86 @@
+/**
+ * The classifier `performer train` trains: the encoder of src/model/encoder.ts (any kernel), a
+ * pooling of its last layer (mean over real tokens, or the first token, CLS), a linear head and
+ * the cross-entropy loss, all one ONNX graph. Parameters are graph inputs, so one session serves
+ * every step; the optimiser (optimizer.ts) updates them on the host.
+ */
+import { gradients } from '../autodiff/backward.ts';
+import { checkSupported } from '../kernels/build.ts';
+import { Rng } from '../kernels/projection.ts';
+import type { KernelConfig, KernelSpec } from '../kernels/types.ts';
+import { checkModelWidth, encoderBody, encoderParams, type ModelShape, type Param } from '../model/encoder.ts';
+import { GraphBuilder } from '../onnx/builder.ts';
+import type { DType, Graph, Value } from '../onnx/ir.ts';
+
+export const POOLINGS = ['mean', 'cls'] as const;
+export type Pooling = (typeof POOLINGS)[number];
+
+export interface ClassifierRequest {
+  readonly kernel: KernelSpec;
+  readonly shape: ModelShape;
+  readonly config: KernelConfig;
+  readonly classes: number;
+  readonly pooling: Pooling;
+  /** `train`: loss, logits and a gradient per parameter; `eval`: logits only. */
+  readonly mode: 'train' | 'eval';
+  /** float32 for training; float64 for gradient checks. */
+  readonly dtype?: DType;
+}
+
+/**
+ * The encoder's parameters (without the bench loss's w_out) and the head's, drawn from the seed:
+ * the same seed gives every kernel the same initial weights. Head: N(0, 1/d_model) weights, zero bias.
+ */
+export function classifierParams(s: ModelShape, classes: number, seed: number): Param[] {
+  const rng = new Rng(seed + 0xc1a55);
+  const D = s.dModel;
+  return [
+    ...encoderParams(s, seed).filter((p) => p.name !== 'w_out'),
+    { name: 'head.w', shape: [D, classes], data: Float64Array.from({ length: D * classes }, () => rng.gaussian() * D ** -0.5) },
+    { name: 'head.b', shape: [classes], data: new Float64Array(classes) },
+  ];
+}
+
+/**
+ * Inputs: `tokens` int64 [B, L], `mask` [B, L] (1 token, 0 padding), `labels` [B, C] one-hot
+ * (train only) and one input per parameter. Outputs: `logits` [B, C]; train adds `loss` (mean
+ * cross-entropy) and `grad_<param>`.
+ */
+export function buildClassifierGraph(req: ClassifierRequest): { graph: Graph; params: Param[] } {
+  const { kernel, shape: s, config } = req;
+  const dtype = req.dtype ?? 'float32';
+  checkSupported(kernel, config, req.mode === 'train' ? 'backward' : 'forward', dtype);
+  checkModelWidth(s.dModel, s.heads);
+  const b = new GraphBuilder(`classifier-${kernel.name}-${req.mode}`, dtype);
+  const tokens = b.input('tokens', [s.batch, s.seqLen], 'int64');
+  const mask = b.input('mask', [s.batch, s.seqLen]);
+  const params = classifierParams(s, req.classes, config.seed);
+  const values = new Map(params.map((p) => [p.name, b.input(p.name, p.shape)]));
+  const P = (name: string) => values.get(name)!;
+  const x = encoderBody(b, { kernel, shape: s, config, param: P, tokens, mask });
+  const logits = b.named(b.add(b.matMul(pool(b, x, mask, req.pooling), P('head.w')), P('head.b')), 'logits');
+  if (req.mode === 'eval') return { graph: b.build([logits]), params };
+  const labels = b.input('labels', [s.batch, req.classes]);
+  const loss = b.named(crossEntropy(b, logits, labels), 'loss');
+  const grads = gradients(b, loss, params.map((p) => P(p.name)), b.scalar(1));
+  return { graph: b.build([loss, logits, ...grads.map((g, i) => b.named(g, `grad_${params[i]!.name}`))]), params };
+}
+
+/** [B, L, D] → [B, D]: the mean over real tokens, or the first (CLS) token's vector. */
+function pool(b: GraphBuilder, x: Value, mask: Value, pooling: Pooling): Value {
+  const [B, , D] = x.shape as [number, number, number];
+  if (pooling === 'cls') return b.reshape(b.slice(x, [1], [0], [1]), [B, D]);
+  const m = b.unsqueeze(mask, [-1]);
+  return b.div(b.reduceSum(b.mul(x, m), [1], false), b.reduceSum(m, [1], false));
+}
+
+/**
+ * mean_b(logsumexp(z_b) − z_b·y_b) with the row max as a stop-gradient shift: exact, and no exp
+ * overflows (the gradient softmax(z) − y does not depend on the shift).
+ */
+export function crossEntropy(b: GraphBuilder, logits: Value, labels: Value): Value {
+  const shift = b.stopGradient(b.reduceMax(logits, [-1]));
+  const lse = b.add(b.log(b.reduceSum(b.exp(b.sub(logits, shift)), [-1])), shift);
+  const picked = b.reduceSum(b.mul(logits, labels), [-1]);
+  return b.reduceMean(b.sub(lse, picked), [0, 1], false);
+}

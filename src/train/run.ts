@@ -1,0 +1,180 @@
+/**
+ * The train pipeline: data → per seed, every kernel from the same initial weights on the same
+ * batches, their steps interleaved (step s of each kernel in turn, so machine drift hits all
+ * alike) → evaluations outside the training clock → journal and checkpoints after each
+ * evaluation (a killed run resumes) → records.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectEnvironment } from '../environment.ts';
+import { appendJournal, openJournal, writeAtomic } from '../results/files.ts';
+import { SCHEMA_VERSION } from '../results/version.ts';
+import { evaluationBatches, makeBatch, scoreLogits, trainBatchIndices } from './batches.ts';
+import { loadTask } from './data/tasks.ts';
+import type { Dataset } from './data/types.ts';
+import { KernelRun } from './session.ts';
+import type { CurvePoint, TrainDocument, TrainRecord, TrainRequest } from './types.ts';
+
+export interface TrainHooks {
+  progress?(text: string): void;
+  note?(text: string): void;
+  /** Ctrl-C / SIGTERM: every live run saves a checkpoint at its current step, then training stops. */
+  signal?: AbortSignal;
+}
+
+/** Training stopped by a signal; checkpoints and journal hold everything done so far. */
+export class TrainingStopped extends Error {}
+
+/** Where a run stands: what a checkpoint holds besides parameters and optimiser state. */
+interface RunState {
+  step: number;
+  seconds: number;
+  redrawSeconds: number;
+  redraws: number;
+  stepTimes: number[];
+  curve: CurvePoint[];
+  pending: { loss: number; correct: number; count: number };
+  diverged: boolean;
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+};
+
+const b64 = (x: Float64Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
+const fromB64 = (s: string) => new Float64Array(new Uint8Array(Buffer.from(s, 'base64')).buffer);
+
+export async function runTraining(req: TrainRequest, out: string | null, resume: boolean, hooks: TrainHooks = {}): Promise<TrainDocument> {
+  const environment = collectEnvironment();
+  const data = await loadTask({ task: req.task, seqLen: req.seqLen, ...(req.data ? { data: req.data } : {}) });
+  const entries = out ? (openJournal(out, { ...req }, resume, hooks.note) as { type?: string; record?: TrainRecord }[]) : [];
+  const finished = new Map(entries.filter((e) => e.type === 'final' && e.record).map((e) => [`${e.record!.kernel}/${e.record!.seed}`, e.record!]));
+  const records: TrainRecord[] = [];
+  for (let seed = 0; seed < req.seeds; seed++) {
+    const todo = req.kernels.filter((k) => !finished.has(`${k}/${seed}`));
+    if (todo.length < req.kernels.length) hooks.note?.(`seed ${seed}: ${req.kernels.length - todo.length} run(s) already finished (journal)`);
+    records.push(...(await trainSeed(req, data, seed, todo, out, resume, hooks)));
+    for (const k of req.kernels) if (finished.has(`${k}/${seed}`)) records.push(finished.get(`${k}/${seed}`)!);
+  }
+  const order = (r: TrainRecord) => req.kernels.indexOf(r.kernel) + r.seed * req.kernels.length;
+  records.sort((a, b) => order(a) - order(b));
+  const counts = new Map<number, number>();
+  for (const e of data.test) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
+  const dataset = {
+    name: data.name, train: data.train.length, validation: data.validation.length, test: data.test.length, classes: data.classes,
+    majority: Math.max(...counts.values()) / data.test.length, note: data.note,
+  };
+  return { schemaVersion: SCHEMA_VERSION, kind: 'train', environment, options: req, dataset, peakRssBytes: process.resourceUsage().maxRSS * 1024, records };
+}
+
+/** Trains `kernels` with one seed, interleaving their steps; returns a record per kernel. */
+async function trainSeed(req: TrainRequest, data: Dataset, seed: number, kernels: readonly string[], out: string | null, resume: boolean, hooks: TrainHooks): Promise<TrainRecord[]> {
+  const shape = { batch: req.batch, seqLen: req.seqLen, heads: req.heads, dModel: req.dim, layers: req.layers, dFf: req.dFf, vocab: data.vocab };
+  const runs = new Map<string, { run: KernelRun; state: RunState }>();
+  for (const kernel of kernels) {
+    const saved = out && resume ? loadCheckpoint(out, kernel, seed) : null;
+    const run = await KernelRun.open(kernel, seed, req, shape, data.classes, saved?.state.redraws ?? 0);
+    if (saved) restore(run, saved);
+    runs.set(kernel, { run, state: saved?.state ?? { step: 0, seconds: 0, redrawSeconds: 0, redraws: 0, stepTimes: [], curve: [], pending: { loss: 0, correct: 0, count: 0 }, diverged: false } });
+    if (saved) hooks.note?.(`${kernel} seed ${seed}: resumed at step ${saved.state.step}`);
+  }
+  const validation = evaluationBatches(data.validation, req.batch, req.seqLen, data.classes, req.evalBatches ?? undefined);
+  const epochs = new Map<number, Int32Array>();
+  const active = () => [...runs.values()].filter(({ state: s }) => !s.diverged && s.step < req.steps && (req.timeBudgetS === null || s.seconds < req.timeBudgetS));
+  for (let live = active(); live.length; live = active()) {
+    if (hooks.signal?.aborted) {
+      if (out) for (const { run, state } of runs.values()) saveCheckpoint(out, run, state);
+      for (const { run } of runs.values()) await run.release();
+      throw new TrainingStopped(`seed ${seed} at step ${Math.min(...[...runs.values()].map((r) => r.state.step))}`);
+    }
+    for (const { run, state } of live) {
+      const batch = makeBatch(trainBatchIndices(data.train.length, req.batch, seed, state.step, epochs).map((i) => data.train[i]!), req.seqLen, data.classes);
+      const t0 = performance.now();
+      const r = await run.step(batch, state.step + 1);
+      const dt = (performance.now() - t0) / 1000;
+      state.step++;
+      state.seconds += dt;
+      state.stepTimes.push(dt);
+      if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) state.diverged = true;
+      const score = scoreLogits(r.logits, batch.targets, data.classes, batch.real);
+      state.pending = { loss: state.pending.loss + r.loss * batch.real, correct: state.pending.correct + score.correct, count: state.pending.count + batch.real };
+      if (req.redrawEvery && state.step % req.redrawEvery === 0 && state.step < req.steps) {
+        const t1 = performance.now();
+        await run.loadSessions(++state.redraws);
+        const rd = (performance.now() - t1) / 1000;
+        state.seconds += rd;
+        state.redrawSeconds += rd;
+      }
+      const last = state.diverged || state.step >= req.steps || (req.timeBudgetS !== null && state.seconds >= req.timeBudgetS);
+      if (state.step % req.evalEvery === 0 || last) await evaluate(run, state, validation, data.classes, out, hooks);
+    }
+  }
+  const records: TrainRecord[] = [];
+  for (const [kernel, { run, state }] of runs) {
+    const test = await score(run, evaluationBatches(data.test, req.batch, req.seqLen, data.classes), data.classes);
+    const record = toRecord(req, data, kernel, seed, state, run, test);
+    if (out) appendJournal(out, { type: 'final', record });
+    records.push(record);
+    await run.release();
+  }
+  return records;
+}
+
+async function score(run: KernelRun, batches: ReturnType<typeof evaluationBatches>, classes: number) {
+  let loss = 0;
+  let correct = 0;
+  let count = 0;
+  for (const b of batches) {
+    const s = scoreLogits(await run.logits(b), b.targets, classes, b.real);
+    loss += s.loss;
+    correct += s.correct;
+    count += b.real;
+  }
+  return { loss: loss / count, acc: correct / count };
+}
+
+/** Validation (outside the training clock), then journal line and checkpoint. */
+async function evaluate(run: KernelRun, state: RunState, batches: ReturnType<typeof evaluationBatches>, classes: number, out: string | null, hooks: TrainHooks) {
+  const v = await score(run, batches, classes);
+  const p = state.pending;
+  const point: CurvePoint = { step: state.step, seconds: state.seconds, trainLoss: p.count ? p.loss / p.count : NaN, trainAcc: p.count ? p.correct / p.count : NaN, valLoss: v.loss, valAcc: v.acc };
+  state.curve.push(point);
+  state.pending = { loss: 0, correct: 0, count: 0 };
+  hooks.progress?.(`${run.kernel} seed ${run.seed} step ${state.step}: train loss ${point.trainLoss.toFixed(3)}, val acc ${point.valAcc.toFixed(3)} (${state.seconds.toFixed(1)} s)`);
+  if (!out) return;
+  appendJournal(out, { type: 'eval', kernel: run.kernel, seed: run.seed, ...point });
+  saveCheckpoint(out, run, state);
+}
+
+const checkpointPath = (out: string, kernel: string, seed: number) => join(out, 'checkpoints', `${kernel}-seed${seed}.json`);
+
+function saveCheckpoint(out: string, run: KernelRun, state: RunState): void {
+  mkdirSync(join(out, 'checkpoints'), { recursive: true });
+  const params = Object.fromEntries(run.params.map((p) => [p.name, b64(p.data)]));
+  writeAtomic(checkpointPath(out, run.kernel, run.seed), JSON.stringify({ state, params, optimizer: run.optimizer.state() }));
+}
+
+type Checkpoint = { state: RunState; params: Record<string, string>; optimizer: ReturnType<KernelRun['optimizer']['state']> };
+
+function loadCheckpoint(out: string, kernel: string, seed: number): Checkpoint | null {
+  const path = checkpointPath(out, kernel, seed);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Checkpoint) : null;
+}
+
+function restore(run: KernelRun, c: Checkpoint): void {
+  for (const p of run.params) p.data.set(fromB64(c.params[p.name]!));
+  run.optimizer.load(c.optimizer);
+}
+
+function toRecord(req: TrainRequest, data: Dataset, kernel: string, seed: number, s: RunState, run: KernelRun, test: { loss: number; acc: number }): TrainRecord {
+  const hit = req.targetAcc === null ? undefined : s.curve.find((c) => c.valAcc >= req.targetAcc!);
+  const last = s.curve.at(-1);
+  const spStep = median(s.stepTimes);
+  return {
+    kernel, seed, task: data.name, seqLen: req.seqLen, status: s.diverged ? 'diverged' : 'ok', steps: s.step, trainSeconds: s.seconds,
+    secondsPerStep: spStep, stepsPerSecond: 1 / spStep, redrawSeconds: s.redrawSeconds, redraws: s.redraws,
+    valAcc: last?.valAcc ?? NaN, valLoss: last?.valLoss ?? NaN, testAcc: test.acc, testLoss: test.loss,
+    timeToTargetS: hit?.seconds ?? null, stepsToTarget: hit?.step ?? null, estimatedMemoryBytes: run.estimatedMemoryBytes, curve: s.curve,
+  };
+}

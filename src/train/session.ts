@@ -1,0 +1,101 @@
+/**
+ * One (kernel, seed) training run's live state: host parameters, the optimiser, and the ONNX
+ * Runtime sessions of its training and evaluation graphs (rebuilt when projections are redrawn).
+ */
+import { estimateMemory } from '../bench/cost.ts';
+import { getKernel } from '../kernels/index.ts';
+import type { KernelConfig } from '../kernels/types.ts';
+import type { ModelShape, Param } from '../model/encoder.ts';
+import { type HostTensor, Session } from '../runtime/session.ts';
+import type { Batch } from './batches.ts';
+import { buildClassifierGraph, classifierParams } from './model.ts';
+import { AdamW, clipGlobalNorm, decays, learningRate } from './optimizer.ts';
+import type { TrainRequest } from './types.ts';
+
+export class KernelRun {
+  readonly params: Param[];
+  readonly optimizer: AdamW;
+  private train!: Session;
+  private evaluator!: Session;
+  private readonly f32 = new Map<string, Float32Array>();
+  estimatedMemoryBytes = 0;
+
+  private constructor(
+    readonly kernel: string,
+    readonly seed: number,
+    private readonly req: TrainRequest,
+    private readonly shape: ModelShape,
+    private readonly classes: number,
+  ) {
+    this.params = classifierParams(shape, classes, seed);
+    this.optimizer = new AdamW(this.params.map((p) => ({ name: p.name, data: p.data, decay: decays(p.name) })), { lr: req.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: req.weightDecay });
+    for (const p of this.params) this.f32.set(p.name, new Float32Array(p.data.length));
+  }
+
+  /** The training graph's estimated peak of live tensors, without building a session. */
+  static estimate(kernel: string, req: TrainRequest, shape: ModelShape, classes: number): number {
+    const config = { causal: req.causal, causalImpl: req.causalImpl, chunkSize: req.chunkSize, features: req.features, featureType: req.featureType, seed: 0 };
+    return estimateMemory(buildClassifierGraph({ kernel: getKernel(kernel, '--kernels'), shape, config, classes, pooling: req.pooling, mode: 'train' }).graph);
+  }
+
+  /** Builds the run with the projections of `draw` (0: the first; each redraw counts up). */
+  static async open(kernel: string, seed: number, req: TrainRequest, shape: ModelShape, classes: number, draw: number): Promise<KernelRun> {
+    const run = new KernelRun(kernel, seed, req, shape, classes);
+    await run.loadSessions(draw);
+    return run;
+  }
+
+  /** The kernel config of projection draw `draw`: layer l uses seed + 7919·draw + l, distinct per seed for small draws. */
+  private config(draw: number): KernelConfig {
+    const r = this.req;
+    return { causal: r.causal, causalImpl: r.causalImpl, chunkSize: r.chunkSize, features: r.features, featureType: r.featureType, seed: this.seed * 1_000_003 + 7919 * draw };
+  }
+
+  /** (Re)builds both sessions with projection draw `draw`. */
+  async loadSessions(draw: number): Promise<void> {
+    const spec = getKernel(this.kernel, '--kernels');
+    const base = { kernel: spec, shape: this.shape, config: this.config(draw), classes: this.classes, pooling: this.req.pooling };
+    const cfg = { ep: this.req.ep, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
+    const trainGraph = buildClassifierGraph({ ...base, mode: 'train' }).graph;
+    this.estimatedMemoryBytes = estimateMemory(trainGraph);
+    const [train, evaluator] = [await Session.fromGraph(trainGraph, cfg), await Session.fromGraph(buildClassifierGraph({ ...base, mode: 'eval' }).graph, cfg)];
+    await this.release();
+    this.train = train;
+    this.evaluator = evaluator;
+  }
+
+  private paramFeeds(): Record<string, HostTensor> {
+    const feeds: Record<string, HostTensor> = {};
+    for (const p of this.params) {
+      const f = this.f32.get(p.name)!;
+      f.set(p.data);
+      feeds[p.name] = { dtype: 'float32', dims: p.shape, data: f };
+    }
+    return feeds;
+  }
+
+  /** One optimiser step on `batch` (step counted from 1); returns the batch's loss and logits. */
+  async step(batch: Batch, step: number): Promise<{ loss: number; logits: Float32Array; gradNorm: number }> {
+    const out = await this.train.run({ ...this.paramFeeds(), tokens: batch.tokens, mask: batch.mask, labels: batch.labels });
+    const grads = new Map(this.params.map((p) => [p.name, out[`grad_${p.name}`]!.data as Float32Array]));
+    const loss = (out.loss!.data as Float32Array)[0]!;
+    const { norm } = clipGlobalNorm(grads, this.req.clip);
+    // A non-finite loss or gradient would poison every parameter: the caller stops the run.
+    if (Number.isFinite(loss) && Number.isFinite(norm)) {
+      const lr = learningRate(step, { lr: this.req.lr, warmup: Math.min(this.req.warmup, this.req.steps), total: this.req.steps + 1, decay: this.req.decay });
+      this.optimizer.step(grads, lr);
+    }
+    return { loss, logits: out.logits!.data as Float32Array, gradNorm: norm };
+  }
+
+  /** Logits of one evaluation batch with the current parameters. */
+  async logits(batch: Batch): Promise<Float32Array> {
+    const out = await this.evaluator.run({ ...this.paramFeeds(), tokens: batch.tokens, mask: batch.mask });
+    return out.logits!.data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    await this.train?.release();
+    await this.evaluator?.release();
+  }
+}

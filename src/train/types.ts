@@ -1,0 +1,95 @@
+/** What `performer train` is asked for, and what it records. */
+import type { CausalImpl } from '../kernels/types.ts';
+import type { FeatureType } from '../kernels/projection.ts';
+import type { ExecutionProvider } from '../runtime/session.ts';
+import type { Task } from './data/tasks.ts';
+import type { Pooling } from './model.ts';
+import type { LrDecay } from './optimizer.ts';
+
+export interface TrainRequest {
+  readonly task: Task;
+  readonly data?: string;
+  readonly kernels: readonly string[];
+  readonly seeds: number;
+  /** Steps per run; with a time budget, the run also stops when its training clock reaches it. */
+  readonly steps: number;
+  readonly timeBudgetS: number | null;
+  readonly seqLen: number;
+  readonly dim: number;
+  readonly heads: number;
+  readonly layers: number;
+  readonly dFf: number;
+  readonly features: number;
+  readonly featureType: FeatureType;
+  readonly batch: number;
+  readonly lr: number;
+  readonly warmup: number;
+  readonly decay: LrDecay;
+  readonly weightDecay: number;
+  /** Global gradient-norm clip; 0 disables. */
+  readonly clip: number;
+  /** Draw new projections every N steps (a new session each time); null: never. */
+  readonly redrawEvery: number | null;
+  readonly pooling: Pooling;
+  readonly causal: boolean;
+  readonly causalImpl: CausalImpl;
+  readonly chunkSize: number;
+  readonly evalEvery: number;
+  /** Cap on validation batches per evaluation (the final test always uses every example). */
+  readonly evalBatches: number | null;
+  readonly targetAcc: number | null;
+  readonly threads: number | null;
+  readonly ep: ExecutionProvider;
+}
+
+/** One evaluation on the validation split. */
+export interface CurvePoint {
+  readonly step: number;
+  /** Training clock: seconds of training steps (forward, backward, optimiser) and redraws, no evaluation. */
+  readonly seconds: number;
+  /** Mean loss and accuracy of the training batches since the previous evaluation. */
+  readonly trainLoss: number;
+  readonly trainAcc: number;
+  readonly valLoss: number;
+  readonly valAcc: number;
+}
+
+/** One (kernel, seed) training run. */
+export interface TrainRecord {
+  readonly kernel: string;
+  readonly seed: number;
+  readonly task: string;
+  readonly seqLen: number;
+  /** ok; diverged: the loss became NaN or infinite (the run stopped there). */
+  readonly status: 'ok' | 'diverged';
+  readonly steps: number;
+  readonly trainSeconds: number;
+  /** Median seconds of one training step (forward + backward + optimiser) over the run. */
+  readonly secondsPerStep: number;
+  readonly stepsPerSecond: number;
+  /** Seconds spent drawing new projections and rebuilding sessions, inside trainSeconds. */
+  readonly redrawSeconds: number;
+  readonly redraws: number;
+  readonly valAcc: number;
+  readonly valLoss: number;
+  readonly testAcc: number;
+  readonly testLoss: number;
+  /** Training clock and step at the first evaluation with validation accuracy ≥ the target; null if never. */
+  readonly timeToTargetS: number | null;
+  readonly stepsToTarget: number | null;
+  /** The training graph's estimated peak of live tensors (src/bench/cost.ts). */
+  readonly estimatedMemoryBytes: number;
+  readonly curve: readonly CurvePoint[];
+}
+
+export interface TrainDocument {
+  readonly schemaVersion: number;
+  readonly kind: 'train';
+  readonly environment: unknown;
+  readonly options: TrainRequest;
+  /** The data set: name, sizes, majority-class accuracy and provenance. */
+  readonly dataset: { name: string; train: number; validation: number; test: number; classes: number; majority: number; note: string };
+  /** Peak resident memory of the whole process (all kernels' sessions share it). */
+  readonly peakRssBytes: number;
+  readonly records: TrainRecord[];
+}

@@ -136,3 +136,26 @@ describe('softmax estimators converge', () => {
       }
   });
 });
+
+describe('graph rewrites', () => {
+  it('a one-element constant meeting a column [.., L, 1] takes its rank (every kernel, both passes)', async () => {
+    const { buildAttentionGraph } = await import('../src/kernels/build.ts');
+    const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
+    const s = { batch: 1, heads: 2, seqLen: 16, dim: 4 };
+    let columns = 0;
+    for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward))
+      for (const causal of [false, true]) {
+        const { graph } = buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass: 'backward' });
+        const constants = new Set(graph.initializers.map((i) => i.value.name));
+        for (const n of graph.nodes.filter((x) => ['Add', 'Sub', 'Mul', 'Div', 'Max'].includes(x.op))) {
+          const [a, b] = n.inputs as [typeof n.inputs[0] & {}, typeof n.inputs[0] & {}];
+          for (const [c, o] of [[a, b], [b, a]] as const) {
+            if (!constants.has(c.name) || c.shape.reduce((p, d) => p * d, 1) !== 1 || o.shape.at(-1) !== 1 || o.shape.length < 2) continue;
+            columns++;
+            assert.equal(c.shape.length, o.shape.length, `${kernel.name}${causal ? ' causal' : ''}: ${n.name} meets [${o.shape}] with a rank-${c.shape.length} constant`);
+          }
+        }
+      }
+    assert.ok(columns > 20, `the rule fired (${columns} column–constant pairs)`);
+  });
+});

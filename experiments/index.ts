@@ -100,8 +100,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
     full: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,32,64,128', '--input-scale', '0.35,1'],
     quick: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1'],
     panels: [
-      { title: 'σ = 0.35', claim: 'all', inputScale: 0.35 },
-      { title: 'σ = 1', claim: 'all', inputScale: 1 },
+      { title: '(a) small inputs', claim: 'all', inputScale: 0.35 },
+      { title: '(b) N(0, 1) inputs', claim: 'all', inputScale: 1 },
     ],
     baseline: 'favor-pos',
   },

@@ -62,6 +62,12 @@ export function positiveFeatures(
   opts: { causal: boolean; eps: number; ratio: number; bound: number | Value; signs?: readonly (1 | -1)[]; keyMask?: Value | undefined },
 ): Features {
   const signs = opts.signs ?? [1];
+  // One block of query features: exp(raw − ‖x‖²/2 − s) with any per-token s gives the same
+  // attention (a query's factor cancels between numerator and normaliser), so take s = the row's
+  // log-sum-exp of raw and let one Softmax node compute max, exp and sum in one pass; ‖x‖²/2 is
+  // per-token too and drops out. ε then counts relative to the row's sum instead of its largest
+  // feature (docs/formulas.md §3).
+  if (role === 'query' && signs.length === 1) return { blocks: [b.softmax(raw, -1)], eps: opts.eps, scale: opts.ratio };
   // max of sign·x over `axes`: ReduceMax, or −ReduceMin for the negated block (no Neg pass).
   const maxOf = (x: Value, axes: number[]) => {
     const parts = signs.map((sg) => (sg === 1 ? b.reduceMax(x, axes) : b.neg(b.reduceMin(x, axes))));

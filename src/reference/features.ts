@@ -61,9 +61,16 @@ export const halfSquaredNorms = (x: Rows, d: number): number[] => x.map((r) => (
  * Query shift: max over features per token. Key shift: max over features and sequence, or when
  * causal max(first token's largest logit, max‖w‖²/2 − headroom), as the graphs do.
  */
-export function positiveRows(rawQ: Rows, rawK: Rows, diagQ: readonly number[], diagK: readonly number[], o: { causal: boolean; ratio: number; bound: number; eps: number }): FeatureRows {
+export function positiveRows(rawQ: Rows, rawK: Rows, diagQ: readonly number[], diagK: readonly number[], o: { causal: boolean; ratio: number; bound: number; eps: number; softmaxQueries?: boolean }): FeatureRows {
+  // One block: softmax of the raw logits (the graph's Softmax node; ‖x‖²/2 and the shift are
+  // per-token factors that cancel). Several blocks (favor-hyp's ±): shift by the row max.
+  const single = o.softmaxQueries === true;
   const q = rawQ.map((row, i) => {
     const max = Math.max(...row);
+    if (single) {
+      const sum = row.reduce((a, p) => a + Math.exp(p - max), 0);
+      return row.map((p) => o.ratio * (Math.exp(p - max) / sum + o.eps));
+    }
     return row.map((p) => o.ratio * (Math.exp(p - diagQ[i]! - max) + o.eps));
   });
   const shift = o.causal
@@ -79,7 +86,7 @@ export function softmaxPositiveRows(q: Rows, k: Rows, ctx: ReferenceContext, sig
   const m = w!.length / d;
   const logits = (x: Rows) => project(x, w!, d, d ** -0.25).map((r) => signs.flatMap((s) => r.map((p) => s * p)));
   const ratio = (signs.length * m) ** -0.5;
-  return positiveRows(logits(q), logits(k), halfSquaredNorms(q, d), halfSquaredNorms(k, d), { causal, ratio, bound: logitBound(w!, d), eps });
+  return positiveRows(logits(q), logits(k), halfSquaredNorms(q, d), halfSquaredNorms(k, d), { causal, ratio, bound: logitBound(w!, d), eps, softmaxQueries: signs.length === 1 });
 }
 
 /**
@@ -130,7 +137,7 @@ export function oprfRows(q: Rows, k: Rows, ctx: ReferenceContext, fit: (x: Rows,
   const logits = (z: Rows) => project(z, w!, d, bScale).map((row) => row.map((p, r) => p + f.a * ww[r]!));
   const half = (z: Rows) => z.map((r) => sq(r) / 2);
   const bound = (1 - 2 * f.a) * logitBound(w!, d);
-  return positiveRows(logits(xh), logits(yh), half(xh), half(yh), { causal, ratio: m ** -0.5, bound, eps });
+  return positiveRows(logits(xh), logits(yh), half(xh), half(yh), { causal, ratio: m ** -0.5, bound, eps, softmaxQueries: true });
 }
 
 /**

@@ -154,7 +154,9 @@ export function fig4Spec(records: readonly ErrorRecord[], panels: readonly Panel
       width: 280, height: 240,
       layer: [
         { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, axis: DECADE_AXIS, title: yTitle }, y2: { field: 'hi' }, color } },
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'gmean', type: 'quantitative', scale: { type: 'log' } }, color } },
+        // A point shape per series too: series that coincide (FAVOR# on isotropic inputs equals
+        // FAVOR++) stay visible under each other.
+        { mark: { type: 'line', point: { size: 45, filled: false } }, encoding: { x, y: { field: 'gmean', type: 'quantitative', scale: { type: 'log' } }, color, shape: { ...color } } },
       ],
     },
   };

@@ -6,7 +6,7 @@
 /** One panel of Fig. 4: the series of one accuracy claim (or every series) at one input scale σ. */
 export interface Panel {
   readonly title: string;
-  readonly claim: 'orthogonal<iid' | 'positive<trig' | 'all';
+  readonly claim: 'orthogonal<iid' | 'positive<trig' | 'oprf<positive' | 'all';
   readonly inputScale: number;
   /** Draw m·MSE instead of the MSE: flat where the error falls like 1/m. */
   readonly timesM?: boolean;
@@ -66,9 +66,9 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'regime-map', title: 'Where the accuracy claims hold: MSE ratios over the input scale σ', kind: 'regime',
-    description: 'd = 16, L = 1024, m = 16/64/128, 15 paired seeds; orthogonal/iid and positive/trig output-MSE ratios vs σ = 0.1…1.5, with the closed forms',
-    full: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,64,128', '--input-scale', '0.1,0.15,0.2,0.25,0.35,0.5,0.7,1,1.5'],
-    quick: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '4', '--features', '16', '--input-scale', '0.25,1'],
+    description: 'd = 16, L = 1024, m = 16/64/128, 15 paired seeds; orthogonal/iid, positive/trig and FAVOR++/FAVOR+ output-MSE ratios vs σ = 0.1…1.5, with the closed forms',
+    full: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,64,128', '--input-scale', '0.1,0.15,0.2,0.25,0.35,0.5,0.7,1,1.5'],
+    quick: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '4', '--features', '16', '--input-scale', '0.25,1'],
   },
   {
     id: 'fig4-output-mse', title: 'Fig. 4: MSE of the attention output', kind: 'error',

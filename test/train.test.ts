@@ -9,7 +9,7 @@ import { getKernel } from '../src/kernels/index.ts';
 import { Rng } from '../src/kernels/projection.ts';
 import type { Param } from '../src/model/encoder.ts';
 import { runGraph, type HostTensor } from '../src/runtime/session.ts';
-import { epochOrder, evaluationBatches, makeBatch, scoreLogits, trainBatchIndices } from '../src/train/batches.ts';
+import { epochOrder, evaluationBatches, makeBatch, makeLmBatch, scoreLogits, trainBatchIndices } from '../src/train/batches.ts';
 import { buildClassifierGraph, type Pooling } from '../src/train/model.ts';
 import { cli, interruptAfter } from './helpers/cli.ts';
 
@@ -21,7 +21,7 @@ function batchOf(lengths: readonly number[], L: number, seed: number) {
   const ex = lengths.map((n, b) => ({ tokens: Int32Array.from({ length: n }, () => 1 + Math.floor(rng.uniform() * 6)), label: b % 3 }));
   const batch = makeBatch(ex, L, 3);
   const cast = (t: HostTensor): HostTensor => (t.dtype === 'float32' ? { ...t, dtype: 'float64', data: Float64Array.from(t.data as Float32Array) } : t);
-  return { tokens: batch.tokens, mask: cast(batch.mask), labels: cast(batch.labels) };
+  return { tokens: batch.tokens, mask: cast(batch.mask), labels: cast(batch.train.labels!) };
 }
 
 describe('classifier graph', () => {
@@ -52,6 +52,35 @@ describe('classifier graph', () => {
         }
       }
     });
+
+  it('language model (favor-pos, causal): masked next-token loss gradients vs central differences (float64)', async () => {
+    const config = { ...DEFAULT_KERNEL_CONFIG, causal: true, features: 8 };
+    const { graph, params } = buildClassifierGraph({ kernel: getKernel('favor-pos'), shape, config, classes: shape.vocab, pooling: 'mean', objective: 'lm', mode: 'train', dtype: 'float64' });
+    const rng = new Rng(11);
+    const ex = [7, 4].map((n) => ({ tokens: Int32Array.from({ length: n }, () => 1 + Math.floor(rng.uniform() * 6)), label: 0 }));
+    const batch = makeLmBatch(ex, 6, shape.vocab);
+    assert.deepEqual(Array.from(batch.train.tmask!.data as Float32Array), [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0], 'a row of L predicts L + 1 tokens; padding predicts nothing');
+    const mask = { ...batch.mask, dtype: 'float64' as const, data: Float64Array.from(batch.mask.data as Float32Array) };
+    const tmask = { ...batch.train.tmask!, dtype: 'float64' as const, data: Float64Array.from(batch.train.tmask!.data as Float32Array) };
+    const feeds = { tokens: batch.tokens, mask, targets: batch.train.targets!, tmask, ...Object.fromEntries(params.map((p) => [p.name, f64(p)])) };
+    const out = await runGraph(graph, feeds, { ep: 'cpu', threads: 1 });
+    // The graph's loss equals the host's float64 score of its own logits (mean over 9 positions).
+    const host = batch.score(out.logits!.data as Float64Array);
+    assert.ok(Math.abs((out.loss!.data as Float64Array)[0]! - host.loss / host.count) < 1e-10);
+    for (const name of ['head.w', 'layer0.wk']) {
+      const p = params.find((x) => x.name === name)!;
+      const g = out[`grad_${name}`]!.data as Float64Array;
+      for (const i of [0, g.length - 1]) {
+        const at = async (h: number) => {
+          const data = p.data.slice();
+          data[i]! += h;
+          return ((await runGraph(graph, { ...feeds, [name]: { dtype: 'float64', dims: p.shape, data } }, { ep: 'cpu', threads: 1 })).loss!.data as Float64Array)[0]!;
+        };
+        const fd = ((await at(1e-6)) - (await at(-1e-6))) / 2e-6;
+        assert.ok(Math.abs(g[i]! - fd) <= 1e-4 * Math.max(1e-3, Math.abs(fd)), `${name}[${i}]: ${g[i]} vs ${fd}`);
+      }
+    }
+  });
 
   // Padding: the same two sequences at L = 6 and padded to L = 9 give the same logits. Softmax adds
   // −1e9 to padded keys; the linear kernels zero padded keys' rows and take their key shifts and
@@ -90,8 +119,9 @@ describe('batches', () => {
 
   it('evaluation batches count every example once; scores use only the real rows', () => {
     const ex = Array.from({ length: 5 }, (_, i) => ({ tokens: Int32Array.from([1, 2, 3]), label: i % 2 }));
-    const bs = evaluationBatches(ex, 2, 4, 2);
+    const bs = evaluationBatches(ex, 2, (e, real) => makeBatch(e, 4, 2, real));
     assert.deepEqual(bs.map((b) => b.real), [2, 2, 1]);
+    assert.equal(bs[2]!.score(Float32Array.from([0, 1, 0, 1])).count, 1, 'the filler row does not count');
     const logits = Float32Array.from([0, 1, 0, 1]); // both rows predict class 1
     const s = scoreLogits(logits, [1, 0], 2, 1);
     assert.equal(s.correct, 1);
@@ -110,6 +140,14 @@ describe('performer train', () => {
       assert.ok(rec.testAcc > 0.9, `${rec.kernel}: test accuracy ${rec.testAcc}`);
       assert.ok(rec.secondsPerStep > 0 && rec.curve.length === 3);
     }
+  });
+
+  it('quick --objective lm: a causal byte model beats the most frequent next token', () => {
+    const r = cli(['train', '--preset', 'quick', '--objective', 'lm', '--steps', '80', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.options.causal, true, '--objective lm implies causal attention');
+    for (const rec of doc.records) assert.ok(rec.testAcc > 1.5 * doc.dataset.majority, `${rec.kernel}: ${rec.testAcc} vs majority ${doc.dataset.majority}`);
   });
 
   it('bad input exits 2 with one line', () => {

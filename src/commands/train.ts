@@ -9,7 +9,7 @@ import { ensureDir, lockDir } from '../results/files.ts';
 import { SCHEMA_VERSION } from '../results/version.ts';
 import { EXECUTION_PROVIDERS } from '../runtime/providers.ts';
 import { TASKS } from '../train/data/tasks.ts';
-import { POOLINGS } from '../train/model.ts';
+import { OBJECTIVES, POOLINGS } from '../train/model.ts';
 import { TRAIN_PRESET_NAMES, TRAIN_PRESETS } from '../train/presets.ts';
 import type { TrainRequest } from '../train/types.ts';
 import { listOf, nonNegativeInt, onStopSignal, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
@@ -41,6 +41,7 @@ interface TrainCli extends Omit<TrainRequest, 'timeBudgetS' | 'redrawEvery' | 'e
 export const trainCommand = new Command('train')
   .description('train a small classifier with each kernel on real data: accuracy against steps and wall-clock, seconds per step')
   .addOption(new Option('--task <task>', 'data: spam (real e-mails), text-csv (your --data), listops (LRA, generated), toy (synthetic)').choices(TASKS).default('spam').argParser(oneOf('--task', TASKS)))
+  .addOption(new Option('--objective <o>', 'classify: a label per sequence; lm: next-token prediction at every position (implies --causal)').choices(OBJECTIVES).default('classify').argParser(oneOf('--objective', OBJECTIVES)))
   .option('--data <path>', 'text-csv: a CSV (text,label or review,sentiment) or a folder with one sub-folder of .txt files per class')
   .addOption(withDefault('--kernels <list>', 'kernels compared in one run (same data order and initial weights per seed)', listOf('--kernels', KERNEL_NAMES), 'softmax,favor-pos,favor-relu'))
   .option('--seeds <n>', 'seeds (initial weights, data order, projections)', positiveInt('--seeds'), 3)
@@ -80,6 +81,7 @@ Examples:
   performer train --preset quick                                 a smoke test on a toy task (seconds)
   performer train --task spam --target-acc 0.9 --out results/x   softmax vs favor-pos vs favor-relu on real e-mails
   performer train --preset poster --task text-csv --data imdb.csv  the IMDB poster's comparison on your copy of IMDB
+  performer train --task spam --objective lm --steps 200         a byte-level causal language model on the e-mails
   performer train --step-time --seq-len 128..4096                seconds per training step against L`)
   .action(async (o: TrainCli, cmd: Command) => {
     if (o.preset) for (const [k, v] of Object.entries(TRAIN_PRESETS[o.preset]!.values)) if (cmd.getOptionValueSource(k) !== 'cli') (o as unknown as Record<string, unknown>)[k] = v;
@@ -97,7 +99,7 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
   for (const k of o.kernels) {
     const spec = getKernel(k, '--kernels');
     if (!spec.supportsBackward) throw usage('--kernels', `kernel ${k} has no backward graph, so it cannot train`, KERNEL_NAMES.filter((n) => getKernel(n).supportsBackward).join(', '));
-    if (o.causal && !spec.supportsCausal) throw usage('--causal', `kernel ${k} has no causal mode`);
+    if ((o.causal || o.objective === 'lm') && !spec.supportsCausal) throw usage(o.causal ? '--causal' : '--objective', `kernel ${k} has no causal mode`);
   }
   checkModelWidth(o.dim, o.heads);
   if (!o.stepTime && o.seqLen.length !== 1) throw usage('--seq-len', 'training takes one length (lists are for --step-time)', 'one integer');
@@ -113,9 +115,9 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
     lockDir(o.out);
   }
   return {
-    task: o.task, ...(o.data ? { data: o.data } : {}), kernels: o.kernels, seeds: o.seeds, steps: o.steps, timeBudgetS: o.timeBudget ?? null, seqLen: o.seqLen[0]!,
+    task: o.task, objective: o.objective, ...(o.data ? { data: o.data } : {}), kernels: o.kernels, seeds: o.seeds, steps: o.steps, timeBudgetS: o.timeBudget ?? null, seqLen: o.seqLen[0]!,
     dim: o.dim, heads: o.heads, layers: o.layers, dFf: o.dFf, features: o.features, featureType: o.featureType, batch: o.batch, lr: o.lr, warmup,
-    decay: o.decay, weightDecay: o.weightDecay, clip: o.clip, redrawEvery: o.redrawEvery ?? null, pooling: o.pooling, causal: o.causal, causalImpl: o.causalImpl,
+    decay: o.decay, weightDecay: o.weightDecay, clip: o.clip, redrawEvery: o.redrawEvery ?? null, pooling: o.pooling, causal: o.causal || o.objective === 'lm', causalImpl: o.causalImpl,
     chunkSize: o.chunkSize, evalEvery: o.evalEvery, evalBatches: o.evalBatches ?? null, targetAcc: o.targetAcc ?? null, threads: o.threads ?? null, ep: o.ep,
   };
 }

@@ -59,6 +59,9 @@ export const ESTIMATOR_NAMES = KERNEL_NAMES.filter((n) => KERNELS[n]!.estimator)
 /** The paper's two softmax estimators whose accuracy claims (Fig. 4) the tool tests. */
 export const PAPER_ESTIMATORS = { positive: 'favor-pos', trig: 'favor-trig' } as const satisfies Record<string, KernelName>;
 
+/** The newer estimators the tool adds beyond the paper (docs/formulas.md §6). */
+export const BEYOND_ESTIMATORS = { oprf: 'favor-opr', saderf: 'favor-sade' } as const satisfies Record<string, KernelName>;
+
 /** The kernels each command uses when none are named (one source for help texts and presets). */
 export const DEFAULT_KERNELS = {
   /** `bench`: every baseline and the paper's kernel. */

@@ -6,7 +6,7 @@
 import { pairedLogRatio } from '../bench/significance.ts';
 import type { Panel } from '../../experiments/index.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
-import { PAPER_ESTIMATORS } from '../kernels/index.ts';
+import { BEYOND_ESTIMATORS, PAPER_ESTIMATORS } from '../kernels/index.ts';
 import type { Spec } from './plot-specs.ts';
 import { toMarkdown } from './formats.ts';
 import { DECADE_AXIS } from './plot-specs.ts';
@@ -20,6 +20,7 @@ export interface Claim {
 }
 
 const { positive, trig } = PAPER_ESTIMATORS;
+const { oprf } = BEYOND_ESTIMATORS;
 
 export const CLAIMS: readonly Claim[] = [
   {
@@ -29,6 +30,10 @@ export const CLAIMS: readonly Claim[] = [
   {
     id: 'positive<trig', label: `positive / trig (iid: ${positive} / ${trig})`,
     better: (r) => r.kernel === positive && r.featureType === 'iid', worse: (r) => r.kernel === trig && r.featureType === 'iid',
+  },
+  {
+    id: 'oprf<positive', label: `FAVOR++ / FAVOR+ (orthogonal: ${oprf} / ${positive})`,
+    better: (r) => r.kernel === oprf && r.featureType === 'orthogonal', worse: (r) => r.kernel === positive && r.featureType === 'orthogonal',
   },
 ];
 

@@ -30,43 +30,84 @@ export function trainBatchIndices(n: number, batch: number, seed: number, step: 
 export interface Batch {
   readonly tokens: HostTensor;
   readonly mask: HostTensor;
-  readonly labels: HostTensor;
+  /** The training graph's other inputs: `labels` (classification) or `targets` and `tmask` (language model). */
+  readonly train: Record<string, HostTensor>;
   /** Examples in the batch that count (an evaluation's last batch repeats one to fill up). */
   readonly real: number;
-  readonly targets: readonly number[];
+  /** Summed loss (float64, from logits), correct predictions and predictions counted. */
+  score(logits: ArrayLike<number>): { loss: number; correct: number; count: number };
 }
 
-/** Pads (or truncates) each example to seqLen; mask 1 on tokens, 0 on padding; one-hot labels. */
-export function makeBatch(examples: readonly Example[], seqLen: number, classes: number, real = examples.length): Batch {
+/** Makes a batch from examples; `real` of them count. */
+export type BatchMaker = (examples: readonly Example[], real?: number) => Batch;
+
+/** Tokens padded (or truncated) to seqLen, with mask 1 on tokens and 0 on padding. */
+function tokensAndMask(examples: readonly Example[], seqLen: number) {
   const B = examples.length;
   const tokens = new BigInt64Array(B * seqLen).fill(BigInt(PAD));
   const mask = new Float32Array(B * seqLen);
-  const labels = new Float32Array(B * classes);
   examples.forEach((e, b) => {
     const n = Math.min(e.tokens.length, seqLen);
     for (let i = 0; i < n; i++) {
       tokens[b * seqLen + i] = BigInt(e.tokens[i]!);
       mask[b * seqLen + i] = 1;
     }
-    labels[b * classes + e.label] = 1;
+  });
+  return { tokens: { dtype: 'int64', dims: [B, seqLen], data: tokens } as HostTensor, mask: { dtype: 'float32', dims: [B, seqLen], data: mask } as HostTensor };
+}
+
+/** Classification: one-hot labels [B, C]; one prediction per example. */
+export function makeBatch(examples: readonly Example[], seqLen: number, classes: number, real = examples.length): Batch {
+  const labels = new Float32Array(examples.length * classes);
+  examples.forEach((e, b) => (labels[b * classes + e.label] = 1));
+  const targets = examples.map((e) => e.label);
+  return {
+    ...tokensAndMask(examples, seqLen), train: { labels: { dtype: 'float32', dims: [examples.length, classes], data: labels } }, real,
+    score: (logits) => ({ ...scoreLogits(logits, targets, classes, real), count: real }),
+  };
+}
+
+/**
+ * Language model: position i predicts token i + 1 (`targets` [B, L] int64, `tmask` 1 where a next
+ * token exists); examples need seqLen + 1 tokens to fill a row.
+ */
+export function makeLmBatch(examples: readonly Example[], seqLen: number, vocab: number, real = examples.length): Batch {
+  const B = examples.length;
+  const targets = new BigInt64Array(B * seqLen).fill(BigInt(PAD));
+  const tmask = new Float32Array(B * seqLen);
+  examples.forEach((e, b) => {
+    for (let i = 0; i + 1 < Math.min(e.tokens.length, seqLen + 1); i++) {
+      targets[b * seqLen + i] = BigInt(e.tokens[i + 1]!);
+      tmask[b * seqLen + i] = 1;
+    }
   });
   return {
-    tokens: { dtype: 'int64', dims: [B, seqLen], data: tokens },
-    mask: { dtype: 'float32', dims: [B, seqLen], data: mask },
-    labels: { dtype: 'float32', dims: [B, classes], data: labels },
-    real,
-    targets: examples.map((e) => e.label),
+    ...tokensAndMask(examples, seqLen), real,
+    train: { targets: { dtype: 'int64', dims: [B, seqLen], data: targets }, tmask: { dtype: 'float32', dims: [B, seqLen], data: tmask } },
+    score: (logits) => {
+      let loss = 0;
+      let correct = 0;
+      let count = 0;
+      for (let p = 0; p < real * seqLen; p++) {
+        if (!tmask[p]) continue;
+        const s = scoreLogits(Array.prototype.slice.call(logits, p * vocab, (p + 1) * vocab) as number[], [Number(targets[p])], vocab, 1);
+        loss += s.loss;
+        correct += s.correct;
+        count++;
+      }
+      return { loss, correct, count };
+    },
   };
 }
 
 /** Consecutive batches covering `examples` once; the last is filled up with its first example. */
-export function evaluationBatches(examples: readonly Example[], batch: number, seqLen: number, classes: number, limit?: number): Batch[] {
+export function evaluationBatches(examples: readonly Example[], batch: number, make: BatchMaker, limit?: number): Batch[] {
   const out: Batch[] = [];
   for (let i = 0; i < examples.length && (limit === undefined || out.length < limit); i += batch) {
     const part = examples.slice(i, i + batch);
     const real = part.length;
     while (part.length < batch) part.push(part[0]!);
-    out.push(makeBatch(part, seqLen, classes, real));
+    out.push(make(part, real));
   }
   return out;
 }

@@ -25,7 +25,12 @@ export interface ClassifierRequest {
   readonly mode: 'train' | 'eval';
   /** float32 for training; float64 for gradient checks. */
   readonly dtype?: DType;
+  /** classify (default): one label per sequence; lm: every position predicts the next token (`classes` = vocabulary). */
+  readonly objective?: Objective;
 }
+
+export const OBJECTIVES = ['classify', 'lm'] as const;
+export type Objective = (typeof OBJECTIVES)[number];
 
 /**
  * The encoder's parameters (without the bench loss's w_out) and the head's, drawn from the seed:
@@ -58,10 +63,17 @@ export function buildClassifierGraph(req: ClassifierRequest): { graph: Graph; pa
   const values = new Map(params.map((p) => [p.name, b.input(p.name, p.shape)]));
   const P = (name: string) => values.get(name)!;
   const x = encoderBody(b, { kernel, shape: s, config, param: P, tokens, mask });
-  const logits = b.named(b.add(b.matMul(pool(b, x, mask, req.pooling), P('head.w')), P('head.b')), 'logits');
+  const lm = req.objective === 'lm';
+  const logits = b.named(b.add(b.matMul(lm ? x : pool(b, x, mask, req.pooling), P('head.w')), P('head.b')), 'logits');
   if (req.mode === 'eval') return { graph: b.build([logits]), params };
-  const labels = b.input('labels', [s.batch, req.classes]);
-  const loss = b.named(crossEntropy(b, logits, labels), 'loss');
+  let loss: Value;
+  if (lm) {
+    const targets = b.input('targets', [s.batch, s.seqLen], 'int64');
+    const tmask = b.input('tmask', [s.batch, s.seqLen]);
+    loss = b.named(maskedCrossEntropy(b, logits, b.oneHot(targets, req.classes), tmask), 'loss');
+  } else {
+    loss = b.named(crossEntropy(b, logits, b.input('labels', [s.batch, req.classes])), 'loss');
+  }
   const grads = gradients(b, loss, params.map((p) => P(p.name)), b.scalar(1));
   return { graph: b.build([loss, logits, ...grads.map((g, i) => b.named(g, `grad_${params[i]!.name}`))]), params };
 }
@@ -79,8 +91,18 @@ function pool(b: GraphBuilder, x: Value, mask: Value, pooling: Pooling): Value {
  * overflows (the gradient softmax(z) − y does not depend on the shift).
  */
 export function crossEntropy(b: GraphBuilder, logits: Value, labels: Value): Value {
+  return b.reduceMean(tokenLosses(b, logits, labels), [0, 1], false);
+}
+
+/** logsumexp(z) − z·y per row, [.., 1], with the row max as a stop-gradient shift. */
+function tokenLosses(b: GraphBuilder, logits: Value, labels: Value): Value {
   const shift = b.stopGradient(b.reduceMax(logits, [-1]));
   const lse = b.add(b.log(b.reduceSum(b.exp(b.sub(logits, shift)), [-1])), shift);
-  const picked = b.reduceSum(b.mul(logits, labels), [-1]);
-  return b.reduceMean(b.sub(lse, picked), [0, 1], false);
+  return b.sub(lse, b.reduceSum(b.mul(logits, labels), [-1]));
+}
+
+/** Σ_positions tmask·(logsumexp − picked) / Σ tmask: the mean over positions that have a next token. */
+function maskedCrossEntropy(b: GraphBuilder, logits: Value, labels: Value, tmask: Value): Value {
+  const per = b.mul(tokenLosses(b, logits, labels), b.unsqueeze(tmask, [-1]));
+  return b.div(b.reduceSum(per, [0, 1, 2], false), b.reduceSum(tmask, [0, 1], false));
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { collectEnvironment } from '../environment.ts';
 import { appendJournal, openJournal, writeAtomic } from '../results/files.ts';
 import { SCHEMA_VERSION } from '../results/version.ts';
-import { evaluationBatches, makeBatch, scoreLogits, trainBatchIndices } from './batches.ts';
+import { type Batch, type BatchMaker, evaluationBatches, makeBatch, makeLmBatch, trainBatchIndices } from './batches.ts';
 import { loadTask } from './data/tasks.ts';
 import type { Dataset } from './data/types.ts';
 import { KernelRun } from './session.ts';
@@ -47,7 +47,9 @@ const fromB64 = (s: string) => new Float64Array(new Uint8Array(Buffer.from(s, 'b
 
 export async function runTraining(req: TrainRequest, out: string | null, resume: boolean, hooks: TrainHooks = {}): Promise<TrainDocument> {
   const environment = collectEnvironment();
-  const data = await loadTask({ task: req.task, seqLen: req.seqLen, ...(req.data ? { data: req.data } : {}) });
+  const lm = req.objective === 'lm';
+  // A language model's row of L inputs needs L + 1 tokens (position i predicts token i + 1).
+  const data = await loadTask({ task: req.task, seqLen: req.seqLen + (lm ? 1 : 0), ...(req.data ? { data: req.data } : {}) });
   const entries = out ? (openJournal(out, { ...req }, resume, hooks.note) as { type?: string; record?: TrainRecord }[]) : [];
   const finished = new Map(entries.filter((e) => e.type === 'final' && e.record).map((e) => [`${e.record!.kernel}/${e.record!.seed}`, e.record!]));
   const records: TrainRecord[] = [];
@@ -60,10 +62,11 @@ export async function runTraining(req: TrainRequest, out: string | null, resume:
   const order = (r: TrainRecord) => req.kernels.indexOf(r.kernel) + r.seed * req.kernels.length;
   records.sort((a, b) => order(a) - order(b));
   const counts = new Map<number, number>();
-  for (const e of data.test) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
+  const count = (t: number) => counts.set(t, (counts.get(t) ?? 0) + 1);
+  for (const e of data.test) if (lm) e.tokens.subarray(1, req.seqLen + 1).forEach(count); else count(e.label);
   const dataset = {
-    name: data.name, train: data.train.length, validation: data.validation.length, test: data.test.length, classes: data.classes,
-    majority: Math.max(...counts.values()) / data.test.length, note: data.note,
+    name: data.name, train: data.train.length, validation: data.validation.length, test: data.test.length, classes: lm ? data.vocab : data.classes,
+    majority: Math.max(...counts.values()) / [...counts.values()].reduce((a, b) => a + b, 0), note: data.note,
   };
   return { schemaVersion: SCHEMA_VERSION, kind: 'train', environment, options: req, dataset, peakRssBytes: process.resourceUsage().maxRSS * 1024, records };
 }
@@ -71,15 +74,17 @@ export async function runTraining(req: TrainRequest, out: string | null, resume:
 /** Trains `kernels` with one seed, interleaving their steps; returns a record per kernel. */
 async function trainSeed(req: TrainRequest, data: Dataset, seed: number, kernels: readonly string[], out: string | null, resume: boolean, hooks: TrainHooks): Promise<TrainRecord[]> {
   const shape = { batch: req.batch, seqLen: req.seqLen, heads: req.heads, dModel: req.dim, layers: req.layers, dFf: req.dFf, vocab: data.vocab };
+  const outputs = req.objective === 'lm' ? data.vocab : data.classes;
+  const make: BatchMaker = (examples, real) => (req.objective === 'lm' ? makeLmBatch(examples, req.seqLen, data.vocab, real) : makeBatch(examples, req.seqLen, data.classes, real));
   const runs = new Map<string, { run: KernelRun; state: RunState }>();
   for (const kernel of kernels) {
     const saved = out && resume ? loadCheckpoint(out, kernel, seed) : null;
-    const run = await KernelRun.open(kernel, seed, req, shape, data.classes, saved?.state.redraws ?? 0);
+    const run = await KernelRun.open(kernel, seed, req, shape, outputs, saved?.state.redraws ?? 0);
     if (saved) restore(run, saved);
     runs.set(kernel, { run, state: saved?.state ?? { step: 0, seconds: 0, redrawSeconds: 0, redraws: 0, stepTimes: [], curve: [], pending: { loss: 0, correct: 0, count: 0 }, diverged: false } });
     if (saved) hooks.note?.(`${kernel} seed ${seed}: resumed at step ${saved.state.step}`);
   }
-  const validation = evaluationBatches(data.validation, req.batch, req.seqLen, data.classes, req.evalBatches ?? undefined);
+  const validation = evaluationBatches(data.validation, req.batch, make, req.evalBatches ?? undefined);
   const epochs = new Map<number, Int32Array>();
   const active = () => [...runs.values()].filter(({ state: s }) => !s.diverged && s.step < req.steps && (req.timeBudgetS === null || s.seconds < req.timeBudgetS));
   for (let live = active(); live.length; live = active()) {
@@ -89,7 +94,7 @@ async function trainSeed(req: TrainRequest, data: Dataset, seed: number, kernels
       throw new TrainingStopped(`seed ${seed} at step ${Math.min(...[...runs.values()].map((r) => r.state.step))}`);
     }
     for (const { run, state } of live) {
-      const batch = makeBatch(trainBatchIndices(data.train.length, req.batch, seed, state.step, epochs).map((i) => data.train[i]!), req.seqLen, data.classes);
+      const batch = make(trainBatchIndices(data.train.length, req.batch, seed, state.step, epochs).map((i) => data.train[i]!));
       const t0 = performance.now();
       const r = await run.step(batch, state.step + 1);
       const dt = (performance.now() - t0) / 1000;
@@ -97,8 +102,8 @@ async function trainSeed(req: TrainRequest, data: Dataset, seed: number, kernels
       state.seconds += dt;
       state.stepTimes.push(dt);
       if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) state.diverged = true;
-      const score = scoreLogits(r.logits, batch.targets, data.classes, batch.real);
-      state.pending = { loss: state.pending.loss + r.loss * batch.real, correct: state.pending.correct + score.correct, count: state.pending.count + batch.real };
+      const score = batch.score(r.logits);
+      state.pending = { loss: state.pending.loss + score.loss, correct: state.pending.correct + score.correct, count: state.pending.count + score.count };
       if (req.redrawEvery && state.step % req.redrawEvery === 0 && state.step < req.steps) {
         const t1 = performance.now();
         await run.loadSessions(++state.redraws);
@@ -107,12 +112,12 @@ async function trainSeed(req: TrainRequest, data: Dataset, seed: number, kernels
         state.redrawSeconds += rd;
       }
       const last = state.diverged || state.step >= req.steps || (req.timeBudgetS !== null && state.seconds >= req.timeBudgetS);
-      if (state.step % req.evalEvery === 0 || last) await evaluate(run, state, validation, data.classes, out, hooks);
+      if (state.step % req.evalEvery === 0 || last) await evaluate(run, state, validation, out, hooks);
     }
   }
   const records: TrainRecord[] = [];
   for (const [kernel, { run, state }] of runs) {
-    const test = await score(run, evaluationBatches(data.test, req.batch, req.seqLen, data.classes), data.classes);
+    const test = await score(run, evaluationBatches(data.test, req.batch, make));
     const record = toRecord(req, data, kernel, seed, state, run, test);
     if (out) appendJournal(out, { type: 'final', record });
     records.push(record);
@@ -121,22 +126,22 @@ async function trainSeed(req: TrainRequest, data: Dataset, seed: number, kernels
   return records;
 }
 
-async function score(run: KernelRun, batches: ReturnType<typeof evaluationBatches>, classes: number) {
+async function score(run: KernelRun, batches: readonly Batch[]) {
   let loss = 0;
   let correct = 0;
   let count = 0;
   for (const b of batches) {
-    const s = scoreLogits(await run.logits(b), b.targets, classes, b.real);
+    const s = b.score(await run.logits(b));
     loss += s.loss;
     correct += s.correct;
-    count += b.real;
+    count += s.count;
   }
   return { loss: loss / count, acc: correct / count };
 }
 
 /** Validation (outside the training clock), then journal line and checkpoint. */
-async function evaluate(run: KernelRun, state: RunState, batches: ReturnType<typeof evaluationBatches>, classes: number, out: string | null, hooks: TrainHooks) {
-  const v = await score(run, batches, classes);
+async function evaluate(run: KernelRun, state: RunState, batches: readonly Batch[], out: string | null, hooks: TrainHooks) {
+  const v = await score(run, batches);
   const p = state.pending;
   const point: CurvePoint = { step: state.step, seconds: state.seconds, trainLoss: p.count ? p.loss / p.count : NaN, trainAcc: p.count ? p.correct / p.count : NaN, valLoss: v.loss, valAcc: v.acc };
   state.curve.push(point);

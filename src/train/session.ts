@@ -35,7 +35,7 @@ export class KernelRun {
   /** The training graph's estimated peak of live tensors, without building a session. */
   static estimate(kernel: string, req: TrainRequest, shape: ModelShape, classes: number): number {
     const config = { causal: req.causal, causalImpl: req.causalImpl, chunkSize: req.chunkSize, features: req.features, featureType: req.featureType, seed: 0 };
-    return estimateMemory(buildClassifierGraph({ kernel: getKernel(kernel, '--kernels'), shape, config, classes, pooling: req.pooling, mode: 'train' }).graph);
+    return estimateMemory(buildClassifierGraph({ kernel: getKernel(kernel, '--kernels'), shape, config, classes, pooling: req.pooling, objective: req.objective, mode: 'train' }).graph);
   }
 
   /** Builds the run with the projections of `draw` (0: the first; each redraw counts up). */
@@ -54,7 +54,7 @@ export class KernelRun {
   /** (Re)builds both sessions with projection draw `draw`. */
   async loadSessions(draw: number): Promise<void> {
     const spec = getKernel(this.kernel, '--kernels');
-    const base = { kernel: spec, shape: this.shape, config: this.config(draw), classes: this.classes, pooling: this.req.pooling };
+    const base = { kernel: spec, shape: this.shape, config: this.config(draw), classes: this.classes, pooling: this.req.pooling, objective: this.req.objective };
     const cfg = { ep: this.req.ep, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
     const trainGraph = buildClassifierGraph({ ...base, mode: 'train' }).graph;
     this.estimatedMemoryBytes = estimateMemory(trainGraph);
@@ -76,7 +76,7 @@ export class KernelRun {
 
   /** One optimiser step on `batch` (step counted from 1); returns the batch's loss and logits. */
   async step(batch: Batch, step: number): Promise<{ loss: number; logits: Float32Array; gradNorm: number }> {
-    const out = await this.train.run({ ...this.paramFeeds(), tokens: batch.tokens, mask: batch.mask, labels: batch.labels });
+    const out = await this.train.run({ ...this.paramFeeds(), tokens: batch.tokens, mask: batch.mask, ...batch.train });
     const grads = new Map(this.params.map((p) => [p.name, out[`grad_${p.name}`]!.data as Float32Array]));
     const loss = (out.loss!.data as Float32Array)[0]!;
     const { norm } = clipGlobalNorm(grads, this.req.clip);

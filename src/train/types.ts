@@ -3,11 +3,13 @@ import type { CausalImpl } from '../kernels/types.ts';
 import type { FeatureType } from '../kernels/projection.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { Task } from './data/tasks.ts';
-import type { Pooling } from './model.ts';
+import type { Objective, Pooling } from './model.ts';
 import type { LrDecay } from './optimizer.ts';
 
 export interface TrainRequest {
   readonly task: Task;
+  /** classify: a label per sequence; lm: next-token prediction at every position (causal attention). */
+  readonly objective: Objective;
   readonly data?: string;
   readonly kernels: readonly string[];
   readonly seeds: number;
@@ -87,7 +89,7 @@ export interface TrainDocument {
   readonly kind: 'train';
   readonly environment: unknown;
   readonly options: TrainRequest;
-  /** The data set: name, sizes, majority-class accuracy and provenance. */
+  /** The data set: name, sizes, majority-class accuracy (lm: the most frequent next token's share) and provenance. */
   readonly dataset: { name: string; train: number; validation: number; test: number; classes: number; majority: number; note: string };
   /** Peak resident memory of the whole process (all kernels' sessions share it). */
   readonly peakRssBytes: number;

@@ -38,7 +38,8 @@ function trainRows(doc: TrainDocument): { head: string[]; rows: string[][]; capt
   });
   const head = ['kernel', 'seeds', 'test acc', 'val acc', 's/step', 'steps/s', 'train s', `time to ${target ?? 'target'}`, 'status'];
   const d = doc.dataset;
-  const caption = `${d.name}: ${d.train} train / ${d.validation} validation / ${d.test} test, ${d.classes} classes, majority class ${d.majority.toFixed(3)} of test; ${doc.options.steps} steps of batch ${doc.options.batch} at L = ${doc.options.seqLen}`;
+  const what = doc.options.objective === 'lm' ? `next-token prediction over ${d.classes} tokens, most frequent next token ${d.majority.toFixed(3)} of test positions` : `${d.classes} classes, majority class ${d.majority.toFixed(3)} of test`;
+  const caption = `${d.name}: ${d.train} train / ${d.validation} validation / ${d.test} test sequences, ${what}; ${doc.options.steps} steps of batch ${doc.options.batch} at L = ${doc.options.seqLen}`;
   return { head, rows, caption };
 }
 

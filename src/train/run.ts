@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectEnvironment } from '../environment.ts';
+import { usage } from '../errors.ts';
 import { appendJournal, openJournal, writeAtomic } from '../results/files.ts';
 import { SCHEMA_VERSION } from '../results/version.ts';
 import { type Batch, type BatchMaker, evaluationBatches, makeBatch, makeLmBatch, trainBatchIndices } from './batches.ts';
@@ -50,6 +51,8 @@ export async function runTraining(req: TrainRequest, out: string | null, resume:
   const lm = req.objective === 'lm';
   // A language model's row of L inputs needs L + 1 tokens (position i predicts token i + 1).
   const data = await loadTask({ task: req.task, seqLen: req.seqLen + (lm ? 1 : 0), ...(req.data ? { data: req.data } : {}) });
+  for (const [split, xs] of [['train', data.train], ['validation', data.validation], ['test', data.test]] as const)
+    if (!xs.length) throw usage(req.task === 'text-csv' ? '--data' : '--task', `${data.name} has no ${split} example after the split (${data.train.length}/${data.validation.length}/${data.test.length})`, 'more examples per class (about 10 or more)');
   const entries = out ? (openJournal(out, { ...req }, resume, hooks.note) as { type?: string; record?: TrainRecord }[]) : [];
   const finished = new Map(entries.filter((e) => e.type === 'final' && e.record).map((e) => [`${e.record!.kernel}/${e.record!.seed}`, e.record!]));
   const records: TrainRecord[] = [];

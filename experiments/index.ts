@@ -113,8 +113,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'train-spam', title: 'Training on real e-mails: accuracy against wall-clock and steps', kind: 'train',
-    description: 'spam vs ham (SpamAssassin), byte tokens, L = 512, width 64, 2 layers, 2 heads, m = 64, batch 16, 200 AdamW steps, 3 seeds; softmax, favor-pos, favor-relu, favor-trig',
-    full: ['train', '--task', 'spam', '--kernels', 'softmax,favor-pos,favor-relu,favor-trig', '--seeds', '3', '--steps', '200', '--eval-every', '20', '--eval-batches', '12', '--target-acc', '0.9'],
+    description: 'spam vs ham (SpamAssassin), byte tokens, L = 512, width 64, 2 layers, 2 heads, m = 64, batch 16, 300 AdamW steps, 3 seeds; softmax, favor-pos, favor-relu, favor-trig',
+    full: ['train', '--task', 'spam', '--kernels', 'softmax,favor-pos,favor-relu,favor-trig', '--seeds', '3', '--steps', '300', '--eval-every', '25', '--eval-batches', '20', '--target-acc', '0.9'],
     quick: ['train', '--preset', 'quick', '--target-acc', '0.9'],
   },
   {

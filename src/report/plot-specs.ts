@@ -53,7 +53,13 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   const decades = Array.from({ length: 12 }, (_, i) => 10 ** (i - 3)).filter((v) => v >= Math.min(...times) / 10 && v <= Math.max(...times) * 10);
   const marks = batches.flatMap((b) => {
     const derived = deriveRecords(records.filter((r) => r.batch === b), null);
-    return crossovers(derived).filter((c) => c.bound === 'exact').map((c) => ({ ...panel({ pass: c.pass, batch: b }), kernel: c.kernel, L: c.seqLen!, kind: 'crossover', label: `L* ≈ ${Math.round(c.seqLen!)}` }));
+    // Several linear kernels cross at about the same L: their labels stack, one line each.
+    const seen = new Map<string, number>();
+    return crossovers(derived).filter((c) => c.bound === 'exact').map((c) => {
+      const line = seen.get(c.pass) ?? 0;
+      seen.set(c.pass, line + 1);
+      return { ...panel({ pass: c.pass, batch: b }), kernel: c.kernel, L: c.seqLen!, kind: 'crossover', label: `L* ≈ ${Math.round(c.seqLen!)}`, labelY: 2 + 12 * line };
+    });
   });
   const lengths = [...new Set(records.map((r) => r.seqLen))].sort((a, b) => a - b);
   const x = { field: 'L', type: 'quantitative', title: 'sequence length L', scale: { type: 'log', base: 2, domain: [lengths[0]! / 1.2, lengths.at(-1)! * 1.2], nice: false }, axis: { values: lengths, labelExpr: lengthLabel, grid: false } };
@@ -77,7 +83,7 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
         { transform: [{ filter: "datum.kind === 'exact softmax' || datum.kind === 'linear attention'" }], mark: { type: 'line', point: { size: 25 } }, encoding: { x, y, color, strokeDash: dash } },
         { transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }], mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, shape, stroke: { condition: { test: "datum.kind === 'out of memory'", value: '#d62728' }, value: 'black' } } },
         { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'rule', strokeDash: [2, 3], opacity: 0.6 }, encoding: { x, color: { field: 'kernel', type: 'nominal', legend: null } } },
-        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' }, encoding: { x, y: { value: 2 }, text: { field: 'label' }, color: { field: 'kernel', type: 'nominal', legend: null } } },
+        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' }, encoding: { x, y: { field: 'labelY', type: 'quantitative', scale: null }, text: { field: 'label' }, color: { field: 'kernel', type: 'nominal', legend: null } } },
       ],
     },
     resolve: { scale: { y: 'independent' } },

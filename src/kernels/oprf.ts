@@ -7,7 +7,7 @@ import { SADERF_PSI_EPS, SOFTMAX_FEATURE_EPS } from '../defaults.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
 import { logitBound } from '../reference/features.ts';
-import { halfSquaredNorm, positiveFeatures, requireProjection, scaledProjection } from './features.ts';
+import { positiveFeatures, requireProjection, scaledProjection } from './features.ts';
 import { linearAttention } from './linear.ts';
 import type { EstimatorFit, KernelContext } from './types.ts';
 
@@ -39,30 +39,37 @@ export function oprfAttention(b: GraphBuilder, ctx: KernelContext, opts: OprfOpt
   // Means over the sequence (or the first token), over real tokens only when padded.
   const mask = causal ? undefined : ctx.keyMask;
   const mean: MeanOver = mask ? (x) => b.div(b.reduceSum(b.mul(x, mask), [2]), b.reduceSum(mask, [2])) : (x) => b.reduceMean(x, [2]);
-  let q = ctx.q;
-  let k = ctx.k;
+  const { q, k } = ctx;
   const fixed = opts.fixed;
+  // FAVOR#'s Ψ rescales x̂ = Ψ⊙x and ŷ = y/Ψ. It is folded into the small per-head weights
+  // (diag(Ψ)·W̃ᵀ) and into ‖x̂‖² = Σ_l Ψ_l² x_l² (from the squares Ψ is computed from), so no
+  // L×d tensor is rescaled; the statistic's cross term Σ_l (Ψ_l μ_x,l)(μ_y,l/Ψ_l) needs no Ψ.
+  let psi: Value | undefined;
+  const sqQ = b.mul(q, q);
+  const sqK = b.mul(k, k);
   if (opts.psi || fixed?.psi) {
-    const psi = fixed ? b.constant(fixed.psi ?? new Array<number>(d).fill(1), [1, 1, 1, d]) : b.stopGradient(saderfPsi(b, first(q), first(k), d, mean));
-    q = b.mul(q, psi);
-    k = b.div(k, psi);
+    psi = fixed ? b.constant(fixed.psi ?? new Array<number>(d).fill(1), [1, 1, 1, d]) : b.stopGradient(saderfPsi(b, first(sqQ), first(sqK), d, mean));
   }
-  const diagQ = halfSquaredNorm(b, q, ctx);
-  const diagK = halfSquaredNorm(b, k, ctx);
+  const psiSq = psi && b.mul(psi, psi);
+  const half = (sq: Value, weight?: Value) => b.mul(b.reduceSum(weight ? b.mul(sq, weight) : sq, [-1]), b.scalar(d ** -0.5 / 2));
+  const diagQ = half(sqQ, psiSq);
+  const diagK = half(sqK, psiSq && b.div(b.scalar(1), psiSq));
   const { a, bScale } = fixed
     ? { a: b.constant([fixed.a], [1, 1, 1, 1]), bScale: b.constant([Math.sqrt(1 - 4 * fixed.a)], [1, 1, 1, 1]) }
     : oprfParameters(b, b.stopGradient(statistic(b, first(q), first(k), first(diagQ), first(diagK), d, mean)), d);
   const w = requireProjection(ctx);
   const host = w.host;
   const norms = Array.from({ length: m }, (_, r) => host.subarray(r * d, (r + 1) * d).reduce((s, v) => s + v * v, 0));
-  // [B·d^(-1/4)Wᵀ ; A‖w‖²]: [B, H, d+1, m], per head and tiny.
-  const weights = b.concat([b.mul(scaledProjection(b, ctx), bScale), b.mul(b.constant(norms, [1, m]), a)], 2);
-  const logits = (x: Value) => b.matMul(b.concat([x, b.fill([...x.shape.slice(0, -1), 1], 1)], -1), weights);
+  // [B·diag(Ψ^±1)·d^(-1/4)Wᵀ ; A‖w‖²]: [B, H, d+1, m], per head and tiny.
+  const top = b.mul(scaledProjection(b, ctx), bScale);
+  const bias = b.mul(b.constant(norms, [1, m]), a);
+  const weights = (scale?: Value) => b.concat([scale ? b.mul(top, b.transposeLast(scale)) : top, bias], 2);
+  const logits = (x: Value, scale?: Value) => b.matMul(b.concat([x, b.fill([...x.shape.slice(0, -1), 1], 1)], -1), weights(scale));
   // sup_y B·wᵀy + A‖w‖² − ‖y‖²/2 = (1 − 2A)‖w‖²/2: the causal key shift's overflow cap.
   const bound = b.mul(b.sub(b.scalar(1), b.mul(b.scalar(2), a)), b.scalar(logitBound(host, d)));
   const o = { causal, eps: SOFTMAX_FEATURE_EPS, ratio: m ** -0.5, bound, keyMask: ctx.keyMask };
-  const phiQ = positiveFeatures(b, logits(q), diagQ, 'query', o);
-  const phiK = positiveFeatures(b, logits(k), diagK, 'key', o);
+  const phiQ = positiveFeatures(b, logits(q, psi), diagQ, 'query', o);
+  const phiK = positiveFeatures(b, logits(k, psi && b.div(b.scalar(1), psi)), diagK, 'key', o);
   return linearAttention(b, phiQ, phiK, ctx);
 }
 
@@ -87,7 +94,7 @@ function oprfParameters(b: GraphBuilder, phi: Value, d: number): { a: Value; bSc
  * FAVOR#'s SADERF rescaling Ψ_l = ((mean_j y_jl² + ε)/(mean_i x_il² + ε))^(1/4) over the rows
  * given, with x = input·d^(-1/4): [B, H, 1, d]. ε guards coordinates that are zero throughout.
  */
-function saderfPsi(b: GraphBuilder, q: Value, k: Value, d: number, mean: MeanOver): Value {
-  const meanSquare = (x: Value) => b.add(b.mul(mean(b.mul(x, x)), b.scalar(d ** -0.5)), b.scalar(SADERF_PSI_EPS));
-  return b.sqrt(b.sqrt(b.div(meanSquare(k), meanSquare(q))));
+function saderfPsi(b: GraphBuilder, sqQ: Value, sqK: Value, d: number, mean: MeanOver): Value {
+  const meanSquare = (sq: Value) => b.add(b.mul(mean(sq), b.scalar(d ** -0.5)), b.scalar(SADERF_PSI_EPS));
+  return b.sqrt(b.sqrt(b.div(meanSquare(sqK), meanSquare(sqQ))));
 }

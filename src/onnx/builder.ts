@@ -319,7 +319,27 @@ export class GraphBuilder {
   /** ReduceSum (opset 13+: axes as an input). */
   reduceSum(x: Value, axes: readonly number[], keepdims = true): Value {
     const { norm, shape } = this.reduced('ReduceSum', x, axes, keepdims);
+    if (keepdims && this.overRows(x, norm)) return this.matMul(this.rowOf(x, 1), x);
     return this.one('ReduceSum', [x, this.int64s(norm)], shape, x.dtype, { keepdims: int(keepdims ? 1 : 0) });
+  }
+
+  /**
+   * Whether a reduction runs over the second-to-last axis alone (the sequence axis of [.., L, n]):
+   * ONNX Runtime's CPU ReduceSum/ReduceMean walk that axis with a stride of n, about ten times
+   * slower than a [1, L]·[.., L, n] product (measured 1.2–1.3 ms against a 0.13 ms bound at
+   * L = 16384, n = 64), so such sums become that product. float32/64 only, and long axes only.
+   */
+  private overRows(x: Value, norm: readonly number[]): boolean {
+    const r = x.shape.length;
+    return r >= 2 && norm.length === 1 && norm[0] === r - 2 && x.shape[r - 2]! >= 64 && (x.dtype === 'float32' || x.dtype === 'float64');
+  }
+
+  /** A constant row [1, L] of `value`, L = x's second-to-last dimension. */
+  private rowOf(x: Value, value: number): Value {
+    const L = x.shape.at(-2)!;
+    const key = `row/${L}/${value}/${x.dtype}`;
+    if (!this.reshaped.has(key)) this.reshaped.set(key, this.constant(new Array<number>(L).fill(value), [1, L], { dtype: x.dtype }));
+    return this.reshaped.get(key)!;
   }
 
   /** ReduceMax (opset 17: axes as an attribute). */
@@ -337,6 +357,7 @@ export class GraphBuilder {
   /** ReduceMean (opset 17: axes as an attribute). */
   reduceMean(x: Value, axes: readonly number[], keepdims = true): Value {
     const { norm, shape } = this.reduced('ReduceMean', x, axes, keepdims);
+    if (keepdims && this.overRows(x, norm)) return this.matMul(this.rowOf(x, 1 / x.shape.at(-2)!), x);
     return this.one('ReduceMean', [x], shape, x.dtype, { axes: ints(norm), keepdims: int(keepdims ? 1 : 0) });
   }
 

@@ -12,7 +12,7 @@ import type { AttentionShape, CausalImpl, EstimatorFacts, KernelConfig } from '.
 import { exactAttention, exactAttentionGrad } from '../reference/attention.ts';
 import { type ExecutionProvider, type HostTensor, runGraph } from '../runtime/session.ts';
 import { geometry } from '../reference/closed-forms.ts';
-import { estimateSoftmaxKernel } from '../reference/features.ts';
+import { estimateSoftmaxKernel, rescalePair } from '../reference/features.ts';
 import { rowsOf } from '../reference/linear-attention.ts';
 
 import type { Target } from './targets.ts';
@@ -219,8 +219,7 @@ function kernelTheory(o: ErrorOptions, c: Case): Pick<ErrorRecord, 'theoryMse' |
 function fittedPairs(o: ErrorOptions, est: EstimatorFacts) {
   const raw = inputPairs(o);
   const fit = est.fit?.(raw.map((p) => p[0]), raw.map((p) => p[1]), o.dim);
-  const psi = fit?.psi;
-  const pairs = psi ? raw.map(([x, y]) => [x.map((v, c) => v * psi[c]!), y.map((v, c) => v / psi[c]!)] as const) : raw;
+  const pairs = raw.map(([x, y]) => rescalePair(x, y, fit?.psi));
   return { pairs, fit };
 }
 

@@ -12,7 +12,7 @@ export const favorPosKernel: KernelSpec = {
   role: 'linear',
   description: 'FAVOR+: positive random features exp(Wx − ‖x‖²/2)/√m, O(L m d)',
   formula:
-    'φ(x) = m^(-1/2)·(exp(Wx − ‖x‖²/2 − s) + ε), x = input·d^(-1/4), ε = 1e-6; s: per-query max over features; ' +
+    'φ(x) = m^(-1/2)·(exp(Wx − ‖x‖²/2 − s) + ε), x = input·d^(-1/4), ε = 1e-6; queries: s = ‖x‖²/2 + log Σ_r exp(Wx)_r (one Softmax node; a per-query factor cancels); ' +
     'keys: max over features and sequence (bidirectional) or max(first token’s largest logit, max‖w‖²/2 − 60) (causal, leak-free); ' +
     'out = D̂⁻¹ Q′(K′ᵀ[V 1]), denominator guard R += 2ε·(|R| ≤ ε)',
   projection: true,

@@ -1,5 +1,5 @@
 import { SADERF_PSI_EPS, SOFTMAX_FEATURE_EPS } from '../defaults.ts';
-import { oprfRows } from '../reference/features.ts';
+import { oprfRows, rescaleRows } from '../reference/features.ts';
 import { attentionPhi, mseOprf, oprfA, oprfPairTerm, saderfPsi } from '../reference/oprf.ts';
 import { oprfAttention } from './oprf.ts';
 import type { EstimatorFit, KernelSpec } from './types.ts';
@@ -7,8 +7,7 @@ import type { EstimatorFit, KernelSpec } from './types.ts';
 /** FAVOR#'s SADERF fit: Ψ from the coordinates' mean squares, then FAVOR++'s A on (Ψ⊙x, y/Ψ). */
 export function saderfFit(x: number[][], y: number[][], d: number): EstimatorFit {
   const psi = saderfPsi(x, y, SADERF_PSI_EPS);
-  const xh = x.map((r) => r.map((v, c) => v * psi[c]!));
-  const yh = y.map((r) => r.map((v, c) => v / psi[c]!));
+  const [xh, yh] = rescaleRows(x, y, psi);
   return { a: oprfA(attentionPhi(xh, yh), d), psi };
 }
 

@@ -113,6 +113,17 @@ export function reluRows(x: Rows, ctx: ReferenceContext, eps: number): Rows {
 /** elu(x) + 1. */
 export const eluRows = (x: Rows): Rows => x.map((r) => r.map((v) => (v > 0 ? v + 1 : Math.exp(v))));
 
+/** FAVOR#'s rescaling of one pair of rows: (Ψ⊙x, y/Ψ), which keeps xᵀy; no Ψ: unchanged. */
+export function rescalePair(x: readonly number[], y: readonly number[], psi: readonly number[] | undefined): [number[], number[]] {
+  return psi ? [x.map((v, c) => v * psi[c]!), y.map((v, c) => v / psi[c]!)] : [[...x], [...y]];
+}
+
+/** (Ψ⊙x_i)_i and (y_j/Ψ)_j for every row of two sequences. */
+export function rescaleRows(x: Rows, y: Rows, psi: readonly number[] | undefined): [Rows, Rows] {
+  if (!psi) return [x, y];
+  return [x.map((r) => r.map((v, c) => v * psi[c]!)), y.map((r) => r.map((v, c) => v / psi[c]!))];
+}
+
 /** The scaled rows x = input·d^(-1/4) of one head. */
 export const scaleRows = (x: Rows, d: number): Rows => x.map((r) => r.map((v) => v * d ** -0.25));
 
@@ -129,9 +140,7 @@ export function oprfRows(q: Rows, k: Rows, ctx: ReferenceContext, fit: (x: Rows,
   const x = scaleRows(q, d);
   const y = scaleRows(k, d);
   const f = causal ? fit(x.slice(0, 1), y.slice(0, 1), d) : fit(x, y, d);
-  const psi = f.psi ?? new Array<number>(d).fill(1);
-  const xh = x.map((r) => r.map((v, c) => v * psi[c]!));
-  const yh = y.map((r) => r.map((v, c) => v / psi[c]!));
+  const [xh, yh] = rescaleRows(x, y, f.psi);
   const bScale = Math.sqrt(1 - 4 * f.a);
   const ww = Array.from({ length: m }, (_, r) => sq(Array.from(w!.subarray(r * d, (r + 1) * d))));
   const logits = (z: Rows) => project(z, w!, d, bScale).map((row) => row.map((p, r) => p + f.a * ww[r]!));
@@ -160,9 +169,7 @@ export function estimateSoftmaxKernel(
   pairTerm: (wx: number, wy: number, xx: number, yy: number, ww: number, fit: EstimatorFit | undefined, d: number) => number,
   w: Float64Array, d: number, x0: readonly number[], y0: readonly number[], fit?: EstimatorFit,
 ): number {
-  const psi = fit?.psi;
-  const x = psi ? x0.map((v, c) => v * psi[c]!) : x0;
-  const y = psi ? y0.map((v, c) => v / psi[c]!) : y0;
+  const [x, y] = rescalePair(x0, y0, fit?.psi);
   const m = w.length / d;
   const xx = sq(x);
   const yy = sq(y);

@@ -32,7 +32,7 @@ export const CLAIMS: readonly Claim[] = [
     better: (r) => r.kernel === positive && r.featureType === 'iid', worse: (r) => r.kernel === trig && r.featureType === 'iid',
   },
   {
-    id: 'oprf<positive', label: `FAVOR++ / FAVOR+ (orthogonal: ${oprf} / ${positive})`,
+    id: 'oprf<positive', label: `${oprf} / ${positive} (orthogonal)`,
     better: (r) => r.kernel === oprf && r.featureType === 'orthogonal', worse: (r) => r.kernel === positive && r.featureType === 'orthogonal',
   },
 ];

@@ -158,4 +158,25 @@ describe('graph rewrites', () => {
       }
     assert.ok(columns > 20, `the rule fired (${columns} column–constant pairs)`);
   });
+
+  it('a binary op reads the input of an Expand instead of its copy when broadcasting gives the same shape (every kernel, both passes)', async () => {
+    const { buildAttentionGraph } = await import('../src/kernels/build.ts');
+    const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
+    const { broadcastShapes } = await import('../src/onnx/builder.ts');
+    const s = { batch: 1, heads: 2, seqLen: 16, dim: 4 };
+    for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward))
+      for (const causal of [false, true]) {
+        const { graph } = buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass: 'backward' });
+        const expands = new Map(graph.nodes.filter((n) => n.op === 'Expand').map((n) => [n.outputs[0]!.name, n.inputs[0]!]));
+        for (const n of graph.nodes.filter((x) => ['Add', 'Sub', 'Mul', 'Div', 'Max'].includes(x.op))) {
+          const [a, b] = n.inputs as [(typeof n.inputs)[0] & {}, (typeof n.inputs)[0] & {}];
+          for (const [x, other] of [[a, b], [b, a]] as const) {
+            const inner = expands.get(x.name);
+            if (!inner) continue;
+            const shape = broadcastShapes(inner.shape, other.shape);
+            assert.ok(!shape || shape.join() !== n.outputs[0]!.shape.join(), `${kernel.name}${causal ? ' causal' : ''}: ${n.name} reads the copy ${x.name}`);
+          }
+        }
+      }
+  });
 });

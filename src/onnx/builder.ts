@@ -140,8 +140,9 @@ export class GraphBuilder {
   }
 
   private binary(op: Op, a0: Value, b0: Value, outDtype?: DType): Value {
-    const a = this.columnScalar(a0, b0);
-    const b = this.columnScalar(b0, a0);
+    const [a1, b1] = this.unexpanded(a0, b0);
+    const a = this.columnScalar(a1, b1);
+    const b = this.columnScalar(b1, a1);
     const dtype = this.sameDtype(op, a, b);
     const shape = broadcastShapes(a.shape, b.shape);
     if (!shape) this.fail(op, `shapes ${fmt(a.shape)} (${a.name}) and ${fmt(b.shape)} (${b.name}) do not broadcast`);
@@ -149,6 +150,29 @@ export class GraphBuilder {
   }
 
   private readonly reshaped = new Map<string, Value>();
+
+  /**
+   * An operand made by Expand is replaced by the Expand's input when broadcasting that input gives
+   * the same result shape: the op broadcasts it anyway, and the expanded copy (one pass over the
+   * full tensor; the reverse pass's broadcast gradients make many) is never read. Where the other
+   * operand is also expanded, only one side is unwrapped, so the shape stays the same.
+   */
+  private unexpanded(a: Value, b: Value): [Value, Value] {
+    const out = broadcastShapes(a.shape, b.shape);
+    const inner = (v: Value) => {
+      const p = this.producer(v);
+      return p?.op === 'Expand' ? p.inputs[0]! : undefined;
+    };
+    const same = (x: Value, y: Value) => {
+      const s = broadcastShapes(x.shape, y.shape);
+      return !!s && !!out && s.length === out.length && s.every((d, i) => d === out[i]);
+    };
+    const ia = inner(a);
+    if (ia && same(ia, b)) return [ia, b];
+    const ib = inner(b);
+    if (ib && same(a, ib)) return [a, ib];
+    return [a, b];
+  }
 
   /**
    * A one-element constant meeting a column (a tensor whose last axis is 1, like [B, H, L, 1])

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { usage } from '../errors.ts';
-import { KERNEL_NAMES, getKernel } from '../kernels/index.ts';
+import { DEFAULT_KERNELS, KERNEL_NAMES, getKernel } from '../kernels/index.ts';
 import { FEATURE_TYPES } from '../kernels/projection.ts';
 import { CAUSAL_IMPLS } from '../kernels/types.ts';
 import { checkModelWidth } from '../model/encoder.ts';
@@ -43,7 +43,7 @@ export const trainCommand = new Command('train')
   .addOption(new Option('--task <task>', 'data: spam (real e-mails), text-csv (your --data), listops (LRA, generated), toy (synthetic)').choices(TASKS).default('spam').argParser(oneOf('--task', TASKS)))
   .addOption(new Option('--objective <o>', 'classify: a label per sequence; lm: next-token prediction at every position (implies --causal)').choices(OBJECTIVES).default('classify').argParser(oneOf('--objective', OBJECTIVES)))
   .option('--data <path>', 'text-csv: a CSV (text,label or review,sentiment) or a folder with one sub-folder of .txt files per class')
-  .addOption(withDefault('--kernels <list>', 'kernels compared in one run (same data order and initial weights per seed)', listOf('--kernels', KERNEL_NAMES), 'softmax,favor-pos,favor-relu'))
+  .addOption(withDefault('--kernels <list>', 'kernels compared in one run (same data order and initial weights per seed)', listOf('--kernels', KERNEL_NAMES), DEFAULT_KERNELS.train.join(',')))
   .option('--seeds <n>', 'seeds (initial weights, data order, projections)', positiveInt('--seeds'), 3)
   .option('--steps <n>', 'optimiser steps per run', positiveInt('--steps'), 300)
   .option('--time-budget <s>', 'also stop each run when its training clock reaches this many seconds', positiveNumber('--time-budget'))

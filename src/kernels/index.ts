@@ -74,6 +74,10 @@ export const DEFAULT_KERNELS = {
   ci: ['softmax', 'favor-pos'],
   /** `error`: the paper's Fig. 4 pair, positive and trigonometric. */
   error: ['favor-pos', 'favor-trig'],
+  /** `train`: exact softmax against the positive and ReLU Performers (the paper's Fig. 5 trio without trig). */
+  train: ['softmax', 'favor-pos', 'favor-relu'],
+  /** `train --preset quick`: one baseline and the paper's kernel. */
+  trainQuick: ['softmax', 'favor-pos'],
 } as const satisfies Record<string, readonly KernelName[]>;
 
 /** Each kernel as `performer kernels` lists it. */

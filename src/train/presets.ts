@@ -3,10 +3,12 @@
  * - quick: a CI-sized run on the separable toy task (seconds), the README's smoke test;
  * - poster: the student poster's IMDB setup (embedding width 50, one head, m = 100), on any task.
  */
+import { DEFAULT_KERNELS } from '../kernels/index.ts';
+
 export const TRAIN_PRESETS: Readonly<Record<string, { description: string; values: Readonly<Record<string, unknown>> }>> = {
   quick: {
     description: 'toy task, width 16, 1 layer, L = 64, 60 steps: a smoke test in seconds',
-    values: { task: 'toy', kernels: ['softmax', 'favor-pos'], seeds: 1, steps: 60, evalEvery: 20, seqLen: [64], dim: 16, heads: 2, layers: 1, dFf: 32, features: 16, batch: 8, lr: 3e-3, warmup: 5 },
+    values: { task: 'toy', kernels: [...DEFAULT_KERNELS.trainQuick], seeds: 1, steps: 60, evalEvery: 20, seqLen: [64], dim: 16, heads: 2, layers: 1, dFf: 32, features: 16, batch: 8, lr: 3e-3, warmup: 5 },
   },
   poster: {
     description: 'embedding width 50, 1 head, m = 100, 1 layer, d_ff 100 (the IMDB poster\'s model)',

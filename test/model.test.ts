@@ -51,6 +51,17 @@ describe('model scope: a tiny encoder (2 layers, d = 8, L = 5)', () => {
   });
 });
 
+describe('model graph structure', () => {
+  it('LayerNorm mean gradients are scaled before they are broadcast, and no [B, L, d_model] Expand is left', () => {
+    const s: ModelShape = { batch: 2, seqLen: 16, heads: 2, dModel: 8, layers: 2, dFf: 16, vocab: 11 };
+    for (const kernel of ['softmax', 'favor-pos']) {
+      const { graph } = buildEncoderGraph({ kernel: getKernel(kernel), shape: s, config: { ...DEFAULT_KERNEL_CONFIG, features: 8 }, dtype: 'float32', pass: 'backward' });
+      const full = graph.nodes.filter((n) => n.op === 'Expand' && n.outputs[0]!.shape.join() === [s.batch, s.seqLen, s.dModel].join());
+      assert.equal(full.length, 0, `${kernel}: ${full.map((n) => n.name).join(', ')}`);
+    }
+  });
+});
+
 describe('bench --scope model', () => {
   it('times a tiny encoder forward and backward, with FLOPs and memory estimates', () => {
     const r = cli(['bench', '--scope', 'model', '--layers', '1', '--dim', '16', '--heads', '2', '--d-ff', '32', '--vocab', '50', '--seq-lens', '16', '--kernels', 'softmax,favor-pos', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--format', 'json']);

@@ -126,7 +126,9 @@ const RULES: { readonly [K in DifferentiableOp]: GradRule } = {
   ReduceMean: (b, n, [g]) => {
     const { x, out } = io(n);
     const count = x.shape.reduce((a, d) => a * d, 1) / out.shape.reduce((a, d) => a * d, 1);
-    return [b.div(b.expand(b.reshape(g!, keptShape(n)), x.shape), b.scalar(count))];
+    // Scale the small reduced gradient, then broadcast: the division costs no pass over x, and the
+    // Expand stays the last op, which the builder can fold into the Add that sums gradient parts.
+    return [b.expand(b.div(b.reshape(g!, keptShape(n)), b.scalar(count)), x.shape)];
   },
   ReduceMax: (b, n, [g]) => {
     // Gradient goes to every position equal to the max (ties each get the full gradient).

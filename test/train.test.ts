@@ -181,6 +181,12 @@ describe('performer train', () => {
         const steps = rec.curve.map((c: { step: number }) => c.step);
         assert.deepEqual(steps, [...new Set<number>(steps)].sort((a, b) => a - b), 'no evaluation repeated or lost');
       }
+      // The results plot as the training figure (accuracy panels and the loss panel).
+      const plot = cli(['plot', join(dir, 'results.json'), '-o', join(dir, 'figure.svg')]);
+      assert.equal(plot.code, 0, plot.stderr);
+      const svg = readFileSync(join(dir, 'figure.svg'), 'utf8');
+      assert.match(svg, /accuracy vs wall-clock/);
+      assert.match(svg, /train dashed, validation solid/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

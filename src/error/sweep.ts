@@ -220,15 +220,15 @@ function fittedPairs(o: ErrorOptions, est: EstimatorFacts) {
   const raw = inputPairs(o);
   const fit = est.fit?.(raw.map((p) => p[0]), raw.map((p) => p[1]), o.dim);
   const pairs = raw.map(([x, y]) => rescalePair(x, y, fit?.psi));
-  return { pairs, fit };
+  return { raw, pairs, fit };
 }
 
 /** Per-pair kernel estimates: the pairs of {@link inputPairs}, one projection per seed. */
 function kernelErrors(o: ErrorOptions, c: Case) {
   const d = o.dim;
   const est = getKernel(c.kernel).estimator!;
-  const all = inputPairs(o);
-  const fit = est.fit?.(all.map((p) => p[0]), all.map((p) => p[1]), d);
+  // Raw pairs with the fit: estimateSoftmaxKernel applies the fit's Ψ itself.
+  const { raw: all, fit } = fittedPairs(o, est);
   const pair = (i: number) => all[i]!;
   const n = all.length;
   const perSeed: number[] = [];

@@ -2,9 +2,12 @@ import { SOFTMAX_FEATURE_EPS } from '../defaults.ts';
 import { oprfRows } from '../reference/features.ts';
 import { attentionPhi, mseOprf, oprfA, oprfPairTerm } from '../reference/oprf.ts';
 import { oprfAttention } from './oprf.ts';
-import type { EstimatorFit, KernelSpec } from './types.ts';
+import type { EstimatorFacts, EstimatorFit, KernelSpec } from './types.ts';
 
 const sumSq = (g: { xx: number; yy: number; xy: number }) => g.xx + g.yy + 2 * g.xy;
+
+/** One projection row's raw estimate with the fit's A (inputs already rescaled by any Ψ): favor-opr's and favor-sade's. */
+export const fittedPairTerm: EstimatorFacts['pairTerm'] = (wx, wy, xx, yy, ww, fit, d) => oprfPairTerm(wx, wy, xx, yy, ww, fit?.a ?? 0, d);
 
 /** FAVOR++'s A fitted to one head's scaled rows: A*(φ), φ = mean‖x_i + y_j‖² (docs/formulas.md §6). */
 export const oprfFit = (x: number[][], y: number[][], d: number): EstimatorFit => ({ a: oprfA(attentionPhi(x, y), d) });
@@ -23,7 +26,7 @@ export const favorOprKernel: KernelSpec = {
   supportsCausal: true,
   supportsBackward: true,
   estimator: {
-    pairTerm: (wx, wy, xx, yy, ww, fit, d) => oprfPairTerm(wx, wy, xx, yy, ww, fit?.a ?? 0, d),
+    pairTerm: fittedPairTerm,
     mse: (g, m, d, fit) => (d === undefined ? NaN : mseOprf(g, m, d, fit?.a ?? oprfA(sumSq(g), d))),
     fit: oprfFit,
     signed: false,

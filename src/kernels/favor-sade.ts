@@ -1,6 +1,7 @@
 import { SADERF_PSI_EPS, SOFTMAX_FEATURE_EPS } from '../defaults.ts';
 import { oprfRows, rescaleRows } from '../reference/features.ts';
-import { attentionPhi, mseOprf, oprfA, oprfPairTerm, saderfPsi } from '../reference/oprf.ts';
+import { attentionPhi, mseOprf, oprfA, saderfPsi } from '../reference/oprf.ts';
+import { fittedPairTerm } from './favor-opr.ts';
 import { oprfAttention } from './oprf.ts';
 import type { EstimatorFit, KernelSpec } from './types.ts';
 
@@ -24,7 +25,7 @@ export const favorSadeKernel: KernelSpec = {
   supportsCausal: true,
   supportsBackward: true,
   estimator: {
-    pairTerm: (wx, wy, xx, yy, ww, fit, d) => oprfPairTerm(wx, wy, xx, yy, ww, fit?.a ?? 0, d),
+    pairTerm: fittedPairTerm,
     // Ψ depends on the coordinates, not on the pair's geometry: only a fit (from `error`) has it,
     // and the geometry passed is then that of the rescaled pair.
     mse: (g, m, d, fit) => (d === undefined || fit === undefined ? NaN : mseOprf(g, m, d, fit.a)),

@@ -6,7 +6,6 @@
 import { SADERF_PSI_EPS, SOFTMAX_FEATURE_EPS } from '../defaults.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
-import { logitBound } from '../reference/features.ts';
 import { positiveFeatures, requireProjection, scaledProjection } from './features.ts';
 import { linearAttention } from './linear.ts';
 import type { EstimatorFit, KernelContext } from './types.ts';
@@ -50,10 +49,10 @@ export function oprfAttention(b: GraphBuilder, ctx: KernelContext, opts: OprfOpt
   if (opts.psi || fixed?.psi) {
     psi = fixed ? b.constant(fixed.psi ?? new Array<number>(d).fill(1), [1, 1, 1, d]) : b.stopGradient(saderfPsi(b, first(sqQ), first(sqK), d, mean));
   }
-  const psiSq = psi && b.mul(psi, psi);
-  const half = (sq: Value, weight?: Value) => b.mul(b.reduceSum(weight ? b.mul(sq, weight) : sq, [-1]), b.scalar(d ** -0.5 / 2));
-  const diagQ = half(sqQ, psiSq);
-  const diagK = half(sqK, psiSq && b.div(b.scalar(1), psiSq));
+  const invPsi = psi && b.div(b.scalar(1), psi);
+  const half = (sq: Value, scale?: Value) => b.mul(b.reduceSum(scale ? b.mul(sq, b.mul(scale, scale)) : sq, [-1]), b.scalar(d ** -0.5 / 2));
+  const diagQ = half(sqQ, psi);
+  const diagK = half(sqK, invPsi);
   const { a, bScale } = fixed
     ? { a: b.constant([fixed.a], [1, 1, 1, 1]), bScale: b.constant([Math.sqrt(1 - 4 * fixed.a)], [1, 1, 1, 1]) }
     : oprfParameters(b, b.stopGradient(statistic(b, first(q), first(k), first(diagQ), first(diagK), d, mean)), d);
@@ -66,10 +65,10 @@ export function oprfAttention(b: GraphBuilder, ctx: KernelContext, opts: OprfOpt
   const weights = (scale?: Value) => b.concat([scale ? b.mul(top, b.transposeLast(scale)) : top, bias], 2);
   const logits = (x: Value, scale?: Value) => b.matMul(b.concat([x, b.fill([...x.shape.slice(0, -1), 1], 1)], -1), weights(scale));
   // sup_y B·wᵀy + A‖w‖² − ‖y‖²/2 = (1 − 2A)‖w‖²/2: the causal key shift's overflow cap.
-  const bound = b.mul(b.sub(b.scalar(1), b.mul(b.scalar(2), a)), b.scalar(logitBound(host, d)));
+  const bound = b.mul(b.sub(b.scalar(1), b.mul(b.scalar(2), a)), b.scalar(Math.max(...norms) / 2));
   const o = { causal, eps: SOFTMAX_FEATURE_EPS, ratio: m ** -0.5, bound, keyMask: ctx.keyMask };
   const phiQ = positiveFeatures(b, logits(q, psi), diagQ, 'query', o);
-  const phiK = positiveFeatures(b, logits(k, psi && b.div(b.scalar(1), psi)), diagK, 'key', o);
+  const phiK = positiveFeatures(b, logits(k, invPsi), diagK, 'key', o);
   return linearAttention(b, phiQ, phiK, ctx);
 }
 

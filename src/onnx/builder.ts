@@ -149,7 +149,8 @@ export class GraphBuilder {
     return this.one(op, [a, b], shape, outDtype ?? dtype);
   }
 
-  private readonly reshaped = new Map<string, Value>();
+  /** Constants the builder derives (a scalar at a column's rank, a row of ones), made once each. */
+  private readonly derived = new Map<string, Value>();
 
   /**
    * An operand made by Expand is replaced by the Expand's input when broadcasting that input gives
@@ -186,8 +187,8 @@ export class GraphBuilder {
     const data = this.constantData(c);
     if (!data) return c;
     const key = `${c.name}/${rank}`;
-    if (!this.reshaped.has(key)) this.reshaped.set(key, this.constant([Number(data[0])], new Array<number>(rank).fill(1), { dtype: c.dtype }));
-    return this.reshaped.get(key)!;
+    if (!this.derived.has(key)) this.derived.set(key, this.constant([Number(data[0])], new Array<number>(rank).fill(1), { dtype: c.dtype }));
+    return this.derived.get(key)!;
   }
 
   add = (a: Value, b: Value) => this.binary('Add', a, b);
@@ -362,8 +363,8 @@ export class GraphBuilder {
   private rowOf(x: Value, value: number): Value {
     const L = x.shape.at(-2)!;
     const key = `row/${L}/${value}/${x.dtype}`;
-    if (!this.reshaped.has(key)) this.reshaped.set(key, this.constant(new Array<number>(L).fill(value), [1, L], { dtype: x.dtype }));
-    return this.reshaped.get(key)!;
+    if (!this.derived.has(key)) this.derived.set(key, this.constant(new Array<number>(L).fill(value), [1, L], { dtype: x.dtype }));
+    return this.derived.get(key)!;
   }
 
   /** ReduceMax (opset 17: axes as an attribute). */

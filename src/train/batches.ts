@@ -90,7 +90,7 @@ export function makeLmBatch(examples: readonly Example[], seqLen: number, vocab:
       let count = 0;
       for (let p = 0; p < real * seqLen; p++) {
         if (!tmask[p]) continue;
-        const s = scoreLogits(Array.prototype.slice.call(logits, p * vocab, (p + 1) * vocab) as number[], [Number(targets[p])], vocab, 1);
+        const s = scoreRow(logits, p * vocab, vocab, Number(targets[p]));
         loss += s.loss;
         correct += s.correct;
         count++;
@@ -112,16 +112,30 @@ export function evaluationBatches(examples: readonly Example[], batch: number, m
   return out;
 }
 
-/** Mean cross-entropy (float64, from logits) and accuracy of the first `real` rows. */
+/** Summed cross-entropy (float64, from logits) and correct predictions of the first `real` rows. */
 export function scoreLogits(logits: ArrayLike<number>, targets: readonly number[], classes: number, real: number): { loss: number; correct: number } {
   let loss = 0;
   let correct = 0;
   for (let b = 0; b < real; b++) {
-    const row = Array.from({ length: classes }, (_, c) => logits[b * classes + c]!);
-    const max = Math.max(...row);
-    const lse = max + Math.log(row.reduce((s, z) => s + Math.exp(z - max), 0));
-    loss += lse - row[targets[b]!]!;
-    if (row.indexOf(max) === targets[b]) correct++;
+    const s = scoreRow(logits, b * classes, classes, targets[b]!);
+    loss += s.loss;
+    correct += s.correct;
   }
   return { loss, correct };
+}
+
+/** One row of logits at `offset`: its cross-entropy for `target` and whether the first argmax is it. */
+function scoreRow(logits: ArrayLike<number>, offset: number, classes: number, target: number): { loss: number; correct: number } {
+  let max = -Infinity;
+  let arg = 0;
+  for (let c = 0; c < classes; c++) {
+    if (logits[offset + c]! > max) {
+      max = logits[offset + c]!;
+      arg = c;
+    }
+  }
+  let sum = 0;
+  for (let c = 0; c < classes; c++) sum += Math.exp(logits[offset + c]! - max);
+  // A NaN logit makes the sum NaN: such a row scores NaN and counts as wrong, as Math.max would have it.
+  return { loss: max + Math.log(sum) - logits[offset + target]!, correct: arg === target && !Number.isNaN(sum) ? 1 : 0 };
 }

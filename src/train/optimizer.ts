@@ -161,14 +161,18 @@ function gradientFor(grads: Gradients, p: AdamWParam): ArrayLike<number> {
   return g;
 }
 
-// DataView pins little-endian so a state file moves between machines regardless of host byte order.
-function encodeF64(a: Float64Array): string {
+/**
+ * Float64 values as base64 of their little-endian bytes (exact; DataView pins the byte order, so
+ * a saved state moves between machines). Also the parameters' format in training checkpoints.
+ */
+export function encodeF64(a: Float64Array): string {
   const view = new DataView(new ArrayBuffer(a.length * 8));
   a.forEach((x, i) => view.setFloat64(i * 8, x, true));
   return Buffer.from(view.buffer).toString('base64');
 }
 
-function decodeF64(s: string): Float64Array {
+/** The inverse of {@link encodeF64}. */
+export function decodeF64(s: string): Float64Array {
   const bytes = Buffer.from(s, 'base64');
   if (bytes.length % 8) throw new Error(`AdamW: saved moments are not whole float64 values (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);

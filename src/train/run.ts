@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from '../bench/stats.ts';
 import { collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
 import { appendJournal, openJournal, writeAtomic } from '../results/files.ts';
@@ -13,6 +14,7 @@ import { SCHEMA_VERSION } from '../results/version.ts';
 import { type Batch, type BatchMaker, evaluationBatches, makeBatch, makeLmBatch, trainBatchIndices } from './batches.ts';
 import { loadTask } from './data/tasks.ts';
 import type { Dataset } from './data/types.ts';
+import { decodeF64, encodeF64 } from './optimizer.ts';
 import { KernelRun } from './session.ts';
 import type { CurvePoint, TrainDocument, TrainRecord, TrainRequest } from './types.ts';
 
@@ -38,13 +40,7 @@ interface RunState {
   diverged: boolean;
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
-};
 
-const b64 = (x: Float64Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
-const fromB64 = (s: string) => new Float64Array(new Uint8Array(Buffer.from(s, 'base64')).buffer);
 
 export async function runTraining(req: TrainRequest, out: string | null, resume: boolean, hooks: TrainHooks = {}): Promise<TrainDocument> {
   const environment = collectEnvironment();
@@ -159,7 +155,7 @@ const checkpointPath = (out: string, kernel: string, seed: number) => join(out, 
 
 function saveCheckpoint(out: string, run: KernelRun, state: RunState): void {
   mkdirSync(join(out, 'checkpoints'), { recursive: true });
-  const params = Object.fromEntries(run.params.map((p) => [p.name, b64(p.data)]));
+  const params = Object.fromEntries(run.params.map((p) => [p.name, encodeF64(p.data)]));
   writeAtomic(checkpointPath(out, run.kernel, run.seed), JSON.stringify({ state, params, optimizer: run.optimizer.state() }));
 }
 
@@ -171,7 +167,7 @@ function loadCheckpoint(out: string, kernel: string, seed: number): Checkpoint |
 }
 
 function restore(run: KernelRun, c: Checkpoint): void {
-  for (const p of run.params) p.data.set(fromB64(c.params[p.name]!));
+  for (const p of run.params) p.data.set(decodeF64(c.params[p.name]!));
   run.optimizer.load(c.optimizer);
 }
 

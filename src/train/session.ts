@@ -12,6 +12,9 @@ import { buildClassifierGraph, classifierParams } from './model.ts';
 import { AdamW, clipGlobalNorm, decays, learningRate } from './optimizer.ts';
 import type { TrainRequest } from './types.ts';
 
+/** The request's attention options with projection seed `seed`. */
+const kernelConfig = (r: TrainRequest, seed: number): KernelConfig => ({ causal: r.causal, causalImpl: r.causalImpl, chunkSize: r.chunkSize, features: r.features, featureType: r.featureType, seed });
+
 export class KernelRun {
   readonly params: Param[];
   readonly optimizer: AdamW;
@@ -34,8 +37,7 @@ export class KernelRun {
 
   /** The training graph's estimated peak of live tensors, without building a session. */
   static estimate(kernel: string, req: TrainRequest, shape: ModelShape, classes: number): number {
-    const config = { causal: req.causal, causalImpl: req.causalImpl, chunkSize: req.chunkSize, features: req.features, featureType: req.featureType, seed: 0 };
-    return estimateMemory(buildClassifierGraph({ kernel: getKernel(kernel, '--kernels'), shape, config, classes, pooling: req.pooling, objective: req.objective, mode: 'train' }).graph);
+    return estimateMemory(buildClassifierGraph({ kernel: getKernel(kernel, '--kernels'), shape, config: kernelConfig(req, 0), classes, pooling: req.pooling, objective: req.objective, mode: 'train' }).graph);
   }
 
   /** Builds the run with the projections of `draw` (0: the first; each redraw counts up). */
@@ -47,8 +49,7 @@ export class KernelRun {
 
   /** The kernel config of projection draw `draw`: layer l uses seed + 7919·draw + l, distinct per seed for small draws. */
   private config(draw: number): KernelConfig {
-    const r = this.req;
-    return { causal: r.causal, causalImpl: r.causalImpl, chunkSize: r.chunkSize, features: r.features, featureType: r.featureType, seed: this.seed * 1_000_003 + 7919 * draw };
+    return kernelConfig(this.req, this.seed * 1_000_003 + 7919 * draw);
   }
 
   /** (Re)builds both sessions with projection draw `draw`. */

@@ -5,6 +5,7 @@
  * drift hits all alike); the ratio to the softmax baseline is paired by round.
  */
 import { pairedLogRatio } from '../bench/significance.ts';
+import { median } from '../bench/stats.ts';
 import { isSoftmaxBaseline } from '../kernels/index.ts';
 import { Rng } from '../kernels/projection.ts';
 import { makeBatch } from './batches.ts';
@@ -24,7 +25,6 @@ export interface StepTimeRecord {
   readonly error: string | null;
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 export async function runStepTimes(req: TrainRequest, seqLens: readonly number[], rounds: number, memoryBudget: number, hooks: { progress?(t: string): void; signal?: AbortSignal } = {}): Promise<StepTimeRecord[]> {
   const out: StepTimeRecord[] = [];

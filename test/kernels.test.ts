@@ -179,4 +179,72 @@ describe('graph rewrites', () => {
         }
       }
   });
+
+  it('every kernel, both passes: no outer product with a ones vector, no Identity copy into an output, no Concat made twice, x·x differentiated by one full-size product', async () => {
+    const { buildAttentionGraph } = await import('../src/kernels/build.ts');
+    const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
+    const s = { batch: 1, heads: 2, seqLen: 64, dim: 4 };
+    let squares = 0;
+    for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward))
+      for (const causal of [false, true])
+        for (const pass of ['forward', 'backward'] as const) {
+          const label = `${kernel.name}${causal ? ' causal' : ''} ${pass}`;
+          const { graph } = buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass });
+          const ones = new Set(graph.initializers.filter((i) => Array.from(i.data as ArrayLike<number>).every((x) => Number(x) === 1)).map((i) => i.value.name));
+          const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o.name, n] as const)));
+          const isOnes = (name: string): boolean => ones.has(name) || (producer.get(name)?.op === 'Transpose' && isOnes(producer.get(name)!.inputs[0]!.name));
+          for (const n of graph.nodes.filter((x) => x.op === 'MatMul' && x.inputs[0]!.shape.at(-1) === 1))
+            assert.ok(!n.inputs.some((x) => isOnes(x.name)), `${label}: ${n.name} is an outer product with ones`);
+          const inputs = new Set(graph.inputs.map((v) => v.name));
+          for (const o of graph.outputs) {
+            const p = producer.get(o.name)!;
+            assert.ok(p.op !== 'Identity' || inputs.has(p.inputs[0]!.name), `${label}: output ${o.name} is an Identity copy of ${p.inputs[0]!.name}`);
+          }
+          const concats = graph.nodes.filter((n) => n.op === 'Concat').map((n) => `${n.inputs.map((x) => x.name)}|${JSON.stringify(n.attrs.axis)}`);
+          assert.equal(new Set(concats).size, concats.length, `${label}: a Concat is made twice`);
+          // d(x·x) = 2g·x: never the two products g·x and x·g summed
+          const full = graph.nodes.filter((n) => n.op === 'Mul' && n.inputs.some((x) => x.name === 'k' || x.name === 'q'));
+          const keys = full.map((n) => n.inputs.map((x) => x.name).sort().join());
+          assert.equal(new Set(keys).size, keys.length, `${label}: ${keys.join(' ')}`);
+          squares += full.length;
+        }
+    assert.ok(squares > 10);
+  });
+
+  it('a last-axis Slice of a value nothing else reads is pushed into its product and elementwise ops (favor-pos: grad_v is a d-wide product, same numbers)', async () => {
+    const { buildAttentionGraph } = await import('../src/kernels/build.ts');
+    const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
+    const { GraphBuilder } = await import('../src/onnx/builder.ts');
+    const { Session } = await import('../src/runtime/session.ts');
+    const [L, d, m] = [64, 4, 8];
+    const { graph } = buildAttentionGraph({ kernel: KERNELS['favor-pos']!, shape: { batch: 1, heads: 2, seqLen: L, dim: d }, config: { ...DEFAULT_KERNEL_CONFIG, features: m }, dtype: 'float32', pass: 'backward' });
+    assert.ok(!graph.nodes.some((n) => n.op === 'Slice' && n.inputs[0]!.shape.at(-2) === L && n.inputs[0]!.shape.at(-1) === d + 1), 'no Slice of an [L, d+1] value');
+    assert.ok(!graph.nodes.some((n) => n.op === 'MatMul' && n.outputs[0]!.shape.at(-2) === L && n.outputs[0]!.shape.at(-1) === d + 1), 'no [L, d+1] product');
+    // The rewrite on its own, float64: Slice(A·B + r)[..., 1:3] against the host's numbers.
+    const b = new GraphBuilder('slice', 'float64');
+    const a = b.input('a', [2, 5, 3]);
+    const w = b.input('w', [3, 4]);
+    const r = b.input('r', [1, 1, 4]);
+    const out = b.named(b.slice(b.add(b.matMul(a, w), r), [-1], [1], [3]), 'out');
+    const g = b.build([out]);
+    assert.ok(!g.nodes.some((n) => n.op === 'Slice' && n.inputs[0]!.shape.at(-1) === 4 && n.inputs[0]!.shape.at(-2) === 5), g.nodes.map((n) => n.op).join());
+    const [A, W, R] = [30, 12, 4].map((n, k) => Float64Array.from({ length: n }, (_, i) => Math.sin(1 + i * (k + 1.7))));
+    const session = await Session.fromGraph(g, { ep: 'cpu', threads: 1 });
+    const got = (await session.run({ a: { dtype: 'float64', dims: [2, 5, 3], data: A! }, w: { dtype: 'float64', dims: [3, 4], data: W! }, r: { dtype: 'float64', dims: [1, 1, 4], data: R! } })).out!.data as Float64Array;
+    await session.release();
+    const want: number[] = [];
+    for (let row = 0; row < 10; row++) for (let c = 1; c < 3; c++) want.push(R![c]! + [0, 1, 2].reduce((acc, k) => acc + A![row * 3 + k]! * W![k * 4 + c]!, 0));
+    // float64 sums of three products in another order: 1e-14 leaves two orders over rounding
+    assert.ok(got.every((v, i) => Math.abs(v - want[i]!) <= 1e-14), `${Array.from(got)} vs ${want}`);
+  });
+
+  it('masks are Casts, not Where with scalar branches: the one-hot codes and the ReLU gradient of the encoder', async () => {
+    const { buildEncoderGraph } = await import('../src/model/encoder.ts');
+    const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
+    const shape = { batch: 2, seqLen: 16, heads: 2, dModel: 8, layers: 1, dFf: 32, vocab: 256 };
+    const { graph } = buildEncoderGraph({ kernel: KERNELS['favor-pos']!, shape, config: { ...DEFAULT_KERNEL_CONFIG, features: 8 }, dtype: 'float32', pass: 'backward' });
+    const big = graph.nodes.filter((n) => n.op === 'Where' && n.outputs[0]!.shape.reduce((p, x) => p * x, 1) >= 2 * 16 * 32);
+    assert.deepEqual(big.map((n) => `${n.name} [${n.outputs[0]!.shape}]`), []);
+    assert.equal(graph.nodes.filter((n) => n.op === 'Cast').length, 2, 'one-hot codes and one ReLU mask');
+  });
 });

@@ -29,7 +29,9 @@ export function joinedProducts(b: GraphBuilder, parts: readonly Value[], shared:
   const inner = [...operands.values()].reduce((n, [x]) => n + x.shape.at(-1)!, 0);
   const [M, N] = parts[0]!.shape.slice(-2) as [number, number];
   if (operands.size < 2 || M * inner + inner * N > (operands.size - 1) * M * N) return [...parts];
-  const xs = [...operands.values()];
+  // The order of the terms is free: take one whose left Concat already exists (the same
+  // [g_num g_den] the state's gradient was made from), so it is not copied twice.
+  const xs = orderings([...operands.values()]).find((o) => b.hasConcat(o.map(([x]) => x), -1)) ?? [...operands.values()];
   const joined = b.matMul(b.concat(xs.map(([x]) => x), -1), b.concat(xs.map(([, y]) => y), -2));
   return [joined, ...parts.filter((g) => !operands.has(g))];
 }
@@ -72,4 +74,10 @@ export function joinedPieces(b: GraphBuilder, parts: readonly Value[], shared: (
     return [b.matMul(left!, b.concat(products.map((p) => p!.inputs[1]!), a)), ...rest];
   }
   return [b.concat(blocks, a!), ...rest];
+}
+
+/** Every ordering of a few items (the items themselves first); more than 4 keep their order. */
+function orderings<T>(items: readonly T[]): T[][] {
+  if (items.length > 4 || items.length < 2) return [[...items]];
+  return items.flatMap((x, i) => orderings(items.filter((_, j) => j !== i)).map((rest) => [x, ...rest]));
 }

@@ -30,10 +30,10 @@ export const DIFFERENTIABLE_OPS = [
 ] as const;
 /**
  * Ops the builder emits that are never differentiated: comparisons and Abs feed only boolean
- * guards, ReduceMin only stop-gradient shifts, OneHot integer tokens, and the fused
+ * guards, Cast turns such masks into numbers (one-hot codes, gradient masks), ReduceMin only stop-gradient shifts, OneHot integer tokens, and the fused
  * MultiHeadAttention (com.microsoft) has no backward graph.
  */
-export const NON_DIFFERENTIABLE_OPS = ['Abs', 'Equal', 'LessOrEqual', 'ReduceMin', 'OneHot', 'MultiHeadAttention'] as const;
+export const NON_DIFFERENTIABLE_OPS = ['Abs', 'Equal', 'LessOrEqual', 'Greater', 'Cast', 'ReduceMin', 'OneHot', 'MultiHeadAttention'] as const;
 
 export type DifferentiableOp = (typeof DIFFERENTIABLE_OPS)[number];
 /** Every op a graph can hold, spelled as ONNX spells it. */

@@ -77,6 +77,31 @@ describe('performer bench end to end', () => {
     assert.ok(recs.filter((x) => x.kernel === 'identity').every((x) => x.status === 'ok'));
   });
 
+  it('--memory-budget predicts the peak from the series\' measured peak ÷ estimate (ONNX Runtime\'s arena), not the live values alone', async () => {
+    const { pointGraph } = await import('../src/bench/graph.ts');
+    // favor-pos backward, 8 heads, d = 64: live-value estimates ~ 121, 241 and 481 MiB
+    const points = expandGrid(grid({ kernels: ['favor-pos'], seqLens: [2048, 4096, 8192], passes: ['backward'], heads: 8, dim: 64, features: 256 }));
+    const estimates = points.map((p) => estimateMemory(pointGraph(p)));
+    assert.ok(estimates[0]! >= 64 * 2 ** 20 && estimates[2]! < 600 * 2 ** 20, `${estimates}`);
+    const budget = 700 * 2 ** 20;
+    const sweep = async (arena: number) => {
+      const ran: number[] = [];
+      const executor = async (ps: readonly (typeof points)[number][]) =>
+        ps.map((p) => {
+          ran.push(p.seqLen);
+          return { status: 'ok' as const, samplesMs: [1, 1], firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: Math.round(arena * estimateMemory(pointGraph(p))), profile: null, error: null };
+        });
+      return { recs: await runBench({ points, measure, memoryBudgetBytes: budget }, executor), ran };
+    };
+    // Twice the live values at 4096: 481 MiB × 2.2 would not fit in 700 MiB, so 8192 is not run.
+    const tight = await sweep(2.2);
+    assert.deepEqual(tight.ran, [2048, 4096]);
+    assert.deepEqual(tight.recs.map((r) => r.status), ['ok', 'ok', 'oom']);
+    assert.match(tight.recs[2]!.error!, /predicted peak \d+ bytes \(live values \d+ × 2\.20, the peak ÷ estimate measured at L=4096\) exceeds the memory budget/);
+    // An arena that adds 20% fits: all three run.
+    assert.deepEqual((await sweep(1.2)).ran, [2048, 4096, 8192]);
+  });
+
   it('a child that dies is recorded as error and the sweep goes on', async () => {
     const executor = childExecutor(new URL('./fixtures/crash-worker.ts', import.meta.url));
     const recs = await runBench({ points: expandGrid(grid()), measure, memoryBudgetBytes: 2 ** 32 }, executor);

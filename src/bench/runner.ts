@@ -1,7 +1,17 @@
 /**
  * The sweep: points in order (small L first), each estimated, then run by the executor; a point
- * whose estimate exceeds the memory budget is recorded as `oom` without running, and once a
+ * whose predicted peak exceeds the memory budget is recorded as `oom` without running, and once a
  * series is `oom`, its larger L are `skipped`. Every finished process goes to `onProcess` at once.
+ *
+ * The predicted peak is the live-value estimate (cost.ts) times the measured peak ÷ estimate of
+ * the longest sequence of the same series measured so far with an estimate ≥ 64 MiB. ONNX
+ * Runtime's arena holds about twice the live peak in backward graphs (the first run grows it to
+ * the live values, then the memory plan takes a block of its own), once in a softmax forward pass
+ * (one L×L buffer dominates), three times in an encoder's forward pass: a ratio per series,
+ * measured, not a constant. Against the recorded fig3 sweeps it predicts 56 of 58 points with
+ * estimates ≥ 512 MiB within ±20% (the other two 24% and 27% high); the estimate alone is 1.0–3.3×
+ * low. Below 64 MiB the runtime's fixed tens of MiB swamp the ratio; with no such reference yet
+ * (the first long point of a series, a shard that starts there) the estimate is used alone.
  */
 import { UsageError } from '../errors.ts';
 import { checkSupported } from '../kernels/build.ts';
@@ -134,6 +144,8 @@ export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHo
   const repeat = plan.repeat ?? 1;
   const oomSeries = new Set<string>();
   const states = new Map<string, PointState>(plan.points.map((p) => [pointKey(p), resumed(hooks.done?.get(pointKey(p)), oomSeries)]));
+  const arena = new Map<string, ArenaRatio>();
+  for (const entries of hooks.done?.values() ?? []) for (const e of entries) noteArena(arena, e.point, e.estimate, e.measurement);
   const total = plan.points.length * repeat;
   const groups = groupsOf(plan.points, plan.interleave ?? false);
   rounds: for (let round = 0; round < repeat; round++) {
@@ -146,10 +158,10 @@ export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHo
         if (st.final || st.ms.length > round) continue;
         hooks.onStart?.(p, index + pending.length, total);
         if (st.estimate === undefined) {
-          const r = precheck(p, plan, oomSeries.has(seriesKey(p)));
+          const r = precheck(p, plan, oomSeries.has(seriesKey(p)), arena.get(seriesKey(p)));
           [st.estimate, st.flops] = [r.estimate, r.flops];
           if (r.decided) {
-            record(st, p, round, r.decided, hooks, oomSeries);
+            record(st, p, round, r.decided, hooks, oomSeries, arena);
             continue;
           }
         }
@@ -159,13 +171,30 @@ export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHo
       if (!pending.length) continue;
       const ms = await executor(pending, plan.measure, hooks.signal);
       if (hooks.signal?.aborted) break rounds; // the processes in flight were interrupted: not results
-      pending.forEach((p, i) => record(states.get(pointKey(p))!, p, round, ms[i]!, hooks, oomSeries));
+      pending.forEach((p, i) => record(states.get(pointKey(p))!, p, round, ms[i]!, hooks, oomSeries, arena));
     }
   }
   return plan.points.flatMap((p) => {
     const st = states.get(pointKey(p))!;
     return st.ms.length ? [makeRecord(p, st.ms, st.estimate ?? 0, st.flops ?? 0)] : [];
   });
+}
+
+/** Estimates from which a measured peak says something about the arena (see the module comment). */
+export const ARENA_REFERENCE_BYTES = 64 * 2 ** 20;
+
+/** A series' measured peak ÷ live-value estimate at its longest measured sequence. */
+interface ArenaRatio {
+  readonly seqLen: number;
+  readonly ratio: number;
+}
+
+/** Keeps the ratio of the longest measured sequence per series (clamped to [1, 4]: noise guards). */
+function noteArena(arena: Map<string, ArenaRatio>, p: BenchPoint, estimate: number | undefined, m: Measurement): void {
+  if (m.status !== 'ok' || m.peakMemoryBytes === null || estimate === undefined || estimate < ARENA_REFERENCE_BYTES) return;
+  const known = arena.get(seriesKey(p));
+  if (known && known.seqLen > p.seqLen) return;
+  arena.set(seriesKey(p), { seqLen: p.seqLen, ratio: Math.min(4, Math.max(1, m.peakMemoryBytes / estimate)) });
 }
 
 /** A point's state from its journalled processes. */
@@ -178,15 +207,16 @@ function resumed(entries: readonly ProcessEntry[] | undefined, oomSeries: Set<st
   return st;
 }
 
-function record(st: PointState, p: BenchPoint, round: number, m: Measurement, hooks: RunHooks, oomSeries: Set<string>): void {
+function record(st: PointState, p: BenchPoint, round: number, m: Measurement, hooks: RunHooks, oomSeries: Set<string>, arena: Map<string, ArenaRatio>): void {
   st.ms.push(m);
+  noteArena(arena, p, st.estimate, m);
   if (m.status !== 'ok') st.final = true;
   if (m.status === 'oom' || (m.status === 'skipped' && oomSeries.has(seriesKey(p)))) oomSeries.add(seriesKey(p));
   hooks.onProcess?.({ key: pointKey(p), round, point: p, estimate: st.estimate ?? 0, flops: st.flops ?? 0, measurement: m });
 }
 
 /** The point's cost, and the measurement that decides it without running (unsupported, after an oom, over the budget). */
-function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean): { estimate: number; flops: number; decided?: Measurement } {
+function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean, arena?: ArenaRatio): { estimate: number; flops: number; decided?: Measurement } {
   const why = unsupported(p);
   if (why) return { estimate: 0, flops: 0, decided: notMeasured('skipped', why) };
   const graph = pointGraph(p);
@@ -194,5 +224,10 @@ function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean): { estimate
   const flops = graphFlops(graph);
   if (afterOom) return { estimate, flops, decided: notMeasured('skipped', 'a shorter sequence of this series ran out of memory') };
   if (estimate > plan.memoryBudgetBytes) return { estimate, flops, decided: notMeasured('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`) };
+  const predicted = arena ? Math.round(estimate * arena.ratio) : estimate;
+  if (arena && predicted > plan.memoryBudgetBytes) {
+    const why = `predicted peak ${predicted} bytes (live values ${estimate} × ${arena.ratio.toFixed(2)}, the peak ÷ estimate measured at L=${arena.seqLen}) exceeds the memory budget of ${plan.memoryBudgetBytes}`;
+    return { estimate, flops, decided: notMeasured('oom', why) };
+  }
   return { estimate, flops };
 }

@@ -82,6 +82,14 @@ const RULES: { readonly [K in DifferentiableOp]: GradRule } = {
     // will transpose its gradient back; written as (y·gᵀ)ᵀ (or (gᵀ·x)ᵀ) the two transposes cancel
     // in the builder, so the gradient of T is one product with no pass over an L×m transpose.
     const gx = b.isTransposeLast(x) ? b.transposeLast(b.matMul(y, b.transposeLast(g!))) : b.matMul(g!, b.transposeLast(y));
+    // A weight y [K, N] shared by a batch of rows x [.., M, K]: dy = xᵀ·g over all rows at once,
+    // one product with inner dimension B·M instead of B products summed by a ReduceSum.
+    if (y.shape.length === 2 && x.shape.length > 2) {
+      const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+      const [x2, g2] = [b.reshape(x, [rows, x.shape.at(-1)!]), b.reshape(g!, [rows, g!.shape.at(-1)!])];
+      const gy2 = b.isTransposeLast(y) ? b.transposeLast(b.matMul(b.transposeLast(g2), x2)) : b.matMul(b.transposeLast(x2), g2);
+      return [reduceTo(b, gx, x.shape), gy2];
+    }
     const gy = b.isTransposeLast(y) ? b.transposeLast(b.matMul(b.transposeLast(g!), x)) : b.matMul(b.transposeLast(x), g!);
     return [reduceTo(b, gx, x.shape), reduceTo(b, gy, y.shape)];
   },

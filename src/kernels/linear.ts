@@ -8,10 +8,15 @@ import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Value } from '../onnx/ir.ts';
 import type { KernelContext } from './types.ts';
 
-/** numer / guard(den); guard: R += 2ε·(|R| ≤ ε) (docs/formulas.md §3). */
+/**
+ * numer / guard(den); guard: R += 2ε·(|R| ≤ ε) (docs/formulas.md §3), written as that sum with a
+ * cast mask rather than a Where of two branches: the same numbers (R + 0 is R), and the gradient
+ * reaches R through one Add instead of two Wheres and a sum (ONNX Runtime's Where with a scalar
+ * branch walks its broadcast element by element).
+ */
 export function normalize(b: GraphBuilder, numer: Value, den: Value): Value {
-  const small = b.lessOrEqual(b.abs(den), b.scalar(DENOMINATOR_EPS));
-  const guarded = b.where(small, b.add(den, b.scalar(2 * DENOMINATOR_EPS)), den);
+  const small = b.cast(b.lessOrEqual(b.abs(den), b.scalar(DENOMINATOR_EPS)), den.dtype);
+  const guarded = b.add(den, b.mul(small, b.scalar(2 * DENOMINATOR_EPS)));
   return b.div(numer, guarded);
 }
 

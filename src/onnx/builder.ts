@@ -390,6 +390,8 @@ export class GraphBuilder {
   reduceSum(x: Value, axes: readonly number[], keepdims = true): Value {
     const { norm, shape } = this.reduced('ReduceSum', x, axes, keepdims);
     if (keepdims && this.overRows(x, norm)) return this.matMul(this.rowOf(x, 1), x);
+    const leading = keepdims ? this.overLeading(x, norm) : undefined;
+    if (leading) return this.reshape(this.matMul(this.rowOf(leading, 1), leading), shape);
     return this.one('ReduceSum', [x, this.int64s(norm)], shape, x.dtype, { keepdims: int(keepdims ? 1 : 0) });
   }
 
@@ -402,6 +404,22 @@ export class GraphBuilder {
   private overRows(x: Value, norm: readonly number[]): boolean {
     const r = x.shape.length;
     return r >= 2 && norm.length === 1 && norm[0] === r - 2 && x.shape[r - 2]! >= 64 && (x.dtype === 'float32' || x.dtype === 'float64');
+  }
+
+  /**
+   * A sum over the leading axes [0, k) of x (k < rank: a bias's or a shared weight's gradient,
+   * summed over batch and sequence) as x reshaped to [P, R] (P the product of those axes) met by
+   * a [1, P] ones row: ONNX Runtime's ReduceSum over leading axes runs at a tenth of the
+   * bandwidth (0.85 ms against a 0.07 ms bound for [16, 512, 64] over the batch). The reshaped x,
+   * or undefined where the rule does not apply (short sums, other axes, non-float types).
+   */
+  private overLeading(x: Value, norm: readonly number[]): Value | undefined {
+    const k = norm.length;
+    const r = x.shape.length;
+    if (!k || k >= r || [...norm].sort((p, q) => p - q).some((a, i) => a !== i) || (x.dtype !== 'float32' && x.dtype !== 'float64')) return undefined;
+    const P = numel(x.shape.slice(0, k));
+    if (P < 64) return undefined;
+    return this.reshape(x, [P, numel(x.shape.slice(k))]);
   }
 
   /** A constant row [1, L] of `value`, L = x's second-to-last dimension. */

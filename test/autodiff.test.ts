@@ -88,6 +88,9 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
     ['CumSum (exclusive, reverse)', [[5, 2]], (b, [x]) => b.exp(b.cumSum(x!, 0, { exclusive: true, reverse: true }))],
     ['Where', [[2, 3], [2, 3]], (b, [x, y]) => b.where(b.lessOrEqual(x!, y!), b.exp(x!), b.mul(y!, y!))],
     ['Trilu', [[4, 4]], (b, [x]) => b.exp(b.trilu(x!, false, 0))],
+    // rows 0, 3, 3, 1, 0, 4 of a [5, 3] table: repeated rows sum their gradients, row 2 gets none
+    ['Gather (rows, repeated)', [[5, 3]], (b, [x]) => b.exp(b.gather(x!, b.constant([0, 3, 3, 1, 0, 4], [2, 3], { dtype: 'int64' })))],
+    ['Relu (a cast mask)', [[3, 4]], (b, [x]) => b.exp(b.relu(x!))],
     // x meets the column pieces of y in two products: x's gradient is joined into one product
     // [g_a g_c]·[y_a y_c]ᵀ and y's (the Slice gradients) into one product xᵀ·[g_a g_c].
     ['products of x with column pieces of y (joined gradients)', [[8, 12], [12, 3]], (b, [x, y]) => {

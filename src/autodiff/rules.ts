@@ -168,6 +168,9 @@ const RULES: { readonly [K in DifferentiableOp]: GradRule } = {
     const zero = b.scalar(0);
     return [null, reduceTo(b, b.where(c, g!, zero), x.shape), reduceTo(b, b.where(c, zero, g!), y.shape)];
   },
+  // Rows gathered by index: their gradients are added back at the same rows (a repeated index
+  // sums), with no one-hot [.., vocab] matrix.
+  Gather: (b, n, [g]) => [b.scatterAddRows(io(n).x.shape, io(n).y, g!), null],
   Trilu: (b, n, [g]) => {
     const k = intsOf(b, n.inputs[1])[0] ?? 0;
     return [b.trilu(g!, attrInt(n, 'upper', 1) === 1, k), null];

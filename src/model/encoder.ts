@@ -104,7 +104,8 @@ export function encoderBody(b: GraphBuilder, e: EncoderBody): Value {
   const { kernel, shape: s, config, param: P } = e;
   const dh = s.dModel / s.heads;
   const [B, L, H, D] = [s.batch, s.seqLen, s.heads, s.dModel];
-  let x = b.add(b.matMul(b.oneHot(e.tokens, s.vocab), P('embedding')), P('positions'));
+  // Embedding rows by Gather (its gradient adds rows back by index: no [B, L, vocab] one-hot).
+  let x = b.add(b.gather(P('embedding'), e.tokens), P('positions'));
   const heads = (t: Value) => b.transpose(b.reshape(t, [B, L, H, dh]), [0, 2, 1, 3]);
   const keyMask = e.mask ? b.reshape(e.mask, [B, 1, L, 1]) : undefined;
   for (let l = 0; l < s.layers; l++) {

@@ -26,14 +26,15 @@ export type Attr =
 /** Ops with a gradient rule (src/autodiff/rules.ts must have one for each: a compile error otherwise). */
 export const DIFFERENTIABLE_OPS = [
   'Identity', 'Neg', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Exp', 'Log', 'Sqrt', 'Sin', 'Cos', 'Relu', 'Elu', 'MatMul', 'Transpose',
-  'Reshape', 'Expand', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'Softmax', 'CumSum', 'Where', 'Trilu',
+  'Reshape', 'Expand', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'Softmax', 'CumSum', 'Where', 'Trilu', 'Gather',
 ] as const;
 /**
  * Ops the builder emits that are never differentiated: comparisons and Abs feed only boolean
- * guards, Cast turns such masks into numbers (one-hot codes, gradient masks), ReduceMin only stop-gradient shifts, OneHot integer tokens, and the fused
+ * guards, Cast turns such masks into numbers (one-hot codes, gradient masks), ScatterND only
+ * carries Gather's gradient, ReduceMin only stop-gradient shifts, OneHot integer tokens, and the fused
  * MultiHeadAttention (com.microsoft) has no backward graph.
  */
-export const NON_DIFFERENTIABLE_OPS = ['Abs', 'Equal', 'LessOrEqual', 'Greater', 'Cast', 'ReduceMin', 'OneHot', 'MultiHeadAttention'] as const;
+export const NON_DIFFERENTIABLE_OPS = ['Abs', 'Equal', 'LessOrEqual', 'Greater', 'Cast', 'ReduceMin', 'OneHot', 'ScatterND', 'MultiHeadAttention'] as const;
 
 export type DifferentiableOp = (typeof DIFFERENTIABLE_OPS)[number];
 /** Every op a graph can hold, spelled as ONNX spells it. */

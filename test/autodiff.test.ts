@@ -119,6 +119,37 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
     assert.ok(relErr(res.dx!.data as Float32Array, expected) <= 1e-6);
   });
 
+  it('LayerNormalization (no float64 kernel in ONNX Runtime): the one node and its rule (float32) vs the decomposed form differentiated in float64', async () => {
+    const [shape, eps] = [[3, 5, 16], 1e-5];
+    const grads = async (dtype: 'float32' | 'float64') => {
+      const b = new GraphBuilder('ln', dtype);
+      const [x, gamma, beta] = [b.input('x', shape), b.input('gamma', [16]), b.input('beta', [16])];
+      let y: Value;
+      if (dtype === 'float32') y = b.layerNorm(x, gamma, beta, eps);
+      else {
+        const centred = b.sub(x, b.reduceMean(x, [-1]));
+        const variance = b.reduceMean(b.mul(centred, centred), [-1]);
+        y = b.add(b.mul(b.div(centred, b.sqrt(b.add(variance, b.scalar(eps)))), gamma), beta);
+      }
+      const out = b.exp(b.mul(y, b.scalar(0.5)));
+      const g = b.input('g', out.shape);
+      const ds = gradients(b, out, [x, gamma, beta], g);
+      const s = await Session.fromGraph(b.build([b.named(out, 'out'), ...ds.map((d, i) => b.named(d, `d${i}`))]), { ep: 'cpu', threads: 1 });
+      const arr = (n: number, seed: number) => (dtype === 'float32' ? Float32Array.from(randn(seed, n)) : Float64Array.from(Float32Array.from(randn(seed, n))));
+      const feeds = { x: { dtype, dims: shape, data: arr(240, 3) }, gamma: { dtype, dims: [16], data: arr(16, 4) }, beta: { dtype, dims: [16], data: arr(16, 5) }, g: { dtype, dims: shape, data: arr(240, 6) } };
+      const r = await s.run(feeds);
+      await s.release();
+      return ['out', 'd0', 'd1', 'd2'].map((k) => Float64Array.from(r[k]!.data as ArrayLike<number>));
+    };
+    const [f32, f64] = [await grads('float32'), await grads('float64')];
+    // the same float32-representable inputs; float32 rounding through ~10 ops on unit-scale values,
+    // sums of 16 (dx) and 15 rows (dγ, dβ): a few 1e-7 relative, so 1e-5 leaves margin and fails on
+    // a wrong term (each term is O(1) relative)
+    f32.forEach((v, i) => assert.ok(relErr(v, f64[i]!) <= 1e-5, `${['out', 'dx', 'dγ', 'dβ'][i]}: ${relErr(v, f64[i]!)}`));
+    const b = new GraphBuilder('ln64', 'float64');
+    assert.throws(() => b.layerNorm(b.input('x', [2, 4]), b.input('g', [4]), b.input('b', [4]), eps), /float64/);
+  });
+
   it('a missing rule is an error naming the op', () => {
     assert.throws(() => gradRule('MultiHeadAttention'), (e: unknown) => e instanceof GraphError && /MultiHeadAttention/.test(e.message));
     const b = new GraphBuilder('missing', 'float32');

@@ -4,7 +4,7 @@
  */
 import { GraphError } from '../errors.ts';
 import type { GraphBuilder } from '../onnx/builder.ts';
-import { type DifferentiableOp, isDifferentiable, type Node, type Op, type Value } from '../onnx/ir.ts';
+import { type DifferentiableOp, isDifferentiable, type Node, numel, type Op, type Value } from '../onnx/ir.ts';
 
 export type GradRule = (b: GraphBuilder, node: Node, grads: readonly Value[]) => readonly (Value | null)[];
 
@@ -168,9 +168,27 @@ const RULES: { readonly [K in DifferentiableOp]: GradRule } = {
     const zero = b.scalar(0);
     return [null, reduceTo(b, b.where(c, g!, zero), x.shape), reduceTo(b, b.where(c, zero, g!), y.shape)];
   },
+  // y = x̂·γ + β with x̂ = (x − μ)·r, r = 1/√(σ² + ε) (the node's second and third outputs):
+  // dβ = Σ g, dγ = Σ g⊙x̂ over all rows, and dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)) with ĝ = g⊙γ,
+  // means over the normalised axis. The gradients of μ and r themselves (never read) are not used.
+  LayerNormalization: (b, n, [g]) => {
+    const [x, gamma, beta] = n.inputs as [Value, Value, Value];
+    const [mean, invStd] = (n.outputs.slice(1) as [Value, Value]).map((v) => (v.dtype === x.dtype ? v : b.cast(v, x.dtype))) as [Value, Value];
+    const xHat = b.mul(b.sub(x, mean), invStd);
+    const gHat = b.mul(g!, gamma);
+    const gx = b.mul(b.sub(b.sub(gHat, b.reduceMean(gHat, [-1])), b.mul(xHat, b.reduceMean(b.mul(gHat, xHat), [-1]))), invStd);
+    return [gx, reduceTo(b, b.mul(g!, xHat), gamma.shape), reduceTo(b, g!, beta.shape)];
+  },
   // Rows gathered by index: their gradients are added back at the same rows (a repeated index
-  // sums), with no one-hot [.., vocab] matrix.
-  Gather: (b, n, [g]) => [b.scatterAddRows(io(n).x.shape, io(n).y, g!), null],
+  // sums), with no one-hot [.., vocab] matrix. float16: ONNX Runtime's CPU ScatterND cannot add
+  // float16, so there the gradient is one-hotᵀ·g, one product over all rows.
+  Gather: (b, n, [g]) => {
+    const { x: table, y: indices } = io(n);
+    if (g!.dtype !== 'float16') return [b.scatterAddRows(table.shape, indices, g!), null];
+    const rows = numel(indices.shape);
+    const codes = b.reshape(b.oneHot(indices, table.shape[0]!), [rows, table.shape[0]!]);
+    return [b.matMul(b.transposeLast(codes), b.reshape(g!, [rows, table.shape[1]!])), null];
+  },
   Trilu: (b, n, [g]) => {
     const k = intsOf(b, n.inputs[1])[0] ?? 0;
     return [b.trilu(g!, attrInt(n, 'upper', 1) === 1, k), null];

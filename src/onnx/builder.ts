@@ -506,6 +506,23 @@ export class GraphBuilder {
     return this.cast(this.equal(this.unsqueeze(indices, [-1]), range), this.dtype);
   }
 
+  /**
+   * LayerNormalization over the last axis (ONNX opset 17): y = (x − μ)/√(σ² + ε)·γ + β, one node
+   * that also outputs μ and 1/√(σ² + ε) ([.., 1]) for its gradient (autodiff/rules.ts).
+   */
+  layerNorm(x: Value, gamma: Value, beta: Value, eps: number): Value {
+    const d = x.shape.at(-1)!;
+    if (gamma.shape.join() !== String(d) || beta.shape.join() !== String(d)) this.fail('LayerNormalization', `γ ${fmt(gamma.shape)} and β ${fmt(beta.shape)} must be [${d}]`);
+    const dtype = this.sameDtype('LayerNormalization', x, gamma, beta);
+    const stats = [...x.shape.slice(0, -1), 1];
+    // ONNX Runtime's CPU kernel has no float64 statistics (stash_type): float64 graphs keep the
+    // decomposed form (model/encoder.ts). μ and 1/σ are float32 (float16 graphs cast them).
+    if (dtype === 'float64') this.fail('LayerNormalization', 'ONNX Runtime has no float64 LayerNormalization with float64 statistics');
+    const stash: DType = 'float32';
+    const outs = [{ shape: x.shape, dtype }, { shape: stats, dtype: stash }, { shape: stats, dtype: stash }];
+    return this.node('LayerNormalization', [x, gamma, beta], outs, { axis: int(-1), epsilon: float(eps), stash_type: int(TENSOR_TYPE[stash]) })[0]!;
+  }
+
   /** Rows of a 2-D table by int64 indices (ONNX Gather, axis 0): [..indices, width]. */
   gather(table: Value, indices: Value): Value {
     if (table.shape.length !== 2) this.fail('Gather', `table ${table.name} must be 2-D, got ${fmt(table.shape)}`);

@@ -26,7 +26,7 @@ export type Attr =
 /** Ops with a gradient rule (src/autodiff/rules.ts must have one for each: a compile error otherwise). */
 export const DIFFERENTIABLE_OPS = [
   'Identity', 'Neg', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Exp', 'Log', 'Sqrt', 'Sin', 'Cos', 'Relu', 'Elu', 'MatMul', 'Transpose',
-  'Reshape', 'Expand', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'Softmax', 'CumSum', 'Where', 'Trilu', 'Gather',
+  'Reshape', 'Expand', 'Unsqueeze', 'Squeeze', 'Concat', 'Slice', 'ReduceSum', 'ReduceMean', 'ReduceMax', 'Softmax', 'CumSum', 'Where', 'Trilu', 'Gather', 'LayerNormalization',
 ] as const;
 /**
  * Ops the builder emits that are never differentiated: comparisons and Abs feed only boolean

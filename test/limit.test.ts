@@ -91,6 +91,19 @@ describe('the limit model on a hand-counted graph', () => {
     assert.equal(limitMs(bounds), 1516 + 120 + 120 + 192);
   });
 
+  it('prices a node whose bytes fit a measured cache footprint at that cache bandwidth, larger nodes at the memory bandwidth', () => {
+    // bytes per node (hand count above): Exp_e 320, Add_b 408, Tr_y 384, LE_m 84, Mul_sq 320.
+    // Footprints 100 and 350 bytes at 4 and 2 bytes per ms; memory 1 byte per ms.
+    const rates: LimitRates = { bandwidthGBps: 1e-6, cachedGBps: [{ footprintBytes: 100, gbps: 4e-6 }, { footprintBytes: 350, gbps: 2e-6 }], matmulGflops: {}, fallbackGflops: 1e-6 };
+    const ms = Object.fromEntries(nodeBounds(costs, rates).map((b) => [b.node, b.ms]));
+    assert.equal(ms.LE_m, 84 / 4);
+    assert.equal(ms.Exp_e, 320 / 2);
+    assert.equal(ms.Add_b, 408);
+    // a cache rate below the memory rate (a noisy measurement) never makes a bound longer
+    const slow = Object.fromEntries(nodeBounds(costs, { ...rates, cachedGBps: [{ footprintBytes: 1e9, gbps: 0.5e-6 }] }).map((b) => [b.node, b.ms]));
+    assert.equal(slow.Add_b, 408);
+  });
+
   it('the profile join moves a duplicate bound to the node ONNX Runtime kept and lists fused nodes without a time', () => {
     const bounds = nodeBounds(costs, { bandwidthGBps: 1e-6, matmulGflops: {}, fallbackGflops: 1e-6 });
     const rows = profileNodes([{ node: 'Add_dup', op: 'Add', ms: 2000 }, { node: 'MatMul_2', op: 'FusedMatMul', ms: 490 }, { node: 'Exp_e', op: 'Exp', ms: 300 }], bounds);

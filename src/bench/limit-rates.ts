@@ -21,6 +21,14 @@ const MAX_REPEATS = 15;
 const BUDGET_MS = 250;
 /** Elements per operand of the bandwidth Add: 64 MiB each, far past any cache. */
 const ADD_ELEMENTS = 1 << 24;
+/**
+ * Elements per operand of the cache-resident bandwidths (footprints 1.5 and 12 MiB): a training
+ * step's [16, 512, 64] activations (2 MiB) are read from cache, at 2–4× the memory's rate, so
+ * one memory bandwidth put the "limit" above the measured time (113% of a step).
+ */
+export const CACHED_ELEMENTS = [1 << 17, 1 << 20] as const;
+/** Chained Adds per cache-resident measurement: the run's fixed cost (tens of µs) is shared. */
+const CHAIN = 16;
 
 /** One measurement: its best time's rate and the spread of its repeats. */
 export interface Timing {
@@ -40,7 +48,7 @@ export const cacheDir = (): string => process.env.PERFORMER_CACHE_DIR ?? join(pr
 
 export const limitsCachePath = (): string => join(cacheDir(), 'limits.json');
 
-type CacheFile = Record<string, { bandwidth?: RateEntry; matmul?: Record<string, RateEntry> }>;
+type CacheFile = Record<string, { bandwidth?: RateEntry; cachedBandwidth?: Record<string, RateEntry>; matmul?: Record<string, RateEntry> }>;
 
 function readCache(): CacheFile {
   try {
@@ -65,13 +73,15 @@ function writeCache(cache: CacheFile): void {
 const higher = (x: RateEntry | undefined, y: RateEntry | undefined) => (!x || (y && y.rate > x.rate) ? y : x);
 
 /** Saves this machine's entries, re-reading the file first: another run may have saved better ones meanwhile. */
-function save(key: string, mine: { bandwidth?: RateEntry; matmul: Record<string, RateEntry> }): void {
+function save(key: string, mine: { bandwidth?: RateEntry; cachedBandwidth: Record<string, RateEntry>; matmul: Record<string, RateEntry> }): void {
   const cache = readCache();
   const theirs = cache[key] ?? {};
   const matmul = { ...theirs.matmul };
   for (const [k, e] of Object.entries(mine.matmul)) matmul[k] = higher(e, matmul[k])!;
+  const cachedBandwidth = { ...theirs.cachedBandwidth };
+  for (const [k, e] of Object.entries(mine.cachedBandwidth)) cachedBandwidth[k] = higher(e, cachedBandwidth[k])!;
   const bandwidth = higher(mine.bandwidth, theirs.bandwidth);
-  writeCache({ ...cache, [key]: { ...(bandwidth ? { bandwidth } : {}), matmul } });
+  writeCache({ ...cache, [key]: { ...(bandwidth ? { bandwidth } : {}), cachedBandwidth, matmul } });
 }
 
 /** A cached entry with a new measurement folded in: the higher rate wins, with its own date and noise. */
@@ -128,6 +138,17 @@ export async function measureBandwidth(ep: ExecutionProvider, threads: number | 
   return { rate: (12 * ADD_ELEMENTS) / t.bestMs / 1e6, noise: t.noise, repeats: t.repeats };
 }
 
+/** The bandwidth (GB/s) of `elements`-element float32 Adds that stay in cache: CHAIN of them in one run. */
+export async function measureCachedBandwidth(elements: number, ep: ExecutionProvider, threads: number | null): Promise<Timing> {
+  const t = await timeGraph((b) => {
+    const a = b.input('a', [elements]);
+    let y = b.input('b', [elements]);
+    for (let i = 0; i < CHAIN; i++) y = b.add(y, a);
+    return y;
+  }, ep, threads);
+  return { rate: (12 * elements * CHAIN) / t.bestMs / 1e6, noise: t.noise, repeats: t.repeats };
+}
+
 export interface EnsureOptions {
   /** Measure every case again (the cache still keeps the best). */
   readonly refresh?: boolean;
@@ -143,27 +164,34 @@ export interface EnsureOptions {
 export async function ensureRates(cases: readonly MatMulCase[], ep: ExecutionProvider, threads: number | null, o: EnsureOptions = {}): Promise<MachineLimits> {
   const key = fingerprint(ep, threads);
   const cache = readCache();
-  const mine = { matmul: { ...cache[key]?.matmul }, ...(cache[key]?.bandwidth ? { bandwidth: cache[key].bandwidth } : {}) };
+  const mine = { matmul: { ...cache[key]?.matmul }, cachedBandwidth: { ...cache[key]?.cachedBandwidth }, ...(cache[key]?.bandwidth ? { bandwidth: cache[key].bandwidth } : {}) };
   const todo = cases.filter((c) => o.refresh || !mine.matmul[caseKey(c)]);
-  const total = todo.length + (o.refresh || !mine.bandwidth ? 1 : 0);
-  if (total > todo.length) {
+  const sizes = CACHED_ELEMENTS.filter((n) => o.refresh || !mine.cachedBandwidth[String(n)]);
+  const extra = (o.refresh || !mine.bandwidth ? 1 : 0) + sizes.length;
+  const total = todo.length + extra;
+  if (o.refresh || !mine.bandwidth) {
     o.onMeasure?.('elementwise bandwidth', 0, total);
     mine.bandwidth = keepBest(mine.bandwidth, await measureBandwidth(ep, threads));
   }
+  for (const [i, n] of sizes.entries()) {
+    o.onMeasure?.(`elementwise bandwidth in cache (${((12 * n) / 2 ** 20).toFixed(1)} MiB)`, extra - sizes.length + i, total);
+    const t = await measureCachedBandwidth(n, ep, threads).catch(() => null);
+    if (t) mine.cachedBandwidth[String(n)] = keepBest(mine.cachedBandwidth[String(n)], t);
+  }
   for (const [i, c] of todo.entries()) {
-    o.onMeasure?.(caseKey(c), total - todo.length + i, total);
+    o.onMeasure?.(caseKey(c), extra + i, total);
     const t = await measureMatMulRate(c.shape, c.orientation, ep, threads).catch(() => null);
     if (t) mine.matmul[caseKey(c)] = keepBest(mine.matmul[caseKey(c)], t);
   }
   if (total) save(key, mine);
   const wanted = new Set(cases.map(caseKey));
   const matmul = Object.fromEntries(Object.entries(mine.matmul).filter(([k]) => wanted.has(k)));
-  return { fingerprint: key, ep, threads, bandwidth: mine.bandwidth!, matmul };
+  return { fingerprint: key, ep, threads, bandwidth: mine.bandwidth!, cachedBandwidth: mine.cachedBandwidth, matmul };
 }
 
 /** Every cached entry of this machine (none measured), or null when nothing is cached. */
 export function cachedLimits(ep: ExecutionProvider, threads: number | null): MachineLimits | null {
   const key = fingerprint(ep, threads);
   const hit = readCache()[key];
-  return hit?.bandwidth ? { fingerprint: key, ep, threads, bandwidth: hit.bandwidth, matmul: hit.matmul ?? {} } : null;
+  return hit?.bandwidth ? { fingerprint: key, ep, threads, bandwidth: hit.bandwidth, ...(hit.cachedBandwidth ? { cachedBandwidth: hit.cachedBandwidth } : {}), matmul: hit.matmul ?? {} } : null;
 }

@@ -59,6 +59,11 @@ export interface NodeCost {
 /** The machine's rates the bounds are priced at. */
 export interface LimitRates {
   readonly bandwidthGBps: number;
+  /**
+   * Faster rates for nodes whose bytes fit a measured cache-resident footprint, smallest first:
+   * a node is priced at the first whose footprint holds its bytes, else at bandwidthGBps.
+   */
+  readonly cachedGBps?: readonly { readonly footprintBytes: number; readonly gbps: number }[];
   /** GFLOP/s per {@link caseKey}. */
   readonly matmulGflops: Readonly<Record<string, number>>;
   /** For products without a measured case: a large square product's rate. */
@@ -194,7 +199,10 @@ export function distinctCases(costs: Iterable<NodeCost>): MatMulCase[] {
 /** Each node's bound in ms at the given rates. */
 export function nodeBounds(costs: readonly NodeCost[], rates: LimitRates): NodeBound[] {
   return costs.map((c) => {
-    if (c.kind === 'bytes') return { ...c, ms: c.bytes / (rates.bandwidthGBps * 1e6) };
+    if (c.kind === 'bytes') {
+      const cached = rates.cachedGBps?.find((r) => c.bytes <= r.footprintBytes);
+      return { ...c, ms: c.bytes / (Math.max(cached?.gbps ?? 0, rates.bandwidthGBps) * 1e6) };
+    }
     if (c.kind === 'free') return { ...c, ms: 0 };
     const gflops = (c.matmul && rates.matmulGflops[caseKey(c.matmul)]) || rates.fallbackGflops;
     return { ...c, ms: c.flops / (gflops * 1e6) };

@@ -20,7 +20,10 @@ export function ratesOf(limits: MachineLimits): LimitRates {
   const matmulGflops = Object.fromEntries(Object.entries(limits.matmul).map(([k, e]) => [k, e.rate]));
   const measured = Object.values(matmulGflops);
   const fallbackGflops = matmulGflops[caseKey(SQUARE_CASE)] ?? (measured.length ? Math.max(...measured) : Infinity);
-  return { bandwidthGBps: limits.bandwidth.rate, matmulGflops, fallbackGflops };
+  const cachedGBps = Object.entries(limits.cachedBandwidth ?? {})
+    .map(([elements, e]) => ({ footprintBytes: 12 * Number(elements), gbps: e.rate }))
+    .sort((a, b) => a.footprintBytes - b.footprintBytes);
+  return { bandwidthGBps: limits.bandwidth.rate, ...(cachedGBps.length ? { cachedGBps } : {}), matmulGflops, fallbackGflops };
 }
 
 /**

@@ -157,6 +157,11 @@ export interface MachineLimits {
   readonly ep: ExecutionProvider;
   readonly threads: number | null;
   readonly bandwidth: RateEntry;
+  /**
+   * The bandwidth of tensors that stay in cache, by elements per operand of the measured Add
+   * (12 bytes per element of footprint); absent in caches written before it existed.
+   */
+  readonly cachedBandwidth?: Readonly<Record<string, RateEntry>>;
   readonly matmul: Readonly<Record<string, RateEntry>>;
 }
 

@@ -40,7 +40,8 @@ export function limitFooter(doc: BenchDocument): string | null {
   if (!l) return null;
   const rates = Object.values(l.matmul).map((e) => e.rate);
   const range = rates.length ? `float32 MatMul ${gflops(Math.min(...rates))}–${gflops(Math.max(...rates))} GFLOP/s over ${rates.length} product shapes` : 'no product measured';
-  return `limit model: ${range}, elementwise ${l.bandwidth.rate.toFixed(1)} GB/s (best rates seen on this machine; \`performer roofline\` lists them)`;
+  const cached = Object.values(l.cachedBandwidth ?? {}).map((e) => e.rate.toFixed(1));
+  return `limit model: ${range}, elementwise ${l.bandwidth.rate.toFixed(1)} GB/s${cached.length ? ` (${cached.join(', ')} GB/s in cache)` : ''} (best rates seen on this machine; \`performer roofline\` lists them)`;
 }
 
 /** One product case's cells: the case, batch, M×K×N. */
@@ -75,6 +76,9 @@ function machineLines(l: MachineLimits): string[] {
   const bw = l.bandwidth;
   return [
     `elementwise bandwidth: ${bw.rate.toFixed(1)} GB/s, best measured ${when(bw.measuredAt)}, noise ${pct(bw.noise)}, ${bw.sessions} run${bw.sessions > 1 ? 's' : ''}`,
+    ...Object.entries(l.cachedBandwidth ?? {}).map(
+      ([n, e]) => `  in cache (nodes up to ${((12 * Number(n)) / 2 ** 20).toFixed(1)} MiB): ${e.rate.toFixed(1)} GB/s, best measured ${when(e.measuredAt)}, noise ${pct(e.noise)}`,
+    ),
     `each rate is the best ever measured on this machine (fingerprint ${l.fingerprint}, ${l.ep}${l.threads ? `, ${l.threads} threads` : ''}); noise = (median − best) / best of that measurement's repeats`,
   ];
 }

@@ -236,6 +236,11 @@ describe('graph rewrites', () => {
     for (let row = 0; row < 10; row++) for (let c = 1; c < 3; c++) want.push(R![c]! + [0, 1, 2].reduce((acc, k) => acc + A![row * 3 + k]! * W![k * 4 + c]!, 0));
     // float64 sums of three products in another order: 1e-14 leaves two orders over rounding
     assert.ok(got.every((v, i) => Math.abs(v - want[i]!) <= 1e-14), `${Array.from(got)} vs ${want}`);
+    // A Slice that is itself a graph output keeps its node and name.
+    const b2 = new GraphBuilder('slice-out', 'float64');
+    const y = b2.slice(b2.matMul(b2.input('a', [2, 5, 3]), b2.input('w', [3, 4])), [-1], [1], [3]);
+    const g2 = b2.build([y]);
+    assert.equal(g2.nodes.find((n) => n.outputs.some((o) => o.name === y.name))?.op, 'Slice');
   });
 
   it('masks are Casts, not Where with scalar branches: the ReLU gradient and the denominator guard of the encoder; its embedding is a Gather', async () => {

@@ -570,7 +570,7 @@ export class GraphBuilder {
     const count = this.nodes.length;
     for (let i = 0; i < count; i++) {
       const n = this.nodes[i]!;
-      if (n.op !== 'Slice' || !readers.has(n.outputs[0]!.name)) continue;
+      if (n.op !== 'Slice' || !readers.has(n.outputs[0]!.name) || outputs.some((o) => o.name === n.outputs[0]!.name)) continue;
       const bounds = this.lastAxisBounds(n);
       if (!bounds) continue;
       const x = n.inputs[0]!;
@@ -597,15 +597,16 @@ export class GraphBuilder {
       renamed.set(inner.name, o.name);
       dropped.add(p.name);
     }
-    const rename = (v: Value): Value => {
-      const r = resolve(v);
-      const to = renamed.get(r.name);
-      return to ? { ...r, name: to } : r;
+    const renameTo = (v: Value): Value => {
+      const to = renamed.get(v.name);
+      return to ? { ...v, name: to } : v;
     };
     const byOutput = new Map<string, Node>();
     for (const n of this.nodes) {
       if (dropped.has(n.name)) continue;
-      const node: Node = { ...n, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) };
+      // Inputs read the values slices were pushed into; outputs keep their own names (a replaced
+      // Slice is left unread and dropped below).
+      const node: Node = { ...n, inputs: n.inputs.map((v) => renameTo(resolve(v))), outputs: n.outputs.map(renameTo) };
       for (const o of node.outputs) byOutput.set(o.name, node);
     }
     // The nodes the outputs need, in their places.

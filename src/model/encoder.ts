@@ -1,6 +1,6 @@
 /**
  * Whole-model scope (the paper's Fig. 3): a Transformer/Performer encoder whose attention is any
- * kernel. Token embedding (one-hot × table, so its gradient is a MatMul) plus learned positions,
+ * kernel. Token embedding (table rows by Gather; its gradient a ScatterND that adds rows back) plus learned positions,
  * then `layers` blocks of [multi-head attention (Q, K, V, O projections) + residual + LayerNorm +
  * ReLU feed-forward + residual + LayerNorm], and loss = mean(x · w_out). "Backward" differentiates
  * the loss with respect to every parameter: a training step without the optimiser.

@@ -85,7 +85,7 @@ const RULES: { readonly [K in DifferentiableOp]: GradRule } = {
     // A weight y [K, N] shared by a batch of rows x [.., M, K]: dy = xᵀ·g over all rows at once,
     // one product with inner dimension B·M instead of B products summed by a ReduceSum.
     if (y.shape.length === 2 && x.shape.length > 2) {
-      const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+      const rows = numel(x.shape.slice(0, -1));
       const [x2, g2] = [b.reshape(x, [rows, x.shape.at(-1)!]), b.reshape(g!, [rows, g!.shape.at(-1)!])];
       const gy2 = b.isTransposeLast(y) ? b.transposeLast(b.matMul(b.transposeLast(g2), x2)) : b.matMul(b.transposeLast(x2), g2);
       return [reduceTo(b, gx, x.shape), gy2];

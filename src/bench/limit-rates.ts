@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { type Value, numel } from '../onnx/ir.ts';
 import { runtimeInfo, Session, type ExecutionProvider } from '../runtime/session.ts';
-import { type MatMulCase, type MatMulShape, type Orientation, caseDims, caseKey } from './limit.ts';
+import { type MatMulCase, type MatMulShape, type Orientation, addBytes, caseDims, caseKey } from './limit.ts';
 import { benchInputs } from './measure.ts';
 import type { MachineLimits, RateEntry } from './types.ts';
 
@@ -135,7 +135,7 @@ export async function measureMatMulRate(shape: MatMulShape, orientation: Orienta
 /** The elementwise bandwidth (GB/s): a float32 Add of two 2^24-element tensors moves 12 bytes per element. */
 export async function measureBandwidth(ep: ExecutionProvider, threads: number | null): Promise<Timing> {
   const t = await timeGraph((b) => b.add(b.input('a', [ADD_ELEMENTS]), b.input('b', [ADD_ELEMENTS])), ep, threads);
-  return { rate: (12 * ADD_ELEMENTS) / t.bestMs / 1e6, noise: t.noise, repeats: t.repeats };
+  return { rate: addBytes(ADD_ELEMENTS) / t.bestMs / 1e6, noise: t.noise, repeats: t.repeats };
 }
 
 /** The bandwidth (GB/s) of `elements`-element float32 Adds that stay in cache: CHAIN of them in one run. */
@@ -146,7 +146,7 @@ export async function measureCachedBandwidth(elements: number, ep: ExecutionProv
     for (let i = 0; i < CHAIN; i++) y = b.add(y, a);
     return y;
   }, ep, threads);
-  return { rate: (12 * elements * CHAIN) / t.bestMs / 1e6, noise: t.noise, repeats: t.repeats };
+  return { rate: (addBytes(elements) * CHAIN) / t.bestMs / 1e6, noise: t.noise, repeats: t.repeats };
 }
 
 export interface EnsureOptions {
@@ -174,7 +174,7 @@ export async function ensureRates(cases: readonly MatMulCase[], ep: ExecutionPro
     mine.bandwidth = keepBest(mine.bandwidth, await measureBandwidth(ep, threads));
   }
   for (const [i, n] of sizes.entries()) {
-    o.onMeasure?.(`elementwise bandwidth in cache (${((12 * n) / 2 ** 20).toFixed(1)} MiB)`, extra - sizes.length + i, total);
+    o.onMeasure?.(`elementwise bandwidth in cache (${(addBytes(n) / 2 ** 20).toFixed(1)} MiB)`, extra - sizes.length + i, total);
     const t = await measureCachedBandwidth(n, ep, threads).catch(() => null);
     if (t) mine.cachedBandwidth[String(n)] = keepBest(mine.cachedBandwidth[String(n)], t);
   }

@@ -56,6 +56,12 @@ export interface NodeCost {
   readonly matmul?: MatMulCase;
 }
 
+/**
+ * Bytes a float32 Add of two `elements`-element tensors moves (two read, one written): how the
+ * bandwidths are measured (limit-rates.ts) and the footprint a cache-resident rate holds for.
+ */
+export const addBytes = (elements: number): number => 12 * elements;
+
 /** The machine's rates the bounds are priced at. */
 export interface LimitRates {
   readonly bandwidthGBps: number;

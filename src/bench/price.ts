@@ -4,7 +4,7 @@
  * every record gets its limitMs and, with `--profile`, the bound beside each node's time.
  */
 import type { ExecutionProvider } from '../runtime/session.ts';
-import { type LimitRates, type NodeBound, analyseGraph, caseKey, distinctCases, limitMs, nodeBounds } from './limit.ts';
+import { type LimitRates, type NodeBound, addBytes, analyseGraph, caseKey, distinctCases, limitMs, nodeBounds } from './limit.ts';
 import { type EnsureOptions, ensureRates } from './limit-rates.ts';
 import { pointGraph } from './graph.ts';
 import { SQUARE_CASE } from './roofline.ts';
@@ -21,7 +21,7 @@ export function ratesOf(limits: MachineLimits): LimitRates {
   const measured = Object.values(matmulGflops);
   const fallbackGflops = matmulGflops[caseKey(SQUARE_CASE)] ?? (measured.length ? Math.max(...measured) : Infinity);
   const cachedGBps = Object.entries(limits.cachedBandwidth ?? {})
-    .map(([elements, e]) => ({ footprintBytes: 12 * Number(elements), gbps: e.rate }))
+    .map(([elements, e]) => ({ footprintBytes: addBytes(Number(elements)), gbps: e.rate }))
     .sort((a, b) => a.footprintBytes - b.footprintBytes);
   return { bandwidthGBps: limits.bandwidth.rate, ...(cachedGBps.length ? { cachedGBps } : {}), matmulGflops, fallbackGflops };
 }

@@ -64,14 +64,10 @@ export function encoderParams(s: ModelShape, seed: number): Param[] {
 
 /**
  * One LayerNormalization node, whose gradient reuses the node's μ and 1/σ (autodiff/rules.ts),
- * instead of nine nodes and their gradients. float64 graphs (the references the tests check
- * against) keep the decomposed form: ONNX Runtime's CPU kernel has no float64 statistics.
+ * instead of nine nodes and their gradients (decomposed in float64 graphs: GraphBuilder.layerNorm).
  */
 function layerNorm(b: GraphBuilder, x: Value, gamma: Value, beta: Value): Value {
-  if (b.dtype !== 'float64') return b.layerNorm(x, gamma, beta, LAYER_NORM_EPS);
-  const centred = b.sub(x, b.reduceMean(x, [-1]));
-  const variance = b.reduceMean(b.mul(centred, centred), [-1]);
-  return b.add(b.mul(b.div(centred, b.sqrt(b.add(variance, b.scalar(LAYER_NORM_EPS)))), gamma), beta);
+  return b.layerNorm(x, gamma, beta, LAYER_NORM_EPS);
 }
 
 /** d_model must split evenly into heads; a usage error naming --dim otherwise. */

@@ -14,6 +14,7 @@ import {
   type Node,
   type Value,
   FLOAT_DTYPES,
+  ONNX_ELEM_TYPE,
   float,
   int,
   ints,
@@ -211,7 +212,7 @@ export class GraphBuilder {
 
   /** Cast to another element type (ONNX's TensorProto codes). */
   cast(x: Value, dtype: DType): Value {
-    return this.one('Cast', [x], x.shape, dtype, { to: int(TENSOR_TYPE[dtype]) });
+    return this.one('Cast', [x], x.shape, dtype, { to: int(ONNX_ELEM_TYPE[dtype]) });
   }
   equal = (a: Value, b: Value) => this.binary('Equal', a, b, 'bool');
 
@@ -336,7 +337,7 @@ export class GraphBuilder {
       shape[a]! += x.shape[a]!;
     }
     // One node per (inputs, axis): the reverse pass joins the same operands more than once.
-    const key = `${xs.map((x) => x.name).join(',')}|${a}`;
+    const key = concatKey(xs, a);
     const known = this.concats.get(key);
     if (known) return known;
     const out = this.one('Concat', xs, shape, dtype, { axis: int(a) });
@@ -347,7 +348,7 @@ export class GraphBuilder {
   /** Whether a Concat of exactly these values along `axis` has been made. */
   hasConcat(xs: readonly Value[], axis: number): boolean {
     const rank = xs[0]?.shape.length ?? 0;
-    return this.concats.has(`${xs.map((x) => x.name).join(',')}|${axis < 0 ? axis + rank : axis}`);
+    return this.concats.has(concatKey(xs, axis < 0 ? axis + rank : axis));
   }
 
   /** Slice [start, end) along each axis (step 1; bounds clamped as ONNX does, end ≥ start after clamping). */
@@ -356,9 +357,8 @@ export class GraphBuilder {
     const norm = axes.map((ax, i) => {
       const a = this.axis('Slice', ax, x.shape.length);
       const dim = x.shape[a]!;
-      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim);
-      const s = clamp(starts[i]!);
-      const e = clamp(ends[i]!);
+      const s = sliceIndex(starts[i]!, dim);
+      const e = sliceIndex(ends[i]!, dim);
       if (e <= s) this.fail('Slice', `empty slice [${starts[i]}, ${ends[i]}) of axis ${ax} (size ${dim})`);
       shape[a] = e - s;
       return a;
@@ -403,7 +403,7 @@ export class GraphBuilder {
    */
   private overRows(x: Value, norm: readonly number[]): boolean {
     const r = x.shape.length;
-    return r >= 2 && norm.length === 1 && norm[0] === r - 2 && x.shape[r - 2]! >= 64 && (x.dtype === 'float32' || x.dtype === 'float64');
+    return r >= 2 && norm.length === 1 && norm[0] === r - 2 && x.shape[r - 2]! >= 64 && productDtype(x);
   }
 
   /**
@@ -417,7 +417,7 @@ export class GraphBuilder {
   private overLeading(x: Value, norm: readonly number[]): Value | undefined {
     const k = norm.length;
     const r = x.shape.length;
-    if (!k || k >= r || [...norm].sort((p, q) => p - q).some((a, i) => a !== i) || (x.dtype !== 'float32' && x.dtype !== 'float64')) return undefined;
+    if (!k || k >= r || [...norm].sort((p, q) => p - q).some((a, i) => a !== i) || !productDtype(x)) return undefined;
     const P = numel(x.shape.slice(0, k));
     if (P < 2 || numel(x.shape) < 4096) return undefined;
     return this.reshape(x, [P, numel(x.shape.slice(k))]);
@@ -508,19 +508,24 @@ export class GraphBuilder {
 
   /**
    * LayerNormalization over the last axis (ONNX opset 17): y = (x − μ)/√(σ² + ε)·γ + β, one node
-   * that also outputs μ and 1/√(σ² + ε) ([.., 1]) for its gradient (autodiff/rules.ts).
+   * that also outputs μ and 1/√(σ² + ε) ([.., 1]) for its gradient (autodiff/rules.ts). float64
+   * graphs get the decomposed form instead: ONNX Runtime's CPU kernel has no float64 statistics
+   * (stash_type 11 finds no implementation), and float32 ones would spoil a float64 reference.
    */
   layerNorm(x: Value, gamma: Value, beta: Value, eps: number): Value {
     const d = x.shape.at(-1)!;
     if (gamma.shape.join() !== String(d) || beta.shape.join() !== String(d)) this.fail('LayerNormalization', `γ ${fmt(gamma.shape)} and β ${fmt(beta.shape)} must be [${d}]`);
     const dtype = this.sameDtype('LayerNormalization', x, gamma, beta);
+    if (dtype === 'float64') {
+      const centred = this.sub(x, this.reduceMean(x, [-1]));
+      const variance = this.reduceMean(this.mul(centred, centred), [-1]);
+      return this.add(this.mul(this.div(centred, this.sqrt(this.add(variance, this.scalar(eps)))), gamma), beta);
+    }
     const stats = [...x.shape.slice(0, -1), 1];
-    // ONNX Runtime's CPU kernel has no float64 statistics (stash_type): float64 graphs keep the
-    // decomposed form (model/encoder.ts). μ and 1/σ are float32 (float16 graphs cast them).
-    if (dtype === 'float64') this.fail('LayerNormalization', 'ONNX Runtime has no float64 LayerNormalization with float64 statistics');
+    // μ and 1/σ are float32 (float16 graphs cast them in the gradient rule).
     const stash: DType = 'float32';
     const outs = [{ shape: x.shape, dtype }, { shape: stats, dtype: stash }, { shape: stats, dtype: stash }];
-    return this.node('LayerNormalization', [x, gamma, beta], outs, { axis: int(-1), epsilon: float(eps), stash_type: int(TENSOR_TYPE[stash]) })[0]!;
+    return this.node('LayerNormalization', [x, gamma, beta], outs, { axis: int(-1), epsilon: float(eps), stash_type: int(ONNX_ELEM_TYPE[stash]) })[0]!;
   }
 
   /** Rows of a 2-D table by int64 indices (ONNX Gather, axis 0): [..indices, width]. */
@@ -650,8 +655,7 @@ export class GraphBuilder {
     if (!s || !e || !a || a.length !== 1 || n.inputs.length > 4) return undefined;
     if (Number(a[0]) !== rank - 1 && Number(a[0]) !== -1) return undefined;
     const dim = x!.shape[rank - 1]!;
-    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim);
-    return [clamp(Number(s[0])), clamp(Number(e[0]))];
+    return [sliceIndex(Number(s[0]), dim), sliceIndex(Number(e[0]), dim)];
   }
 
   /**
@@ -673,8 +677,14 @@ export class GraphBuilder {
   }
 }
 
-/** ONNX TensorProto.DataType codes (onnx.proto). */
-const TENSOR_TYPE: Record<DType, number> = { float32: 1, float64: 11, float16: 10, int64: 7, bool: 9 };
+/** A slice bound as ONNX reads it: negative from the end, clamped to [0, dim]. */
+const sliceIndex = (v: number, dim: number) => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim);
+
+/** The key of a Concat of `xs` along normalised axis `a`. */
+const concatKey = (xs: readonly Value[], a: number) => `${xs.map((x) => x.name).join(',')}|${a}`;
+
+/** Element types whose sums ONNX Runtime's MatMul computes (the ones-row rules). */
+const productDtype = (x: Value) => x.dtype === 'float32' || x.dtype === 'float64';
 
 function toHost(data: ArrayLike<number>, dtype: DType): HostData {
   switch (dtype) {

@@ -8,6 +8,9 @@ export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'bool';
 
 export const FLOAT_DTYPES: readonly DType[] = ['float32', 'float64', 'float16'];
 
+/** ONNX TensorProto.DataType code of each dtype (onnx.proto): tensor types and Cast's `to`. */
+export const ONNX_ELEM_TYPE: Readonly<Record<DType, number>> = { float32: 1, float64: 11, float16: 10, int64: 7, bool: 9 };
+
 /** A named tensor value with a static shape. */
 export interface Value {
   readonly name: string;

@@ -3,7 +3,7 @@
  * Opset 17 (default domain) and com.microsoft 1 for the fused attention op.
  */
 import onnxProto from 'onnx-proto';
-import type { Attr, DType, Graph, HostData, Initializer, Value } from './ir.ts';
+import { type Attr, type DType, type Graph, type HostData, type Initializer, ONNX_ELEM_TYPE, type Value } from './ir.ts';
 
 const { onnx } = onnxProto;
 
@@ -12,20 +12,12 @@ export const OPSET = 17;
 /** IR version 8 (ONNX 1.10+), what the onnx-proto messages describe. */
 const IR_VERSION = 8;
 
-const ELEM: Record<DType, number> = {
-  float32: onnx.TensorProto.DataType.FLOAT,
-  float64: onnx.TensorProto.DataType.DOUBLE,
-  float16: onnx.TensorProto.DataType.FLOAT16,
-  int64: onnx.TensorProto.DataType.INT64,
-  bool: onnx.TensorProto.DataType.BOOL,
-};
-
 /** The ONNX TensorProto element type of a dtype. */
 
 function valueInfo(v: Value) {
   return {
     name: v.name,
-    type: { tensorType: { elemType: ELEM[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
+    type: { tensorType: { elemType: ONNX_ELEM_TYPE[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
   };
 }
 
@@ -51,7 +43,7 @@ export function toHalfBits(x: number): number {
 function tensorProto(init: Initializer) {
   const { value, data } = init;
   const bytes = rawBytes(value.dtype, data);
-  return { name: value.name, dims: [...value.shape], dataType: ELEM[value.dtype], rawData: bytes };
+  return { name: value.name, dims: [...value.shape], dataType: ONNX_ELEM_TYPE[value.dtype], rawData: bytes };
 }
 
 function rawBytes(dtype: DType, data: HostData): Uint8Array {

@@ -3,7 +3,7 @@
  * largest gaps first), the line under the bench table, and `performer roofline`'s tables of
  * measured rates (per product case: GFLOP/s, when measured, how noisy).
  */
-import { type NodeBound, caseDims, caseKey, parseCaseKey } from '../bench/limit.ts';
+import { type NodeBound, addBytes, caseDims, caseKey, parseCaseKey } from '../bench/limit.ts';
 import type { BenchDocument, BenchRecord, MachineLimits, RateEntry, Roofline } from '../bench/types.ts';
 import { mode, ms, pct } from './bench-table.ts';
 import { renderTable } from './terminal.ts';
@@ -77,7 +77,7 @@ function machineLines(l: MachineLimits): string[] {
   return [
     `elementwise bandwidth: ${bw.rate.toFixed(1)} GB/s, best measured ${when(bw.measuredAt)}, noise ${pct(bw.noise)}, ${bw.sessions} run${bw.sessions > 1 ? 's' : ''}`,
     ...Object.entries(l.cachedBandwidth ?? {}).map(
-      ([n, e]) => `  in cache (nodes up to ${((12 * Number(n)) / 2 ** 20).toFixed(1)} MiB): ${e.rate.toFixed(1)} GB/s, best measured ${when(e.measuredAt)}, noise ${pct(e.noise)}`,
+      ([n, e]) => `  in cache (nodes up to ${(addBytes(Number(n)) / 2 ** 20).toFixed(1)} MiB): ${e.rate.toFixed(1)} GB/s, best measured ${when(e.measuredAt)}, noise ${pct(e.noise)}`,
     ),
     `each rate is the best ever measured on this machine (fingerprint ${l.fingerprint}, ${l.ep}${l.threads ? `, ${l.threads} threads` : ''}); noise = (median − best) / best of that measurement's repeats`,
   ];

@@ -63,10 +63,11 @@ async function warmRuntime(point: BenchPoint): Promise<void> {
   await s.release();
 }
 
-const sessionConfig = (point: BenchPoint, profile: boolean): SessionConfig => ({
+const sessionConfig = (point: BenchPoint, profile: boolean, spinning = true): SessionConfig => ({
   ep: point.ep,
   ...(point.threads !== null ? { threads: point.threads } : {}),
   profile,
+  ...(spinning ? {} : { spinning: false }),
 });
 
 interface OpenPoint {
@@ -77,11 +78,11 @@ interface OpenPoint {
 }
 
 /** Builds the point's graph and inputs, creates its session and does the untimed first run. */
-async function openPoint(point: BenchPoint, profile: boolean): Promise<OpenPoint> {
+async function openPoint(point: BenchPoint, profile: boolean, spinning = true): Promise<OpenPoint> {
   const graph = pointGraph(point);
   const feeds = benchInputs(graph, point.seed, point.vocab ?? 1);
   const t0 = performance.now();
-  const session = await Session.fromGraph(graph, sessionConfig(point, profile));
+  const session = await Session.fromGraph(graph, sessionConfig(point, profile, spinning));
   try {
     const prepared = session.prepare(feeds);
     const t1 = performance.now();
@@ -134,7 +135,9 @@ export async function measureInterleaved(points: readonly BenchPoint[], opts: Me
   try {
     for (const [i, point] of points.entries()) {
       try {
-        live.push({ i, ...(await openPoint(point, false)) });
+        // Spinning off: the sessions take turns, and each one's thread pool would otherwise spin
+        // on the cores the next one runs on (Session's `spinning`).
+        live.push({ i, ...(await openPoint(point, false, false)) });
       } catch (e) {
         results[i] = failed(e);
       }

@@ -56,7 +56,10 @@ export class KernelRun {
   async loadSessions(draw: number): Promise<void> {
     const spec = getKernel(this.kernel, '--kernels');
     const base = { kernel: spec, shape: this.shape, config: this.config(draw), classes: this.classes, pooling: this.req.pooling, objective: this.req.objective };
-    const cfg = { ep: this.req.ep, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
+    // Spinning off: a process holds a train and an eval session per kernel and runs them in turn,
+    // and an idle session's thread pool would spin on the cores the running one needs (Session's
+    // `spinning`).
+    const cfg = { ep: this.req.ep, spinning: false, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
     const trainGraph = buildClassifierGraph({ ...base, mode: 'train' }).graph;
     this.estimatedMemoryBytes = estimateMemory(trainGraph);
     const [train, evaluator] = [await Session.fromGraph(trainGraph, cfg), await Session.fromGraph(buildClassifierGraph({ ...base, mode: 'eval' }).graph, cfg)];

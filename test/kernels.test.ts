@@ -137,77 +137,75 @@ describe('softmax estimators converge', () => {
   });
 });
 
+/**
+ * The graphs the rewrite tests inspect: every kernel with a backward graph, bidirectional and
+ * causal, at shape s with m = 8, in each of `passes`; `label` names the kernel, mode and pass.
+ */
+async function rewriteGraphs(s: { batch: number; heads: number; seqLen: number; dim: number }, passes: readonly ('forward' | 'backward')[]) {
+  const { buildAttentionGraph } = await import('../src/kernels/build.ts');
+  const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
+  return Object.values(KERNELS)
+    .filter((k) => k.supportsBackward)
+    .flatMap((kernel) => [false, true].flatMap((causal) => passes.map((pass) => ({
+      label: `${kernel.name}${causal ? ' causal' : ''}${passes.length > 1 ? ` ${pass}` : ''}`,
+      graph: buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass }).graph,
+    }))));
+}
+
 describe('graph rewrites', () => {
   it('a one-element constant meeting a column [.., L, 1] takes its rank (every kernel, both passes)', async () => {
-    const { buildAttentionGraph } = await import('../src/kernels/build.ts');
-    const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
-    const s = { batch: 1, heads: 2, seqLen: 16, dim: 4 };
     let columns = 0;
-    for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward))
-      for (const causal of [false, true]) {
-        const { graph } = buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass: 'backward' });
-        const constants = new Set(graph.initializers.map((i) => i.value.name));
-        for (const n of graph.nodes.filter((x) => ['Add', 'Sub', 'Mul', 'Div', 'Max'].includes(x.op))) {
-          const [a, b] = n.inputs as [typeof n.inputs[0] & {}, typeof n.inputs[0] & {}];
-          for (const [c, o] of [[a, b], [b, a]] as const) {
-            if (!constants.has(c.name) || c.shape.reduce((p, d) => p * d, 1) !== 1 || o.shape.at(-1) !== 1 || o.shape.length < 2) continue;
-            columns++;
-            assert.equal(c.shape.length, o.shape.length, `${kernel.name}${causal ? ' causal' : ''}: ${n.name} meets [${o.shape}] with a rank-${c.shape.length} constant`);
-          }
+    for (const { label, graph } of await rewriteGraphs({ batch: 1, heads: 2, seqLen: 16, dim: 4 }, ['backward'])) {
+      const constants = new Set(graph.initializers.map((i) => i.value.name));
+      for (const n of graph.nodes.filter((x) => ['Add', 'Sub', 'Mul', 'Div', 'Max'].includes(x.op))) {
+        const [a, b] = n.inputs as [typeof n.inputs[0] & {}, typeof n.inputs[0] & {}];
+        for (const [c, o] of [[a, b], [b, a]] as const) {
+          if (!constants.has(c.name) || c.shape.reduce((p, d) => p * d, 1) !== 1 || o.shape.at(-1) !== 1 || o.shape.length < 2) continue;
+          columns++;
+          assert.equal(c.shape.length, o.shape.length, `${label}: ${n.name} meets [${o.shape}] with a rank-${c.shape.length} constant`);
         }
       }
+    }
     assert.ok(columns > 20, `the rule fired (${columns} column–constant pairs)`);
   });
 
   it('a binary op reads the input of an Expand instead of its copy when broadcasting gives the same shape (every kernel, both passes)', async () => {
-    const { buildAttentionGraph } = await import('../src/kernels/build.ts');
-    const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
     const { broadcastShapes } = await import('../src/onnx/builder.ts');
-    const s = { batch: 1, heads: 2, seqLen: 16, dim: 4 };
-    for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward))
-      for (const causal of [false, true]) {
-        const { graph } = buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass: 'backward' });
-        const expands = new Map(graph.nodes.filter((n) => n.op === 'Expand').map((n) => [n.outputs[0]!.name, n.inputs[0]!]));
-        for (const n of graph.nodes.filter((x) => ['Add', 'Sub', 'Mul', 'Div', 'Max'].includes(x.op))) {
-          const [a, b] = n.inputs as [(typeof n.inputs)[0] & {}, (typeof n.inputs)[0] & {}];
-          for (const [x, other] of [[a, b], [b, a]] as const) {
-            const inner = expands.get(x.name);
-            if (!inner) continue;
-            const shape = broadcastShapes(inner.shape, other.shape);
-            assert.ok(!shape || shape.join() !== n.outputs[0]!.shape.join(), `${kernel.name}${causal ? ' causal' : ''}: ${n.name} reads the copy ${x.name}`);
-          }
+    for (const { label, graph } of await rewriteGraphs({ batch: 1, heads: 2, seqLen: 16, dim: 4 }, ['backward'])) {
+      const expands = new Map(graph.nodes.filter((n) => n.op === 'Expand').map((n) => [n.outputs[0]!.name, n.inputs[0]!]));
+      for (const n of graph.nodes.filter((x) => ['Add', 'Sub', 'Mul', 'Div', 'Max'].includes(x.op))) {
+        const [a, b] = n.inputs as [(typeof n.inputs)[0] & {}, (typeof n.inputs)[0] & {}];
+        for (const [x, other] of [[a, b], [b, a]] as const) {
+          const inner = expands.get(x.name);
+          if (!inner) continue;
+          const shape = broadcastShapes(inner.shape, other.shape);
+          assert.ok(!shape || shape.join() !== n.outputs[0]!.shape.join(), `${label}: ${n.name} reads the copy ${x.name}`);
         }
       }
+    }
   });
 
   it('every kernel, both passes: no outer product with a ones vector, no Identity copy into an output, no Concat made twice, x·x differentiated by one full-size product', async () => {
-    const { buildAttentionGraph } = await import('../src/kernels/build.ts');
-    const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
-    const s = { batch: 1, heads: 2, seqLen: 64, dim: 4 };
     let squares = 0;
-    for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward))
-      for (const causal of [false, true])
-        for (const pass of ['forward', 'backward'] as const) {
-          const label = `${kernel.name}${causal ? ' causal' : ''} ${pass}`;
-          const { graph } = buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass });
-          const ones = new Set(graph.initializers.filter((i) => Array.from(i.data as ArrayLike<number>).every((x) => Number(x) === 1)).map((i) => i.value.name));
-          const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o.name, n] as const)));
-          const isOnes = (name: string): boolean => ones.has(name) || (producer.get(name)?.op === 'Transpose' && isOnes(producer.get(name)!.inputs[0]!.name));
-          for (const n of graph.nodes.filter((x) => x.op === 'MatMul' && x.inputs[0]!.shape.at(-1) === 1))
-            assert.ok(!n.inputs.some((x) => isOnes(x.name)), `${label}: ${n.name} is an outer product with ones`);
-          const inputs = new Set(graph.inputs.map((v) => v.name));
-          for (const o of graph.outputs) {
-            const p = producer.get(o.name)!;
-            assert.ok(p.op !== 'Identity' || inputs.has(p.inputs[0]!.name), `${label}: output ${o.name} is an Identity copy of ${p.inputs[0]!.name}`);
-          }
-          const concats = graph.nodes.filter((n) => n.op === 'Concat').map((n) => `${n.inputs.map((x) => x.name)}|${JSON.stringify(n.attrs.axis)}`);
-          assert.equal(new Set(concats).size, concats.length, `${label}: a Concat is made twice`);
-          // d(x·x) = 2g·x: never the two products g·x and x·g summed
-          const full = graph.nodes.filter((n) => n.op === 'Mul' && n.inputs.some((x) => x.name === 'k' || x.name === 'q'));
-          const keys = full.map((n) => n.inputs.map((x) => x.name).sort().join());
-          assert.equal(new Set(keys).size, keys.length, `${label}: ${keys.join(' ')}`);
-          squares += full.length;
-        }
+    for (const { label, graph } of await rewriteGraphs({ batch: 1, heads: 2, seqLen: 64, dim: 4 }, ['forward', 'backward'])) {
+      const ones = new Set(graph.initializers.filter((i) => Array.from(i.data as ArrayLike<number>).every((x) => Number(x) === 1)).map((i) => i.value.name));
+      const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o.name, n] as const)));
+      const isOnes = (name: string): boolean => ones.has(name) || (producer.get(name)?.op === 'Transpose' && isOnes(producer.get(name)!.inputs[0]!.name));
+      for (const n of graph.nodes.filter((x) => x.op === 'MatMul' && x.inputs[0]!.shape.at(-1) === 1))
+        assert.ok(!n.inputs.some((x) => isOnes(x.name)), `${label}: ${n.name} is an outer product with ones`);
+      const inputs = new Set(graph.inputs.map((v) => v.name));
+      for (const o of graph.outputs) {
+        const p = producer.get(o.name)!;
+        assert.ok(p.op !== 'Identity' || inputs.has(p.inputs[0]!.name), `${label}: output ${o.name} is an Identity copy of ${p.inputs[0]!.name}`);
+      }
+      const concats = graph.nodes.filter((n) => n.op === 'Concat').map((n) => `${n.inputs.map((x) => x.name)}|${JSON.stringify(n.attrs.axis)}`);
+      assert.equal(new Set(concats).size, concats.length, `${label}: a Concat is made twice`);
+      // d(x·x) = 2g·x: never the two products g·x and x·g summed
+      const full = graph.nodes.filter((n) => n.op === 'Mul' && n.inputs.some((x) => x.name === 'k' || x.name === 'q'));
+      const keys = full.map((n) => n.inputs.map((x) => x.name).sort().join());
+      assert.equal(new Set(keys).size, keys.length, `${label}: ${keys.join(' ')}`);
+      squares += full.length;
+    }
     assert.ok(squares > 10);
   });
 

@@ -67,7 +67,7 @@ const sessionConfig = (point: BenchPoint, profile: boolean, spinning = true): Se
   ep: point.ep,
   ...(point.threads !== null ? { threads: point.threads } : {}),
   profile,
-  ...(spinning ? {} : { spinning: false }),
+  spinning,
 });
 
 interface OpenPoint {

@@ -10,9 +10,10 @@ import { SCHEMA_VERSION } from '../results/version.ts';
 import { EXECUTION_PROVIDERS } from '../runtime/providers.ts';
 import { TASKS } from '../train/data/tasks.ts';
 import { OBJECTIVES, POOLINGS } from '../train/model.ts';
+import { parseRunLabel, runLabelList } from '../train/labels.ts';
 import { TRAIN_PRESET_NAMES, TRAIN_PRESETS } from '../train/presets.ts';
 import type { TrainRequest } from '../train/types.ts';
-import { listOf, nonNegativeInt, onStopSignal, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
+import { nonNegativeInt, onStopSignal, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
 
 const DECAYS = ['none', 'linear', 'cosine', 'rsqrt'] as const;
 const FORMATS = ['table', 'json', 'csv'] as const;
@@ -23,7 +24,9 @@ const fraction = (flag: string) => (raw: string): number => {
   return n;
 };
 
-interface TrainCli extends Omit<TrainRequest, 'timeBudgetS' | 'redrawEvery' | 'evalBatches' | 'targetAcc' | 'threads' | 'seqLen'> {
+interface TrainCli extends Omit<TrainRequest, 'timeBudgetS' | 'redrawEvery' | 'evalBatches' | 'targetAcc' | 'threads' | 'seqLen' | 'initFrom' | 'initKernel'> {
+  initFrom?: string;
+  initKernel?: string;
   seqLen: number[];
   timeBudget?: number;
   redrawEvery?: number;
@@ -40,10 +43,12 @@ interface TrainCli extends Omit<TrainRequest, 'timeBudgetS' | 'redrawEvery' | 'e
 
 export const trainCommand = new Command('train')
   .description('train a small classifier with each kernel on real data: accuracy against steps and wall-clock, seconds per step')
-  .addOption(new Option('--task <task>', 'data: spam (real e-mails), text-csv (your --data), listops (LRA, generated), toy (synthetic)').choices(TASKS).default('spam').argParser(oneOf('--task', TASKS)))
-  .addOption(new Option('--objective <o>', 'classify: a label per sequence; lm: next-token prediction at every position (implies --causal)').choices(OBJECTIVES).default('classify').argParser(oneOf('--objective', OBJECTIVES)))
-  .option('--data <path>', 'text-csv: a CSV (text,label or review,sentiment) or a folder with one sub-folder of .txt files per class')
-  .addOption(withDefault('--kernels <list>', 'kernels compared in one run (same data order and initial weights per seed)', listOf('--kernels', KERNEL_NAMES), DEFAULT_KERNELS.train.join(',')))
+  .addOption(new Option('--task <task>', 'data: spam (real e-mails), text-csv (your --data), fasta (proteins: --data, default Debian\'s UniProt sample), listops (LRA, generated), toy (synthetic)').choices(TASKS).default('spam').argParser(oneOf('--task', TASKS)))
+  .addOption(new Option('--objective <o>', 'classify: a label per sequence; lm: next-token prediction at every position (implies --causal); mlm: masked tokens, BERT-style (fasta)').choices(OBJECTIVES).default('classify').argParser(oneOf('--objective', OBJECTIVES)))
+  .option('--data <path>', 'text-csv: a CSV (text,label or review,sentiment) or a folder with one sub-folder of .txt files per class; fasta: a FASTA file, plain or .gz')
+  .addOption(withDefault('--kernels <list>', 'kernels compared in one run (same data order and initial weights per seed); a kernel+noredraw never redraws, a kernel+scratch ignores --init-from', runLabelList('--kernels'), DEFAULT_KERNELS.train.join(',')))
+  .option('--init-from <dir>', 'start every run from the final checkpoint of the same seed in this train run\'s --out (same model and task; projections drawn fresh)')
+  .option('--init-kernel <label>', 'which of the --init-from run\'s kernels to start from (default: its only one)')
   .option('--seeds <n>', 'seeds (initial weights, data order, projections)', positiveInt('--seeds'), 3)
   .option('--steps <n>', 'optimiser steps per run', positiveInt('--steps'), 300)
   .option('--time-budget <s>', 'also stop each run when its training clock reaches this many seconds', positiveNumber('--time-budget'))
@@ -82,6 +87,10 @@ Examples:
   performer train --task spam --target-acc 0.9 --out results/x   softmax vs favor-pos vs favor-relu on real e-mails
   performer train --preset poster --task text-csv --data imdb.csv  the IMDB poster's comparison on your copy of IMDB
   performer train --task spam --objective lm --steps 200         a byte-level causal language model on the e-mails
+  performer train --task fasta --objective mlm --out runs/sm --kernels softmax
+                                                                 a protein masked LM (Debian's mmseqs2-examples)
+  performer train --task fasta --objective mlm --init-from runs/sm --kernels softmax,favor-pos
+                                                                 the trained softmax model's weights, continued with favor-pos
   performer train --step-time --seq-len 128..4096                seconds per training step against L`)
   .action(async (o: TrainCli, cmd: Command) => {
     if (o.preset) for (const [k, v] of Object.entries(TRAIN_PRESETS[o.preset]!.values)) if (cmd.getOptionValueSource(k) !== 'cli') (o as unknown as Record<string, unknown>)[k] = v;
@@ -96,8 +105,10 @@ Examples:
 
 /** Checks the flags together and builds the request. */
 function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
-  for (const k of o.kernels) {
+  for (const label of o.kernels) {
+    const { kernel: k, scratch } = parseRunLabel(label);
     const spec = getKernel(k, '--kernels');
+    if (scratch && !o.initFrom) throw usage('--kernels', `${label}: +scratch only means something with --init-from`);
     if (!spec.supportsBackward) throw usage('--kernels', `kernel ${k} has no backward graph, so it cannot train`, KERNEL_NAMES.filter((n) => getKernel(n).supportsBackward).join(', '));
     if ((o.causal || o.objective === 'lm') && !spec.supportsCausal) throw usage(o.causal ? '--causal' : '--objective', `kernel ${k} has no causal mode`);
   }
@@ -105,7 +116,12 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
   if (!o.stepTime && o.seqLen.length !== 1) throw usage('--seq-len', 'training takes one length (lists are for --step-time)', 'one integer');
   if (o.seqLen.some((L) => L < 2 || L > 65536)) throw usage('--seq-len', `${o.seqLen.join(',')} is out of range`, '2..65536');
   if (o.task === 'text-csv' && !o.data && !o.stepTime) throw usage('--data', 'task text-csv needs your labelled text', 'a CSV file or a folder per class');
-  if (o.data && o.task !== 'text-csv') throw usage('--data', `--task ${o.task} takes no --data`, 'use --task text-csv');
+  if (o.data && o.task !== 'text-csv' && o.task !== 'fasta') throw usage('--data', `--task ${o.task} takes no --data`, 'use --task text-csv or fasta');
+  if (o.objective === 'mlm' && o.causal) throw usage('--causal', 'the masked language model (--objective mlm) is bidirectional', 'drop --causal, or --objective lm');
+  if (o.objective === 'mlm' && o.task !== 'fasta') throw usage('--objective', `mlm needs a mask token; task ${o.task} has none`, 'mlm with --task fasta; lm or classify otherwise');
+  if (o.objective === 'classify' && o.task === 'fasta' && !o.stepTime) throw usage('--objective', 'FASTA sequences carry no labels to classify', 'lm, mlm');
+  if (o.initKernel && !o.initFrom) throw usage('--init-kernel', 'needs --init-from');
+  if (o.initFrom && o.stepTime) throw usage('--init-from', '--step-time trains nothing', 'drop one of them');
   if (o.resume && !o.out) throw usage('--resume', 'needs --out (the directory holding the journal)');
   // The default warm-up shrinks with short runs; an explicit one must fit.
   const warmup = cmd.getOptionValueSource('warmup') !== 'cli' && o.warmup > o.steps ? Math.floor(o.steps / 10) : o.warmup;
@@ -115,7 +131,7 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
     lockDir(o.out);
   }
   return {
-    task: o.task, objective: o.objective, ...(o.data ? { data: o.data } : {}), kernels: o.kernels, seeds: o.seeds, steps: o.steps, timeBudgetS: o.timeBudget ?? null, seqLen: o.seqLen[0]!,
+    task: o.task, objective: o.objective, ...(o.data ? { data: o.data } : {}), ...(o.initFrom ? { initFrom: o.initFrom } : {}), ...(o.initKernel ? { initKernel: o.initKernel } : {}), kernels: o.kernels, seeds: o.seeds, steps: o.steps, timeBudgetS: o.timeBudget ?? null, seqLen: o.seqLen[0]!,
     dim: o.dim, heads: o.heads, layers: o.layers, dFf: o.dFf, features: o.features, featureType: o.featureType, batch: o.batch, lr: o.lr, warmup,
     decay: o.decay, weightDecay: o.weightDecay, clip: o.clip, redrawEvery: o.redrawEvery ?? null, pooling: o.pooling, causal: o.causal || o.objective === 'lm', causalImpl: o.causalImpl,
     chunkSize: o.chunkSize, evalEvery: o.evalEvery, evalBatches: o.evalBatches ?? null, targetAcc: o.targetAcc ?? null, threads: o.threads ?? null, ep: o.ep,
@@ -166,6 +182,6 @@ async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number
     writeAtomic(join(o.out, 'results.json'), toJson(doc));
     writeAtomic(join(o.out, 'results.csv'), csv);
   }
-  terminal.print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? csv : report.trainSummary(doc));
+  terminal.print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? csv : report.trainReport(doc));
   return 0;
 }

@@ -51,7 +51,11 @@ function table(exp: Experiment, dataJson: string): string {
   const env = doc.environment ?? {};
   const head = `# ${exp.title}\n\nCommand: \`${env.commandLine ?? `performer ${exp.full.join(' ')}`}\`  \nMachine: ${env.cpuModel}, ${env.cores} cores, ONNX Runtime ${env.onnxruntimeVersion}, Node ${env.nodeVersion}, performer ${env.performerVersion} (${env.gitCommit ?? 'no commit'}), ${env.timestamp}\n\n`;
   if (exp.kind === 'bench') return head + formatResults(doc as BenchDocument, 'markdown');
-  if (exp.kind === 'train') return head + trainMarkdown(doc as TrainDocument);
+  if (exp.kind === 'train') {
+    const source = exp.pre ? join(dataJson, '..', `${exp.pre.name}.json`) : null;
+    const pre = source && existsSync(source) ? `\n## The run it started from (${exp.pre!.name}.json)\n\nCommand: \`${JSON.parse(readFileSync(source, 'utf8')).environment?.commandLine ?? ''}\`\n\n${trainMarkdown(JSON.parse(readFileSync(source, 'utf8')) as TrainDocument)}` : '';
+    return head + trainMarkdown(doc as TrainDocument) + pre;
+  }
   if (exp.kind === 'train-steps') return `${head}${stepTimeTable(doc.records, true)}\n`;
   if (exp.kind === 'regime') {
     return `${head}${REGIME_NOTE}\n\n${claimTable(claimRows(doc.records))}\n${errorMarkdown(doc.records)}`;
@@ -94,10 +98,21 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
   // the points it lacks. Error and utility experiments are minutes long and simply rerun.
   const again = resume && (exp.kind === 'bench' || exp.kind === 'train') && existsSync(join(dir, JOURNAL)) ? ['--resume'] : [];
   let code: number;
+  const pre = exp.pre ? join(dir, exp.pre.name) : null;
+  if (exp.pre && pre) {
+    // The run the experiment starts from; a finished one (results.json) is kept across --resume.
+    if (!(resume && existsSync(join(pre, 'results.json')))) {
+      const preAgain = resume && existsSync(join(pre, JOURNAL)) ? ['--resume'] : [];
+      code = await performer([...(quick ? exp.pre.quick : exp.pre.full), ...preAgain, '--out', pre, '--format', 'json'], signal);
+      if (signal?.aborted && completed(code)) code = 130;
+      if (code !== 0) return code;
+    }
+  }
+  const main = args.map((a) => (a === '{pre}' && pre ? pre : a));
   if (exp.kind === 'utility') {
     code = (await performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')], signal)) || (await performer([...args, '--format', 'json', '-o', join(dir, 'data.json')], signal));
   } else {
-    code = await performer([...args, ...again, '--out', dir, '--format', 'json'], signal);
+    code = await performer([...main, ...again, '--out', dir, '--format', 'json'], signal);
     if (signal?.aborted && completed(code)) code = 130; // stopped between points: not a finished run
     // Interrupted or killed: keep the journal for --resume and write nothing more.
     if (!completed(code)) return code;
@@ -105,6 +120,10 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
     renameSync(join(dir, 'results.csv'), join(dir, 'data.csv'));
     rmSync(join(dir, JOURNAL), { force: true });
     rmSync(join(dir, 'checkpoints'), { recursive: true, force: true });
+    if (exp.pre && pre) {
+      renameSync(join(pre, 'results.json'), join(dir, `${exp.pre.name}.json`));
+      rmSync(pre, { recursive: true, force: true });
+    }
   }
   await render(exp, dir);
   return code;

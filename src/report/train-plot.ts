@@ -11,43 +11,72 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Mean and std over seeds at each evaluation step, per kernel. */
 export function curveStats(doc: TrainDocument) {
-  const out: { kernel: string; step: number; seconds: number; valAcc: number; valAccLo: number; valAccHi: number; trainLoss: number; valLoss: number; seeds: number }[] = [];
+  const out: { kernel: string; step: number; seconds: number; valAcc: number; valAccLo: number; valAccHi: number; trainAcc: number | null; trainLoss: number | null; valLoss: number; seeds: number }[] = [];
   for (const kernel of [...new Set(doc.records.map((r) => r.kernel))]) {
     const runs = doc.records.filter((r) => r.kernel === kernel);
     const steps = [...new Set(runs.flatMap((r) => r.curve.map((c) => c.step)))].sort((a, b) => a - b);
     for (const step of steps) {
       const pts = runs.flatMap((r) => r.curve.filter((c) => c.step === step));
       const mean = (f: (c: (typeof pts)[number]) => number) => pts.reduce((s, c) => s + f(c), 0) / pts.length;
+      // Training loss and accuracy are null (NaN) at an evaluation before any step (--init-from's step 0).
+      const trainMean = (f: (c: (typeof pts)[number]) => number | null) => {
+        const xs = pts.map(f).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+        return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+      };
       const acc = mean((c) => c.valAcc);
       const sd = pts.length > 1 ? Math.sqrt(pts.reduce((s, c) => s + (c.valAcc - acc) ** 2, 0) / (pts.length - 1)) : 0;
-      out.push({ kernel, step, seconds: mean((c) => c.seconds), valAcc: acc, valAccLo: acc - sd, valAccHi: acc + sd, trainLoss: mean((c) => c.trainLoss), valLoss: mean((c) => c.valLoss), seeds: pts.length });
+      out.push({ kernel, step, seconds: mean((c) => c.seconds), valAcc: acc, valAccLo: acc - sd, valAccHi: acc + sd, trainAcc: trainMean((c) => c.trainAcc), trainLoss: trainMean((c) => c.trainLoss), valLoss: mean((c) => c.valLoss), seeds: pts.length });
     }
   }
   return out;
 }
 
+/**
+ * One colour per run label: a plain kernel keeps its colour in every figure; a variant
+ * (favor-pos+noredraw) takes the first palette colour no other label of the figure uses.
+ */
+export function labelColors(labels: readonly string[]): string[] {
+  const used = new Set(labels.filter((l) => !l.includes('+')).map(kernelColor));
+  const spare = PALETTE.filter((c) => !used.has(c));
+  let next = 0;
+  return labels.map((l) => (l.includes('+') ? spare[next++ % Math.max(1, spare.length)] ?? '#000000' : kernelColor(l)));
+}
+
+const PALETTE = ['#17becf', '#bcbd22', '#8c564b', '#e377c2', '#7f7f7f', '#ff7f0e', '#2ca02c', '#9467bd'];
+
+/** Train and validation series share one dash scale across the panels: validation solid, train dashed. */
+const SPLIT = { calculate: "indexof(datum.field, 'train') === 0 ? 'train' : 'validation'", as: 'split' };
+const DASH = { field: 'split', type: 'nominal', scale: { domain: ['validation', 'train'], range: [[1, 0], [5, 3]] }, legend: null };
+
 export function trainSpec(doc: TrainDocument, caption: Caption): Spec {
   const values = curveStats(doc);
   const kernels = [...new Set(values.map((v) => v.kernel))];
-  const color = { field: 'kernel', type: 'nominal', title: 'kernel', scale: { domain: kernels, range: kernels.map(kernelColor) } };
+  const color = { field: 'kernel', type: 'nominal', title: 'kernel', scale: { domain: kernels, range: labelColors(kernels) }, legend: { labelLimit: 0 } };
   const accPanel = (x: 'seconds' | 'step', title: string) => ({
     width: 260, height: 220, title,
     layer: [
       { mark: { type: 'area', opacity: 0.15 }, encoding: { x: { field: x, type: 'quantitative' }, y: { field: 'valAccLo', type: 'quantitative' }, y2: { field: 'valAccHi' }, color } },
-      { mark: { type: 'line', point: true }, encoding: { x: { field: x, type: 'quantitative', title: x === 'seconds' ? 'training seconds (no evaluation)' : 'step' }, y: { field: 'valAcc', type: 'quantitative', title: 'validation accuracy', scale: { zero: false } }, color } },
+      {
+        transform: [{ fold: ['trainAcc', 'valAcc'], as: ['field', 'acc'] }, { filter: 'isValid(datum.acc)' }, SPLIT],
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: x, type: 'quantitative', title: x === 'seconds' ? 'training seconds (no evaluation)' : 'step' }, y: { field: 'acc', type: 'quantitative', title: 'accuracy (train dashed, validation solid)', scale: { zero: false } }, color,
+          strokeDash: DASH,
+        },
+      },
       { data: { values: [{ majority: doc.dataset.majority }] }, mark: { type: 'rule', strokeDash: [2, 2], color: 'gray' }, encoding: { y: { field: 'majority', type: 'quantitative' } } },
     ],
   });
   const lossPanel = {
     width: 260, height: 220, title: 'loss: train dashed, validation solid',
-    transform: [{ fold: ['trainLoss', 'valLoss'], as: ['split', 'loss'] }],
+    transform: [{ fold: ['trainLoss', 'valLoss'], as: ['field', 'loss'] }, { filter: 'isValid(datum.loss)' }, SPLIT],
     mark: { type: 'line' },
     encoding: {
       x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', title: 'cross-entropy' }, color,
-      strokeDash: { field: 'split', type: 'nominal', scale: { domain: ['valLoss', 'trainLoss'], range: [[1, 0], [5, 3]] }, legend: null },
+      strokeDash: DASH,
     },
   };
-  const sub = `mean over ${Math.max(...values.map((v) => v.seeds))} seeds, band ±1 std; dotted: majority class ${doc.dataset.majority.toFixed(3)}`;
+  const sub = `mean over ${Math.max(...values.map((v) => v.seeds))} seeds, band ±1 std; dotted: ${doc.options.objective === 'classify' ? 'majority class' : 'most frequent target token'} ${doc.dataset.majority.toFixed(3)}`;
   return {
     $schema: SCHEMA, title: { text: caption.title, subtitle: [caption.machine, sub], anchor: 'start' }, config: { font: 'DejaVu Sans', axis: { grid: true, gridOpacity: 0.5 } },
     data: { values }, hconcat: [accPanel('seconds', 'accuracy vs wall-clock'), accPanel('step', 'accuracy vs steps'), lossPanel],

@@ -25,11 +25,14 @@ export interface ClassifierRequest {
   readonly mode: 'train' | 'eval';
   /** float32 for training; float64 for gradient checks. */
   readonly dtype?: DType;
-  /** classify (default): one label per sequence; lm: every position predicts the next token (`classes` = vocabulary). */
+  /**
+   * classify (default): one label per sequence; lm: every position predicts the next token; mlm:
+   * masked positions predict their original token (bidirectional). lm and mlm: `classes` = vocabulary.
+   */
   readonly objective?: Objective;
 }
 
-export const OBJECTIVES = ['classify', 'lm'] as const;
+export const OBJECTIVES = ['classify', 'lm', 'mlm'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
 /**
@@ -63,7 +66,8 @@ export function buildClassifierGraph(req: ClassifierRequest): { graph: Graph; pa
   const values = new Map(params.map((p) => [p.name, b.input(p.name, p.shape)]));
   const P = (name: string) => values.get(name)!;
   const x = encoderBody(b, { kernel, shape: s, config, param: P, tokens, mask });
-  const lm = req.objective === 'lm';
+  // lm and mlm share the graph: logits at every position, cross-entropy where tmask is 1.
+  const lm = req.objective === 'lm' || req.objective === 'mlm';
   const logits = b.named(b.add(b.matMul(lm ? x : pool(b, x, mask, req.pooling), P('head.w')), P('head.b')), 'logits');
   if (req.mode === 'eval') return { graph: b.build([logits]), params };
   let loss: Value;

@@ -8,6 +8,7 @@ import type { KernelConfig } from '../kernels/types.ts';
 import type { ModelShape, Param } from '../model/encoder.ts';
 import { type HostTensor, Session } from '../runtime/session.ts';
 import type { Batch } from './batches.ts';
+import { parseRunLabel } from './labels.ts';
 import { buildClassifierGraph, classifierParams } from './model.ts';
 import { AdamW, clipGlobalNorm, decays, learningRate } from './optimizer.ts';
 import type { TrainRequest } from './types.ts';
@@ -24,6 +25,7 @@ export class KernelRun {
   estimatedMemoryBytes = 0;
 
   private constructor(
+    /** The run label (src/train/labels.ts): a kernel name with optional variants. */
     readonly kernel: string,
     readonly seed: number,
     private readonly req: TrainRequest,
@@ -37,7 +39,7 @@ export class KernelRun {
 
   /** The training graph's estimated peak of live tensors, without building a session. */
   static estimate(kernel: string, req: TrainRequest, shape: ModelShape, classes: number): number {
-    return estimateMemory(buildClassifierGraph({ kernel: getKernel(kernel, '--kernels'), shape, config: kernelConfig(req, 0), classes, pooling: req.pooling, objective: req.objective, mode: 'train' }).graph);
+    return estimateMemory(buildClassifierGraph({ kernel: getKernel(parseRunLabel(kernel).kernel, '--kernels'), shape, config: kernelConfig(req, 0), classes, pooling: req.pooling, objective: req.objective, mode: 'train' }).graph);
   }
 
   /** Builds the run with the projections of `draw` (0: the first; each redraw counts up). */
@@ -54,7 +56,7 @@ export class KernelRun {
 
   /** (Re)builds both sessions with projection draw `draw`. */
   async loadSessions(draw: number): Promise<void> {
-    const spec = getKernel(this.kernel, '--kernels');
+    const spec = getKernel(parseRunLabel(this.kernel).kernel, '--kernels');
     const base = { kernel: spec, shape: this.shape, config: this.config(draw), classes: this.classes, pooling: this.req.pooling, objective: this.req.objective };
     // Spinning off: a process holds a train and an eval session per kernel and runs them in turn,
     // and an idle session's thread pool would spin on the cores the running one needs (Session's

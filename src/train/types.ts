@@ -8,10 +8,15 @@ import type { LrDecay } from './optimizer.ts';
 
 export interface TrainRequest {
   readonly task: Task;
-  /** classify: a label per sequence; lm: next-token prediction at every position (causal attention). */
+  /** classify: a label per sequence; lm: next-token prediction at every position (causal attention); mlm: masked tokens (bidirectional). */
   readonly objective: Objective;
   readonly data?: string;
+  /** Run labels (src/train/labels.ts): kernel names, optionally with +noredraw or +scratch. */
   readonly kernels: readonly string[];
+  /** Start from the final checkpoints of this train run's --out directory (absent: fresh weights). */
+  readonly initFrom?: string;
+  /** The source run's label whose checkpoints are used (absent: its only one). */
+  readonly initKernel?: string;
   readonly seeds: number;
   /** Steps per run; with a time budget, the run also stops when its training clock reaches it. */
   readonly steps: number;
@@ -81,6 +86,10 @@ export interface TrainRecord {
   readonly stepsToTarget: number | null;
   /** The training graph's estimated peak of live tensors (src/bench/cost.ts). */
   readonly estimatedMemoryBytes: number;
+  /** Language models (lm, mlm): exp(test loss), the per-token perplexity. */
+  readonly testPerplexity?: number;
+  /** With --init-from: validation accuracy at step 0, before any update (the swap's zero-shot accuracy). */
+  readonly startValAcc?: number | null;
   readonly curve: readonly CurvePoint[];
 }
 

@@ -2,6 +2,8 @@
  * The tasks `performer train --task` knows, each a loader returning a {@link Dataset}:
  * - spam: real e-mails (spam.ts);
  * - text-csv: the user's labelled text, `--data PATH` (text-csv.ts);
+ * - fasta: protein sequences from a FASTA file, `--data PATH` (default: Debian's UniProt sample), for
+ *   the language-model objectives (fasta.ts);
  * - listops: Long Range Arena's ListOps, generated from a seed (listops.ts), CLS prepended;
  * - toy: a separable synthetic task for smoke tests (the `quick` preset): each class draws its
  *   tokens from its own eight byte values, so mean pooling separates the classes.
@@ -14,7 +16,7 @@ import { generateListOps, LISTOPS_CLASSES, LISTOPS_CLS_ID, LISTOPS_DEFAULTS, LIS
 import { splitExamples } from './text.ts';
 import { BYTE_OFFSET, BYTE_VOCAB, CLS, type Dataset, type Example } from './types.ts';
 
-export const TASKS = ['spam', 'text-csv', 'listops', 'toy'] as const;
+export const TASKS = ['spam', 'text-csv', 'fasta', 'listops', 'toy'] as const;
 export type Task = (typeof TASKS)[number];
 
 /** The data seed: splits and generated data do not change with --seeds. */
@@ -38,6 +40,10 @@ export async function loadTask(o: TaskOptions): Promise<Dataset> {
       if (!o.data) throw usage('--data', 'task text-csv needs the path of your labelled text', 'a CSV with text,label or review,sentiment columns, or a folder per class');
       const { loadTextData } = await import('./text-csv.ts');
       return loadTextData(o.data, options);
+    }
+    case 'fasta': {
+      const { loadFasta, DEBIAN_FASTA } = await import('./fasta.ts');
+      return loadFasta(o.data ?? DEBIAN_FASTA, DATA_SEED);
     }
     case 'listops':
       return listops(o.seqLen);

@@ -38,6 +38,21 @@ export interface Dataset {
   test: Example[];
   /** Provenance and preprocessing, one line: where the data came from and what was done to it. */
   note: string;
+  /**
+   * How a sequence longer than a row is cut: absent, its beginning (text: the opening says most);
+   * `random`, a random window in training (seeded by seed and step) and the beginning in evaluation.
+   */
+  crop?: 'random';
+  /** Masked language modelling (`--objective mlm`): the mask id, the first maskable id, and the ids [randomLo, randomHi) a random replacement draws from. */
+  masking?: MaskingSpec;
+}
+
+export interface MaskingSpec {
+  readonly mask: number;
+  /** Ids ≥ this can be chosen for prediction (special tokens below it never are). */
+  readonly firstMaskable: number;
+  readonly randomLo: number;
+  readonly randomHi: number;
 }
 
 /** Held-out shares of each class, each in [0, 1) with validation + test < 1; the rest is training data. */

@@ -72,12 +72,13 @@ function isGzip(path: string): boolean {
 }
 
 /**
- * Every record of a FASTA file, streamed line by line.
+ * Every record of a FASTA file, streamed line by line. `debianPath` is the file whose absence
+ * names the Debian package to install (a parameter so tests can make it missing).
  * @throws UsageError naming `--data` for a missing, unreadable, empty, corrupt or non-FASTA file, or a character outside {@link RESIDUES}
  */
-export async function readFasta(path: string): Promise<FastaFile> {
+export async function readFasta(path: string, debianPath = DEBIAN_FASTA): Promise<FastaFile> {
   if (!existsSync(path)) {
-    if (path === DEBIAN_FASTA) throw usage('--data', `${path} is missing: it comes with Debian's ${DEBIAN_FASTA_PACKAGE} package`, `apt-get install ${DEBIAN_FASTA_PACKAGE}, or --data <file.fasta[.gz]>`);
+    if (path === debianPath) throw usage('--data', `${path} is missing: it comes with Debian's ${DEBIAN_FASTA_PACKAGE} package`, `apt-get install ${DEBIAN_FASTA_PACKAGE}, or --data <file.fasta[.gz]>`);
     throw usage('--data', `${path} does not exist`, 'a FASTA file, plain or .gz');
   }
   if (statSync(path).isDirectory()) throw usage('--data', `${path} is a directory`, 'a FASTA file, plain or .gz');

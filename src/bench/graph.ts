@@ -3,6 +3,7 @@ import { buildAttentionGraph } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
 import type { KernelConfig } from '../kernels/types.ts';
 import { buildEncoderGraph } from '../model/encoder.ts';
+import { graphFingerprint } from '../onnx/fingerprint.ts';
 import type { Graph } from '../onnx/ir.ts';
 import type { BenchPoint } from './types.ts';
 
@@ -20,4 +21,9 @@ export function pointGraph(p: BenchPoint): Graph {
     return buildEncoderGraph({ kernel, shape, config, dtype: p.dtype, pass: p.pass }).graph;
   }
   return buildAttentionGraph({ kernel, shape: { batch: p.batch, heads: p.heads, seqLen: p.seqLen, dim: p.dim }, config, dtype: p.dtype, pass: p.pass }).graph;
+}
+
+/** The fingerprint of the graph a point times (src/onnx/fingerprint.ts); `graph` is pointGraph(p) when already built. */
+export function pointFingerprint(p: BenchPoint, graph: Graph = pointGraph(p)): string {
+  return graphFingerprint(graph, pointGraph({ ...p, seed: p.seed + 1 }));
 }

@@ -19,7 +19,7 @@ import { getKernel } from '../kernels/index.ts';
 import { checkModelWidth } from '../model/encoder.ts';
 import { graphFlops, estimateMemory } from './cost.ts';
 import type { Executor } from './executor.ts';
-import { pointConfig, pointGraph } from './graph.ts';
+import { pointConfig, pointFingerprint, pointGraph } from './graph.ts';
 import { summarize } from './stats.ts';
 import { pointKey, seriesKey } from '../results/keys.ts';
 import { type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
@@ -41,6 +41,8 @@ export interface ProcessEntry {
   readonly point: BenchPoint;
   readonly estimate: number;
   readonly flops: number;
+  /** The fingerprint of the graph measured (absent in journals of older versions, and for unsupported points). */
+  readonly graphHash?: string | null;
   readonly measurement: Measurement;
 }
 
@@ -75,7 +77,7 @@ const median = (xs: readonly number[]) => summarize(xs).medianMs;
  * process medians, and processRme the 95% margin of their mean (the process is the unit of
  * replication: samples within one process share its memory layout, arena and frequency).
  */
-export function makeRecord(p: BenchPoint, measured: Measurement | readonly Measurement[], estimatedMemoryBytes: number, flops: number): BenchRecord {
+export function makeRecord(p: BenchPoint, measured: Measurement | readonly Measurement[], estimatedMemoryBytes: number, flops: number, graphHash: string | null = null): BenchRecord {
   const ms = Array.isArray(measured) ? (measured as readonly Measurement[]) : [measured as Measurement];
   const failed = ms.find((m) => m.status !== 'ok');
   const samplesMs = failed ? [] : ms.flatMap((m) => m.samplesMs);
@@ -104,6 +106,7 @@ export function makeRecord(p: BenchPoint, measured: Measurement | readonly Measu
     peakMemoryBytes: peaks.length ? Math.max(...peaks) : null,
     estimatedMemoryBytes,
     flops,
+    graphHash,
     gflopsPerSec: null,
     rooflineFraction: null,
     limitMs: null,
@@ -130,6 +133,7 @@ function groupsOf(points: readonly BenchPoint[], interleave: boolean): BenchPoin
 interface PointState {
   estimate?: number;
   flops?: number;
+  graphHash?: string | null;
   readonly ms: Measurement[];
   /** Decided: not run, or a process failed (no further rounds). */
   final: boolean;
@@ -159,7 +163,7 @@ export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHo
         hooks.onStart?.(p, index + pending.length, total);
         if (st.estimate === undefined) {
           const r = precheck(p, plan, oomSeries.has(seriesKey(p)), arena.get(seriesKey(p)));
-          [st.estimate, st.flops] = [r.estimate, r.flops];
+          [st.estimate, st.flops, st.graphHash] = [r.estimate, r.flops, r.graphHash];
           if (r.decided) {
             record(st, p, round, r.decided, hooks, oomSeries, arena);
             continue;
@@ -176,7 +180,7 @@ export async function runBench(plan: BenchPlan, executor: Executor, hooks: RunHo
   }
   return plan.points.flatMap((p) => {
     const st = states.get(pointKey(p))!;
-    return st.ms.length ? [makeRecord(p, st.ms, st.estimate ?? 0, st.flops ?? 0)] : [];
+    return st.ms.length ? [makeRecord(p, st.ms, st.estimate ?? 0, st.flops ?? 0, st.graphHash ?? null)] : [];
   });
 }
 
@@ -201,7 +205,7 @@ function noteArena(arena: Map<string, ArenaRatio>, p: BenchPoint, estimate: numb
 function resumed(entries: readonly ProcessEntry[] | undefined, oomSeries: Set<string>): PointState {
   const sorted = [...(entries ?? [])].sort((a, b) => a.round - b.round);
   const st: PointState = { ms: sorted.map((e) => e.measurement), final: sorted.some((e) => e.measurement.status !== 'ok') };
-  if (sorted[0]) [st.estimate, st.flops] = [sorted[0].estimate, sorted[0].flops];
+  if (sorted[0]) [st.estimate, st.flops, st.graphHash] = [sorted[0].estimate, sorted[0].flops, sorted[0].graphHash ?? null];
   const failed = sorted.find((e) => e.measurement.status === 'oom' || e.measurement.status === 'skipped');
   if (failed) oomSeries.add(seriesKey(failed.point));
   return st;
@@ -212,22 +216,23 @@ function record(st: PointState, p: BenchPoint, round: number, m: Measurement, ho
   noteArena(arena, p, st.estimate, m);
   if (m.status !== 'ok') st.final = true;
   if (m.status === 'oom' || (m.status === 'skipped' && oomSeries.has(seriesKey(p)))) oomSeries.add(seriesKey(p));
-  hooks.onProcess?.({ key: pointKey(p), round, point: p, estimate: st.estimate ?? 0, flops: st.flops ?? 0, measurement: m });
+  hooks.onProcess?.({ key: pointKey(p), round, point: p, estimate: st.estimate ?? 0, flops: st.flops ?? 0, graphHash: st.graphHash ?? null, measurement: m });
 }
 
 /** The point's cost, and the measurement that decides it without running (unsupported, after an oom, over the budget). */
-function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean, arena?: ArenaRatio): { estimate: number; flops: number; decided?: Measurement } {
+function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean, arena?: ArenaRatio): { estimate: number; flops: number; graphHash: string | null; decided?: Measurement } {
   const why = unsupported(p);
-  if (why) return { estimate: 0, flops: 0, decided: notMeasured('skipped', why) };
+  if (why) return { estimate: 0, flops: 0, graphHash: null, decided: notMeasured('skipped', why) };
   const graph = pointGraph(p);
   const estimate = estimateMemory(graph);
   const flops = graphFlops(graph);
-  if (afterOom) return { estimate, flops, decided: notMeasured('skipped', 'a shorter sequence of this series ran out of memory') };
-  if (estimate > plan.memoryBudgetBytes) return { estimate, flops, decided: notMeasured('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`) };
+  const graphHash = pointFingerprint(p, graph);
+  if (afterOom) return { estimate, flops, graphHash, decided: notMeasured('skipped', 'a shorter sequence of this series ran out of memory') };
+  if (estimate > plan.memoryBudgetBytes) return { estimate, flops, graphHash, decided: notMeasured('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`) };
   const predicted = arena ? Math.round(estimate * arena.ratio) : estimate;
   if (arena && predicted > plan.memoryBudgetBytes) {
     const why = `predicted peak ${predicted} bytes (live values ${estimate} × ${arena.ratio.toFixed(2)}, the peak ÷ estimate measured at L=${arena.seqLen}) exceeds the memory budget of ${plan.memoryBudgetBytes}`;
-    return { estimate, flops, decided: notMeasured('oom', why) };
+    return { estimate, flops, graphHash, decided: notMeasured('oom', why) };
   }
-  return { estimate, flops };
+  return { estimate, flops, graphHash };
 }

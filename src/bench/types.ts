@@ -107,6 +107,11 @@ export interface BenchRecord extends BenchPoint {
   readonly peakMemoryBytes: number | null;
   readonly estimatedMemoryBytes: number;
   readonly flops: number;
+  /**
+   * Fingerprint of the graph that was timed (src/onnx/fingerprint.ts: structure and the code's
+   * constants, not the seed's draws); null where no graph was built, absent in older files.
+   */
+  readonly graphHash?: string | null;
   readonly gflopsPerSec: number | null;
   /**
    * Achieved GFLOP/s over the best rate of one large square float32 product: how much of the

@@ -14,7 +14,20 @@ export const reproduceCommand = new Command('reproduce')
   .addOption(new Option('--out <dir>', 'where results/<id>/ go').default('results', 'results'))
   .option('--resume', "continue an interrupted bench experiment from <out>/<id>/results.jsonl", false)
   .option('--render-only', 'redraw table.md and the figure from the data.json already in <out>/<id>/ (no measurement)', false)
-  .action(async (id: string | undefined, o: { list: boolean; quick: boolean; out: string; resume: boolean; renderOnly: boolean }) => {
+  .option('--status', 'whether today\'s code builds the graphs each committed result was measured with (no timing; exit 1 if any is stale)', false)
+  .option('--json', 'with --status: the table as JSON', false)
+  .action(async (id: string | undefined, o: { list: boolean; quick: boolean; out: string; resume: boolean; renderOnly: boolean; status: boolean; json: boolean }) => {
+    if (o.json && !o.status) throw usage('--json', 'only with --status');
+    if (o.status) {
+      const { experimentStatus } = await import('../report/status.ts');
+      const pick = !id || id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
+      if (!pick.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));
+      const rows = [];
+      for (const e of pick) rows.push(await experimentStatus(e, o.out));
+      print(o.json ? JSON.stringify(rows, null, 2) : renderTable(['experiment', 'data commit', 'date', 'status', 'detail'], rows.map((r) => [r.id, r.commit ?? '–', r.date ?? '–', r.status, r.detail])));
+      process.exitCode = rows.some((r) => r.status === 'stale') ? 1 : 0;
+      return;
+    }
     if (o.list || !id) return print(renderTable(['id', 'what'], EXPERIMENTS.map((e) => [e.id, `${e.title}: ${e.description}`])));
     const chosen = id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
     if (!chosen.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));

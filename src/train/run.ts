@@ -53,7 +53,7 @@ export async function runTraining(req: TrainRequest, out: string | null, resume:
   // The test batches' own targets: labels, next tokens, or the masked positions' tokens.
   for (const b of evaluationBatches(data.test, req.batch, batchMaker(req, data))) for (const t of b.targets) counts.set(t, (counts.get(t) ?? 0) + 1);
   const dataset = {
-    name: data.name, train: data.train.length, validation: data.validation.length, test: data.test.length, classes: req.objective === 'classify' ? data.classes : data.vocab,
+    name: data.name, train: data.train.length, validation: data.validation.length, test: data.test.length, classes: req.objective === 'classify' ? data.classes : data.vocab, vocab: data.vocab,
     majority: Math.max(...counts.values()) / [...counts.values()].reduce((a, b) => a + b, 0), note: data.note,
   };
   return { schemaVersion: SCHEMA_VERSION, kind: 'train', environment, options: req, dataset, peakRssBytes: process.resourceUsage().maxRSS * 1024, records };
@@ -173,7 +173,7 @@ function toRecord(req: TrainRequest, data: Dataset, kernel: string, seed: number
     kernel, seed, task: data.name, seqLen: req.seqLen, status: s.diverged ? 'diverged' : 'ok', steps: s.step, trainSeconds: s.seconds,
     secondsPerStep: spStep, stepsPerSecond: 1 / spStep, redrawSeconds: s.redrawSeconds, redraws: s.redraws,
     valAcc: last?.valAcc ?? NaN, valLoss: last?.valLoss ?? NaN, testAcc: test.acc, testLoss: test.loss,
-    timeToTargetS: hit?.seconds ?? null, stepsToTarget: hit?.step ?? null, estimatedMemoryBytes: run.estimatedMemoryBytes,
+    timeToTargetS: hit?.seconds ?? null, stepsToTarget: hit?.step ?? null, estimatedMemoryBytes: run.estimatedMemoryBytes, graphHash: run.graphHash,
     ...(req.objective === 'classify' ? {} : { testPerplexity: Math.exp(test.loss) }),
     ...(req.initFrom ? { startValAcc: s.curve[0]?.step === 0 ? s.curve[0].valAcc : null } : {}),
     curve: s.curve,

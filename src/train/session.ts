@@ -6,6 +6,7 @@ import { estimateMemory } from '../bench/cost.ts';
 import { getKernel } from '../kernels/index.ts';
 import type { KernelConfig } from '../kernels/types.ts';
 import type { ModelShape, Param } from '../model/encoder.ts';
+import { graphFingerprint } from '../onnx/fingerprint.ts';
 import { type HostTensor, Session } from '../runtime/session.ts';
 import type { Batch } from './batches.ts';
 import { parseRunLabel } from './labels.ts';
@@ -23,6 +24,8 @@ export class KernelRun {
   private evaluator!: Session;
   private readonly f32 = new Map<string, Float32Array>();
   estimatedMemoryBytes = 0;
+  /** Fingerprint of the training graph (src/onnx/fingerprint.ts), the same for every projection draw. */
+  graphHash: string | null = null;
 
   private constructor(
     /** The run label (src/train/labels.ts): a kernel name with optional variants. */
@@ -64,6 +67,8 @@ export class KernelRun {
     const cfg = { ep: this.req.ep, spinning: false, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
     const trainGraph = buildClassifierGraph({ ...base, mode: 'train' }).graph;
     this.estimatedMemoryBytes = estimateMemory(trainGraph);
+    // Once, at the first draw (outside the training clock): a redraw changes only seeded constants.
+    this.graphHash ??= graphFingerprint(trainGraph, buildClassifierGraph({ ...base, config: this.config(draw + 1), mode: 'train' }).graph);
     const [train, evaluator] = [await Session.fromGraph(trainGraph, cfg), await Session.fromGraph(buildClassifierGraph({ ...base, mode: 'eval' }).graph, cfg)];
     await this.release();
     this.train = train;

@@ -22,6 +22,8 @@ export interface StepTimeRecord {
   /** Geometric mean over rounds of this kernel's step time ÷ the softmax baseline's, with its 95% interval. */
   readonly vsSoftmax: { ratio: number; lo: number; hi: number } | null;
   readonly estimatedMemoryBytes: number | null;
+  /** Fingerprint of the training graph timed (src/onnx/fingerprint.ts); absent in older files. */
+  readonly graphHash?: string | null;
   readonly error: string | null;
 }
 
@@ -59,7 +61,7 @@ export async function runStepTimes(req: TrainRequest, seqLens: readonly number[]
       out.push({
         kernel: x.kernel, seqLen: L, status: x.status, samplesS: x.samples, medianS: x.samples.length ? median(x.samples) : null,
         vsSoftmax: x === base ? { ratio: 1, lo: 1, hi: 1 } : t ? { ratio: t.ratio, lo: t.lo, hi: t.hi } : null,
-        estimatedMemoryBytes: x.run?.estimatedMemoryBytes ?? null, error: x.error,
+        estimatedMemoryBytes: x.run?.estimatedMemoryBytes ?? null, graphHash: x.run?.graphHash ?? null, error: x.error,
       });
       await x.run?.release();
     }

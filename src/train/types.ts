@@ -86,6 +86,8 @@ export interface TrainRecord {
   readonly stepsToTarget: number | null;
   /** The training graph's estimated peak of live tensors (src/bench/cost.ts). */
   readonly estimatedMemoryBytes: number;
+  /** Fingerprint of the training graph (src/onnx/fingerprint.ts); absent in older files. */
+  readonly graphHash?: string | null;
   /** Language models (lm, mlm): exp(test loss), the per-token perplexity. */
   readonly testPerplexity?: number;
   /** With --init-from: validation accuracy at step 0, before any update (the swap's zero-shot accuracy). */

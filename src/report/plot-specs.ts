@@ -20,6 +20,8 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 export interface Caption {
   readonly title: string;
   readonly machine: string;
+  /** The commit the data was measured at (environment.gitCommit), for timing figures' subtitles. */
+  readonly commit?: string | null;
 }
 
 const header = (c: Caption) => ({ $schema: SCHEMA, title: { text: c.title, subtitle: c.machine, anchor: 'start' }, config: { font: 'DejaVu Sans', axis: { grid: true, gridOpacity: 0.5 } } });
@@ -39,6 +41,15 @@ const timeLabel = "datum.value >= 1000 ? format(datum.value / 1000, '~g') + ' s'
  * marked; log-2 length and log time axes with readable labels; one column per pass ("forward",
  * "forward + backward") and one row per batch size when there are several.
  */
+/** "commit abc1234 · 2–3 processes per point": where the timings come from and how often each point was measured. */
+function provenance(records: readonly BenchRecord[], caption: Caption): string {
+  const counts = records.filter((r) => r.status === 'ok').map((r) => r.processes ?? 1);
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  const per = counts.length ? `${lo === hi ? lo : `${lo}–${hi}`} process${hi > 1 ? 'es' : ''} per point` : 'no point measured';
+  return `${caption.commit ? `commit ${caption.commit.slice(0, 7)}` : 'commit not recorded'} · ${per}`;
+}
+
 export function benchSpec(records: readonly BenchRecord[], caption: Caption): Spec {
   const batches = [...new Set(records.map((r) => r.batch))].sort((a, b) => a - b);
   const ok = records.filter((r) => r.status === 'ok' && r.medianMs !== null);
@@ -71,7 +82,7 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   const head = header(caption);
   return {
     ...head,
-    title: { ...head.title, subtitle: [caption.machine, 'dashed: exact softmax · solid: linear attention', 'dotted: L*, where a linear kernel overtakes the best softmax'] },
+    title: { ...head.title, subtitle: [caption.machine, provenance(records, caption), 'dashed: exact softmax · solid: linear attention', 'dotted: L*, where a linear kernel overtakes the best softmax'] },
     data: { values: [...rows, ...oom, ...marks] },
     facet: {
       column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] },
@@ -81,7 +92,8 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
       width: 300, height: 220,
       layer: [
         { transform: [{ filter: "datum.kind === 'exact softmax' || datum.kind === 'linear attention'" }], mark: { type: 'line', point: { size: 25 } }, encoding: { x, y, color, strokeDash: dash } },
-        { transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }], mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, shape, stroke: { condition: { test: "datum.kind === 'out of memory'", value: '#d62728' }, value: 'black' } } },
+        // The out-of-memory triangle takes the colour of the series that ran out; OPT's × is black.
+        { transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }], mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, shape, stroke: { field: 'kernel', type: 'nominal', scale: { domain: kernels, range: kernels.map(kernelColor) }, legend: null, condition: { test: "datum.kind === 'OPT (identity)'", value: 'black' } } } },
         { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'rule', strokeDash: [2, 3], opacity: 0.6 }, encoding: { x, color: { field: 'kernel', type: 'nominal', legend: null } } },
         { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' }, encoding: { x, y: { field: 'labelY', type: 'quantitative', scale: null }, text: { field: 'label' }, color: { field: 'kernel', type: 'nominal', legend: null } } },
       ],

@@ -54,7 +54,7 @@ function load(path: string): { kind: Kind; records: Row[]; caption: Caption; doc
     bench: 'Time vs sequence length', error: 'Approximation error vs number of random features', utility: 'Utility of positive over trigonometric features, r(φ, l)',
     train: 'Training: accuracy against wall-clock and steps', 'train-steps': 'Seconds per training step against L',
   }[kind];
-  return { kind, records, caption: { title, machine }, doc };
+  return { kind, records, caption: { title, machine, commit: typeof env?.gitCommit === 'string' ? env.gitCommit : null }, doc };
 }
 
 /** The sample distributions of a bench results file (JSON: the samples are not in CSV). */

@@ -26,8 +26,13 @@ export const reportCommand = new Command('report')
     const baseKind = o.baseline ? readResults(o.baseline, '--baseline').kind : null;
     const { runCompare } = await import('../ci/compare.ts');
     // Verdicts against the baseline for the files of its kind (bench against bench, error against error).
+    const { graphStatus } = await import('../report/status.ts');
+    const { readFileSync } = await import('node:fs');
+    const graphs: { status: string; detail: string }[] = [];
+    for (const [i, f] of files.entries()) graphs.push(await graphStatus(kinds[i]!, JSON.parse(readFileSync(f, 'utf8'))));
     const sections = files.map((path, i) => ({
       path,
+      graphs: graphs[i],
       verdicts: o.baseline && kinds[i] === baseKind ? runCompare(o.baseline, path, { threshold: 0.1, alpha: 0.05, metric: 'median', allowEnvChange: true }) : undefined,
     }));
     const { reportHtml } = await import('../report/html.ts');

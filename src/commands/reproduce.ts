@@ -34,8 +34,10 @@ export const reproduceCommand = new Command('reproduce')
     const { completed, render, reproduce } = await import('../report/reproduce.ts');
     const writeIndex = async () => {
       if (id !== 'all') return;
-      const { indexHtml } = await import('../report/html.ts');
-      writeAtomic(join(o.out, 'index.html'), indexHtml(EXPERIMENTS));
+      const [{ indexHtml }, { experimentStatus }] = await Promise.all([import('../report/html.ts'), import('../report/status.ts')]);
+      const statuses = new Map<string, Awaited<ReturnType<typeof experimentStatus>>>();
+      for (const e of EXPERIMENTS) statuses.set(e.id, await experimentStatus(e, o.out));
+      writeAtomic(join(o.out, 'index.html'), indexHtml(EXPERIMENTS, statuses));
       print(`index: ${join(o.out, 'index.html')}`);
     };
     if (o.renderOnly) {

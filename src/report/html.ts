@@ -24,12 +24,15 @@ const figure = (svg: string, caption: string) => `<figure>${svg.replace(/^<\?xml
 interface Section {
   readonly path: string;
   readonly verdicts?: CompareOutcome | undefined;
+  /** Whether today's code builds the graphs the file recorded (report/status.ts). */
+  readonly graphs?: { status: string; detail: string } | undefined;
 }
 
-async function section({ path, verdicts }: Section): Promise<string> {
+async function section({ path, verdicts, graphs }: Section): Promise<string> {
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { kind?: string; environment?: Record<string, unknown>; options?: Record<string, unknown>; records: unknown[] };
   const env = doc.environment ?? {};
   const parts = [`<section><h2>${esc(path)}</h2>`, `<p class="cmd"><code>${esc(env.commandLine ?? '(no command recorded)')}</code></p>`];
+  if (graphs) parts.push(`<p class="${graphs.status === 'stale' ? 'warn' : ''}">Graphs: ${esc(graphs.status)} (${esc(graphs.detail)})</p>`);
   parts.push(`<details><summary>environment</summary>${table(['field', 'value'], Object.entries(env).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]))}</details>`);
   parts.push(figure(await renderSvg(plotSpec(path)), doc.kind === 'bench' ? 'time against sequence length' : 'error against the number of features'));
   if (doc.kind === 'bench') {
@@ -65,7 +68,11 @@ export async function reportHtml(sections: readonly Section[], title = 'performe
 }
 
 /** results/index.html: one entry per experiment with its figure, table and data. */
-export function indexHtml(experiments: readonly { id: string; title: string; description: string }[]): string {
-  const items = experiments.map((e) => `<section><h2>${esc(e.title)}</h2><p>${esc(e.description)}</p><p><a href="${esc(e.id)}/table.md">table</a> · <a href="${esc(e.id)}/data.json">data.json</a> · <a href="${esc(e.id)}/data.csv">data.csv</a> · <a href="${esc(e.id)}/figure.svg">figure</a></p><img src="${esc(e.id)}/figure.png" alt="${esc(e.title)}" style="max-width:100%"></section>`);
+export function indexHtml(experiments: readonly { id: string; title: string; description: string }[], statuses: ReadonlyMap<string, { status: string; detail: string; commit: string | null; date: string | null }> = new Map()): string {
+  const state = (id: string) => {
+    const s = statuses.get(id);
+    return s ? `<p class="${s.status === 'stale' ? 'warn' : ''}">Data: ${esc(s.commit ?? 'no commit')}, ${esc(s.date ?? 'no date')}; ${esc(s.status)} (${esc(s.detail)})</p>` : '';
+  };
+  const items = experiments.map((e) => `<section><h2>${esc(e.title)}</h2><p>${esc(e.description)}</p>${state(e.id)}<p><a href="${esc(e.id)}/table.md">table</a> · <a href="${esc(e.id)}/data.json">data.json</a> · <a href="${esc(e.id)}/data.csv">data.csv</a> · <a href="${esc(e.id)}/figure.svg">figure</a></p><img src="${esc(e.id)}/figure.png" alt="${esc(e.title)}" style="max-width:100%"></section>`);
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>performer: the paper's figures</title><style>${STYLE}</style></head>\n<body><h1>The paper's figures, reproduced by performer</h1>\n${items.join('\n')}\n</body></html>\n`;
 }

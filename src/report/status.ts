@@ -75,7 +75,7 @@ function trainHash(o: Partial<TrainRequest> & { seqLen: number }, label: string,
   return graphFingerprint(build(0), build(7919));
 }
 
-interface Doc {
+export interface Doc {
   environment?: { commandLine?: string; gitCommit?: string; timestamp?: string };
   options?: Partial<TrainRequest> & { seqLens?: number[] };
   dataset?: { classes: number; vocab?: number };
@@ -95,16 +95,24 @@ export async function experimentStatus(exp: Experiment, out: string): Promise<Ex
     const diff = [...recorded.filter((w) => !want.has(w)).map((w) => `+${w}`), ...exp.full.filter((w) => !recorded.includes(w)).map((w) => `−${w}`)];
     return { ...base, status: 'stale', detail: `options changed: ${diff.slice(0, 6).join(' ') || 'order'}` };
   }
+  return { ...base, ...(await graphStatus(exp.kind, doc)) };
+}
+
+/**
+ * Whether today's code builds the graphs a results document (bench, train or train-steps) recorded:
+ * current, stale (naming what changed), no fingerprint (older data) or not timed (other kinds).
+ */
+export async function graphStatus(kind: string, doc: Doc): Promise<{ status: Freshness; detail: string }> {
   const records = doc.records ?? [];
-  if (exp.kind !== 'bench' && exp.kind !== 'train' && exp.kind !== 'train-steps') return { ...base, status: 'not timed', detail: 'options are the definition\'s' };
-  if (!records.some((r) => typeof r.graphHash === 'string')) return { ...base, status: 'no fingerprint', detail: 'written before records carried graphHash' };
+  if (kind !== 'bench' && kind !== 'train' && kind !== 'train-steps') return { status: 'not timed', detail: 'accuracy or closed-form data: no timed graph' };
+  if (!records.some((r) => typeof r.graphHash === 'string')) return { status: 'no fingerprint', detail: 'written before records carried graphHash' };
   const changed = new Set<string>();
   const cache = new Map<string, string | null>();
   for (const r of records) {
     if (typeof r.graphHash !== 'string') continue;
     let today: string | null;
     let what: string;
-    if (exp.kind === 'bench') {
+    if (kind === 'bench') {
       const b = r as unknown as BenchRecord;
       what = `${b.kernel} ${b.pass}`;
       today = benchHash(b);
@@ -112,10 +120,10 @@ export async function experimentStatus(exp: Experiment, out: string): Promise<Ex
       const o = doc.options!;
       const L = (r.seqLen as number) ?? o.seqLen!;
       const label = r.kernel as string;
-      what = exp.kind === 'train' ? label : `${label} L=${L}`;
+      what = kind === 'train' ? label : `${label} L=${L}`;
       const key = `${label}/${L}`;
       if (!cache.has(key)) {
-        const steps = exp.kind === 'train-steps';
+        const steps = kind === 'train-steps';
         const vocab = steps ? BYTE_VOCAB : await trainVocab(o, doc.dataset!);
         cache.set(key, trainHash({ ...o, seqLen: L }, label, vocab, steps ? 2 : o.objective && o.objective !== 'classify' ? vocab : doc.dataset!.classes));
       }
@@ -123,6 +131,6 @@ export async function experimentStatus(exp: Experiment, out: string): Promise<Ex
     }
     if (today !== r.graphHash) changed.add(what);
   }
-  if (changed.size) return { ...base, status: 'stale', detail: `graphs changed: ${[...changed].join(', ')}` };
-  return { ...base, status: 'current', detail: `${records.filter((r) => typeof r.graphHash === 'string').length} graphs match` };
+  if (changed.size) return { status: 'stale', detail: `graphs changed: ${[...changed].join(', ')}` };
+  return { status: 'current', detail: `${records.filter((r) => typeof r.graphHash === 'string').length} graphs match` };
 }

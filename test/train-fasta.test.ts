@@ -17,7 +17,7 @@ import { buildClassifierGraph } from '../src/train/model.ts';
 import { runTraining } from '../src/train/run.ts';
 import type { TrainRequest } from '../src/train/types.ts';
 import { pairedDifferences } from '../src/report/train-stats.ts';
-import { cli } from './helpers/cli.ts';
+import { cli, interruptAfter } from './helpers/cli.ts';
 
 const FIXTURE = new URL('./fixtures/proteins.fasta', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'performer-fasta-'));
@@ -224,6 +224,33 @@ describe('--init-from', () => {
         // The swap changes the attention, so the loss moves; fresh weights are far worse than trained ones.
         assert.notEqual(at0('favor-pos').curve[0]!.valLoss, last.valLoss);
         assert.ok(at0('softmax+scratch').curve[0]!.valLoss > last.valLoss, 'scratch should start from untrained weights');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('resume', () => {
+  it('a masked-LM transfer killed by SIGTERM resumes to the same results as an uninterrupted run (windows, masks and batches keyed by seed and step)', async () => {
+    const dir = tmp();
+    try {
+      const model = ['--task', 'fasta', '--data', FIXTURE, '--objective', 'mlm', '--seq-len', '48', '--dim', '8', '--layers', '1', '--d-ff', '8', '--features', '8', '--batch', '4', '--seeds', '1', '--threads', '1'];
+      assert.equal(cli(['train', ...model, '--kernels', 'softmax', '--steps', '10', '--eval-every', '5', '--out', join(dir, 'src')]).code, 0);
+      const args = ['train', ...model, '--kernels', 'softmax,favor-pos', '--init-from', join(dir, 'src'), '--steps', '300', '--eval-every', '10', '--redraw-every', '50'];
+      const whole = cli([...args, '--out', join(dir, 'whole'), '--format', 'json']);
+      assert.equal(whole.code, 0, whole.stderr);
+      const stopped = await interruptAfter([...args, '--out', join(dir, 'cut')], join(dir, 'cut', 'results.jsonl'), 8, 'SIGTERM');
+      assert.equal(stopped.code, 143, stopped.stderr);
+      const resumed = cli([...args, '--out', join(dir, 'cut'), '--resume', '--format', 'json']);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stderr, /resumed at step/);
+      const read = (d: string) => (JSON.parse(readFileSync(join(dir, d, 'results.json'), 'utf8')) as { records: { kernel: string; testAcc: number; testLoss: number; curve: { step: number; valLoss: number }[] }[] }).records;
+      const [a, b] = [read('whole'), read('cut')];
+      for (const [i, r] of a.entries()) {
+        assert.equal(b[i]!.kernel, r.kernel);
+        assert.equal(b[i]!.testLoss, r.testLoss, `${r.kernel}: the resumed run's test loss differs`);
+        assert.deepEqual(b[i]!.curve.map((c) => [c.step, c.valLoss]), r.curve.map((c) => [c.step, c.valLoss]));
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import { rooflineCommand } from './commands/roofline.ts';
 import { theoryCommand } from './commands/theory.ts';
 import { trainCommand } from './commands/train.ts';
 import { onnxruntimeVersion, projectVersion } from './version.ts';
-import { usage, UsageError } from './errors.ts';
+import { oneLine, usage, UsageError } from './errors.ts';
 import type { ExecutionProvider } from './runtime/providers.ts';
 
 export function buildProgram(): Command {
@@ -56,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`performer: ${e.message}\n`);
+      process.stderr.write(`performer: ${oneLine(e.message)}\n`);
       return 2;
     }
     const err = e as Error;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { usage } from '../errors.ts';
 import { print } from '../report/terminal.ts';
-import { writeAtomic } from '../results/files.ts';
+import { checkOutputFile, writeAtomic } from '../results/files.ts';
 
 /** A results file, or the results.json / data.json inside a results directory. */
 function resultsPath(p: string): string {
@@ -20,6 +20,7 @@ export const reportCommand = new Command('report')
   .requiredOption('-o, --output <file>', 'where to write the .html page')
   .option('--baseline <file>', 'a baseline results.json: the compare verdicts of each bench file against it')
   .action(async (paths: string[], o: { output: string; baseline?: string }) => {
+    checkOutputFile(o.output);
     const files = paths.map(resultsPath);
     const { readResults } = await import('../results/read.ts');
     const kinds = files.map((f, i) => readResults(f, `<results> #${i + 1}`).kind);

@@ -4,7 +4,7 @@
  * flight); the final `results.json` / `results.csv`, written atomically (temporary file, then
  * rename); and a lock, so two runs never share an output directory.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { usage } from '../errors.ts';
 import { SCHEMA_VERSION } from './version.ts';
@@ -24,6 +24,22 @@ export function ensureDir(dir: string, flag = '--out'): void {
   } catch (e) {
     throw usage(flag, `cannot write to '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a writable directory');
   }
+}
+
+/**
+ * Refuses, before any work, an output file that cannot be written: its directory is missing, is
+ * not a directory or is read-only, or the path is a directory. The error names `flag`.
+ */
+export function checkOutputFile(path: string, flag = '--output'): void {
+  let why: string | undefined;
+  try {
+    if (existsSync(path) && statSync(path).isDirectory()) why = 'EISDIR';
+    else if (!statSync(dirname(resolve(path))).isDirectory()) why = 'ENOTDIR';
+    else accessSync(dirname(resolve(path)), constants.W_OK);
+  } catch (e) {
+    why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+  if (why) throw usage(flag, `cannot write '${path}': ${why}`, 'a writable file path');
 }
 
 /** mkdir -p, one level at a time (Node's recursive mkdir can spin forever under /proc). */

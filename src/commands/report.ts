@@ -25,6 +25,9 @@ export const reportCommand = new Command('report')
     const { readResults } = await import('../results/read.ts');
     const kinds = files.map((f, i) => readResults(f, `<results> #${i + 1}`).kind);
     const baseKind = o.baseline ? readResults(o.baseline, '--baseline').kind : null;
+    // A baseline of another kind would give no verdicts at all, in silence.
+    const other = baseKind ? kinds.findIndex((k) => k !== baseKind) : -1;
+    if (other >= 0) throw usage('--baseline', `'${o.baseline}' holds ${baseKind} results, but '${files[other]}' holds ${kinds[other]} results`, `a ${kinds[other]} results.json to compare against`);
     const { runCompare } = await import('../ci/compare.ts');
     // Verdicts against the baseline for the files of its kind (bench against bench, error against error).
     const sections = files.map((path, i) => ({

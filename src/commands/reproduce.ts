@@ -15,6 +15,11 @@ export const reproduceCommand = new Command('reproduce')
   .option('--resume', "continue an interrupted bench experiment from <out>/<id>/results.jsonl", false)
   .option('--render-only', 'redraw table.md and the figure from the data.json already in <out>/<id>/ (no measurement)', false)
   .action(async (id: string | undefined, o: { list: boolean; quick: boolean; out: string; resume: boolean; renderOnly: boolean }) => {
+    if (!id && !o.list) {
+      // --quick, --resume or --render-only say what to do with an experiment: without one, listing would drop them.
+      const given = (['quick', 'resume', 'renderOnly'] as const).find((k) => o[k]);
+      if (given) throw usage('<id>', `--${given === 'renderOnly' ? 'render-only' : given} needs an experiment id`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));
+    }
     if (o.list || !id) return print(renderTable(['id', 'what'], EXPERIMENTS.map((e) => [e.id, `${e.title}: ${e.description}`])));
     const chosen = id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
     if (!chosen.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));

@@ -45,8 +45,9 @@ describe('performer plot', () => {
 
   it('error results and the utility grid plot with their series', () => {
     const err = join(dir, 'err.json');
-    const records = ['iid', 'orthogonal'].flatMap((featureType) => [16, 32].map((features) => ({ kernel: 'favor-pos', featureType, features, metric: 'mse', mean: 1 / features, std: 0.1 / features, min: 0.5 / features, max: 2 / features })));
-    writeFileSync(err, JSON.stringify({ schemaVersion: 1, kind: 'error', environment: null, options: {}, records }));
+    const records = ['iid', 'orthogonal'].flatMap((featureType) => [16, 32].map((features) => ({ kernel: 'favor-pos', featureType, features, target: 'output', metric: 'mse', seqLen: 64, dim: 16, causal: false, mean: 1 / features, std: 0.1 / features, min: 0.5 / features, max: 2 / features })));
+    // A complete error results file: plot reads it as compare does (schema checked).
+    writeFileSync(err, JSON.stringify({ schemaVersion: 1, kind: 'error', environment: {}, options: {}, records }));
     assert.equal(cli(['plot', err, '-o', join(dir, 'err.svg')]).code, 0);
     const svg = readFileSync(join(dir, 'err.svg'), 'utf8');
     assert.ok(svg.includes('favor-pos iid') && svg.includes('favor-pos orthogonal'));

@@ -81,7 +81,7 @@ function load(path: string): { kind: Kind; records: Row[]; caption: Caption; doc
   const { kind, records, doc } = extname(path).toLowerCase() === '.csv' ? loadCsv(path, text) : loadJson(path, text);
   const env = (doc.environment ?? null) as Row | null;
   const options = (doc.options ?? {}) as Row;
-  const machine = env ? `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}, provider ${String(options.ep ?? 'cpu')}` : 'no environment recorded (CSV input)';
+  const machine = env?.cpuModel !== undefined ? `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}, provider ${String(options.ep ?? 'cpu')}` : 'no environment recorded (CSV input)';
   const title = {
     bench: 'Time vs sequence length', error: 'Approximation error vs number of random features', utility: 'Utility of positive over trigonometric features, r(φ, l)',
     train: 'Training: accuracy against wall-clock and steps', 'train-steps': 'Seconds per training step against L',

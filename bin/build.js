@@ -42,6 +42,7 @@ function compile(sources) {
   const r = spawnSync(process.execPath, [tsc, '-p', path('tsconfig.build.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) {
     process.stderr.write('performer: the build failed (see above)\n');
+    rmSync(lock, { recursive: true, force: true }); // process.exit skips ensureBuilt's finally
     process.exit(1);
   }
   writeFileSync(stamp, String(sources));

@@ -18,7 +18,8 @@ import { rooflineCommand } from './commands/roofline.ts';
 import { theoryCommand } from './commands/theory.ts';
 import { trainCommand } from './commands/train.ts';
 import { onnxruntimeVersion, projectVersion } from './version.ts';
-import { UsageError } from './errors.ts';
+import { oneLine, usage, UsageError } from './errors.ts';
+import type { ExecutionProvider } from './runtime/providers.ts';
 
 export function buildProgram(): Command {
   const program = new Command('performer')
@@ -32,6 +33,15 @@ export function buildProgram(): Command {
     cmd.commands.forEach(quiet);
   };
   quiet(program);
+  // Every command with --ep refuses a provider that cannot start here the same way, before any
+  // work: one usage line (the probe keeps ONNX Runtime's native warnings off the terminal).
+  program.hook('preAction', async (_program, action) => {
+    const ep = action.opts().ep as ExecutionProvider | undefined;
+    if (ep === undefined || ep === 'cpu') return;
+    const { providerProblem } = await import('./runtime/info.ts');
+    const problem = await providerProblem(ep);
+    if (problem) throw usage('--ep', problem, 'cpu, or a provider `performer info` lists as loadable');
+  });
   return program;
 }
 
@@ -46,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`performer: ${e.message}\n`);
+      process.stderr.write(`performer: ${oneLine(e.message)}\n`);
       return 2;
     }
     const err = e as Error;

@@ -20,5 +20,13 @@ export class RuntimeError extends Error {
 
 /** Builds a usage error of the standard shape: `--flag: problem (allowed: ...)`. */
 export function usage(flag: string, problem: string, allowed?: string): UsageError {
-  return new UsageError(`${flag}: ${problem}${allowed ? ` (allowed: ${allowed})` : ''}`);
+  return new UsageError(oneLine(`${flag}: ${problem}${allowed ? ` (allowed: ${allowed})` : ''}`));
+}
+
+/**
+ * A message on one line: line breaks (a JSON parser's excerpt of the file, a library's message)
+ * are written as `\n`, so a usage error stays the one line the user sees.
+ */
+export function oneLine(message: string): string {
+  return message.replace(/\r?\n/g, '\\n');
 }

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
+import type { BenchRecord } from '../src/bench/types.ts';
+import { distributionSpec } from '../src/report/plot-specs.ts';
 import { cli } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-plot-'));
@@ -43,8 +45,9 @@ describe('performer plot', () => {
 
   it('error results and the utility grid plot with their series', () => {
     const err = join(dir, 'err.json');
-    const records = ['iid', 'orthogonal'].flatMap((featureType) => [16, 32].map((features) => ({ kernel: 'favor-pos', featureType, features, metric: 'mse', mean: 1 / features, std: 0.1 / features, min: 0.5 / features, max: 2 / features })));
-    writeFileSync(err, JSON.stringify({ schemaVersion: 1, kind: 'error', environment: null, options: {}, records }));
+    const records = ['iid', 'orthogonal'].flatMap((featureType) => [16, 32].map((features) => ({ kernel: 'favor-pos', featureType, features, target: 'output', metric: 'mse', seqLen: 64, dim: 16, causal: false, mean: 1 / features, std: 0.1 / features, min: 0.5 / features, max: 2 / features })));
+    // A complete error results file: plot reads it as compare does (schema checked).
+    writeFileSync(err, JSON.stringify({ schemaVersion: 1, kind: 'error', environment: {}, options: {}, records }));
     assert.equal(cli(['plot', err, '-o', join(dir, 'err.svg')]).code, 0);
     const svg = readFileSync(join(dir, 'err.svg'), 'utf8');
     assert.ok(svg.includes('favor-pos iid') && svg.includes('favor-pos orthogonal'));
@@ -58,7 +61,7 @@ describe('performer plot', () => {
     const junk = join(dir, 'junk.json');
     writeFileSync(junk, '[1, 2');
     for (const [args, msg] of [
-      [[junk], /is not a performer results file/],
+      [[junk], /is not valid JSON/],
       [[join(dir, 'none.json')], /cannot read/],
       [[hand, '-o', join(dir, 'x.pdf')], /--output: .* must end in \.svg or \.png/],
     ] as const) {
@@ -95,5 +98,35 @@ describe('performer report', () => {
     const text = readFileSync(svg, 'utf8');
     assert.ok(text.includes('time per run') && text.includes('process'), 'axis title and subtitle');
     assert.equal(cli(['plot', hand, '--distributions', '-o', svg]).code, 2, 'a file without samples is refused');
+  });
+
+  it('distributions: every (kernel, pass) with samples is drawn in its own cell, also when a kernel lacks a pass', async () => {
+    // softmax-fused has no backward graph: its (kernel, pass) cell has no samples. vega-lite sorted
+    // such a cell first and shifted every cell before it, so softmax's forward panel drew empty.
+    const rec = (kernel: string, pass: string, seqLen: number, status: string, base: number) =>
+      ({ kernel, pass, seqLen, status, samplesMs: status === 'ok' ? [base, base * 1.1, base * 0.9, base * 1.05] : [], processMediansMs: status === 'ok' ? [base] : [] });
+    const records = ['softmax', 'softmax-fused', 'favor-pos'].flatMap((k, i) => ['forward', 'backward'].flatMap((pass) => [256, 512].map((L) =>
+      rec(k, pass, L, k === 'softmax-fused' && pass === 'backward' ? 'skipped' : 'ok', (i + 1) * (pass === 'forward' ? 1 : 3) * L / 256))));
+    const spec = distributionSpec(records as unknown as BenchRecord[], { title: 't', machine: 'm' });
+    const values = (spec.data as { values: Record<string, unknown>[] }).values;
+    const withSamples = [...new Set(records.filter((r) => r.samplesMs.length).map((r) => `${r.kernel}|${r.pass === 'forward' ? 'forward' : 'forward + backward'}`))];
+    for (const key of withSamples) assert.ok(values.some((v) => v.what === 'sample' && `${v.kernel}|${v.pass}` === key), `${key} has samples in the spec's data`);
+    // Rendered: the cells, in reading order, are kernels × passes, and each with samples has marks.
+    const vega = await import('vega');
+    const { compile } = await import('vega-lite');
+    const view = new vega.View(vega.parse(compile(spec as never).spec), { renderer: 'none' });
+    await view.runAsync();
+    type Item = { marktype?: string; name?: string; role?: string; items?: Item[]; datum?: Record<string, string>; x?: number; y?: number };
+    const root = (view.scenegraph() as unknown as { root: Item }).root;
+    const cells = root.items![0]!.items!.find((m) => m.name === 'cell')!.items!;
+    const marks = (g: Item): number => (g.items ?? []).reduce((n, m) => n + (m.role === 'mark' ? (m.items?.length ?? 0) : m.marktype === 'group' ? (m.items ?? []).reduce((k, it) => k + marks(it), 0) : 0), 0);
+    const order = [...cells].sort((a, b) => a.y! - b.y! || a.x! - b.x!).map((c) => `${c.datum!.kernel}|${c.datum!.pass}`);
+    assert.deepEqual(order, ['softmax', 'softmax-fused', 'favor-pos'].flatMap((k) => [`${k}|forward`, `${k}|forward + backward`]));
+    for (const c of cells) {
+      const key = `${c.datum!.kernel}|${c.datum!.pass}`;
+      if (withSamples.includes(key)) assert.ok(marks(c) > 0, `${key} draws marks`);
+      else assert.equal(marks(c), 0, `${key} has nothing to draw`);
+    }
+    view.finalize();
   });
 });

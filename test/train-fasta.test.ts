@@ -282,7 +282,11 @@ describe('train --task fasta: errors', () => {
       rmSync(join(noCkpt, 'checkpoints'), { recursive: true });
       const withCkpt = join(dir, 'with-ckpt');
       assert.equal(cli([...base, '--objective', 'lm', '--kernels', 'softmax', '--out', withCkpt]).code, 0);
+      const benchRun = join(dir, 'bench-run');
+      mkdirSync(benchRun);
+      writeFileSync(join(benchRun, 'results.jsonl'), `${JSON.stringify({ journal: 'performer', schemaVersion: 1, options: { passes: ['forward'] } })}\n`);
       const cases: [string[], RegExp][] = [
+        [[...base, '--objective', 'mlm', '--out', benchRun], /^--out: .*holds a bench run, not a train run/],
         [['train', '--task', 'fasta', '--data', empty, '--objective', 'mlm'], /^--data: .*holds no FASTA record/],
         [['train', '--task', 'fasta', '--data', text, '--objective', 'mlm'], /^--data: .*is not FASTA/],
         [['train', '--task', 'fasta', '--data', bad, '--objective', 'mlm'], /^--data: .*record P9 has '1' at residue 3/],

@@ -4,7 +4,7 @@ import { BENCH_PRESETS, PRESET_NAMES } from '../bench/presets.ts';
 import { join } from 'node:path';
 import type { BenchRequest } from '../bench/run.ts';
 import { compareTable } from '../report/compare.ts';
-import { writeAtomic } from '../results/files.ts';
+import { refuseOtherKind, writeAtomic } from '../results/files.ts';
 import { parseShard, type Shard } from '../bench/shard.ts';
 import type { MeasureOptions, Scope } from '../bench/types.ts';
 import { DEFAULT_DIM, DEFAULT_HEADS } from '../defaults.ts';
@@ -105,6 +105,7 @@ Examples:
     // run (fused softmax has no backward) are left out of it, said once, not shown as skipped rows.
     const defaultGrid = cmd.getOptionValueSource('kernels') !== 'cli' && cmd.getOptionValueSource('pass') !== 'cli';
     const req = { ...benchRequest(o), omitUnsupported: defaultGrid };
+    if (req.out) refuseOtherKind(req.out, 'bench', req.resume ? '--resume' : '--out');
     // ONNX Runtime and the pipeline load here, not at start-up: --help and --version stay instant.
     const { checkRequest, runBenchRequest, unsupportedCombinations } = await import('../bench/run.ts');
     await checkRequest(req);

@@ -14,7 +14,7 @@ import { toCsv, toJson } from '../report/formats.ts';
 import { FORMATS, type Format, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
 import { print, progress, progressDone } from '../report/terminal.ts';
-import { ensureDir, lockDir, writeAtomic } from '../results/files.ts';
+import { ensureDir, lockDir, refuseOtherKind, writeAtomic } from '../results/files.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import { listOf, numberList, oneOf, positiveInt, sizeList, withDefault } from './options.ts';
 
@@ -58,6 +58,17 @@ export function errorOptions(o: ErrorCliOptions): ErrorRequest {
   };
 }
 
+/** Sweep flags the leak probe does not use: given with --leak, they would be ignored in silence. */
+const SWEEP_ONLY = ['target', 'featureTypes', 'seeds', 'inputScale', 'threads', 'shard', 'baseline'] as const;
+
+function checkLeakFlags(cmd: Command): void {
+  const given = SWEEP_ONLY.find((k) => cmd.getOptionValueSource(k) === 'cli');
+  if (given) {
+    const flag = `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw usage(flag, 'is ignored by --leak (the leak probe has no such setting)', 'with --leak: --kernels, --seq-len, --dim, --features, --chunk-size, --ep, --format, --out');
+  }
+}
+
 export const errorCommand = new Command('error')
   .description('approximation error of the feature kernels vs exact softmax attention (the paper\'s Fig. 4), with closed forms')
   .addOption(withDefault('--kernels <list>', 'feature kernels', listOf('--kernels', KERNEL_NAMES), DEFAULT_KERNELS.error.join(',')))
@@ -78,13 +89,16 @@ export const errorCommand = new Command('error')
   .option('--out <dir>', 'write results.json and results.csv there')
   .option('--shard <i/n>', 'run only shard i of n of the (kernel, feature type, m) cases', parseShard)
   .option('--baseline <kernel>', 'also compare every case with this kernel\'s on paired seeds (ratio, 95% CI, paired p)')
-  .action(async (o: ErrorCliOptions) => {
+  .action(async (o: ErrorCliOptions, cmd: Command) => {
+    // Every flag is checked before --out is created, so a refused command leaves nothing behind.
+    const opts = o.leak ? (checkLeakFlags(cmd), null) : errorOptions(o);
     if (o.out) {
+      refuseOtherKind(o.out, o.leak ? 'leak' : 'error');
       ensureDir(o.out);
       lockDir(o.out);
     }
     const { collectEnvironment } = await import('../environment.ts');
-    if (o.leak) {
+    if (!opts) {
       const { runLeakProbe } = await import('../error/leak.ts');
       const baselines = kernelsWithRole('exact', 'fused');
       const environment = collectEnvironment();
@@ -96,7 +110,6 @@ export const errorCommand = new Command('error')
       }
       return print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? toCsv(recs, LEAK_COLUMNS) : leakTable(recs));
     }
-    const opts = errorOptions(o);
     const { runErrorRequest } = await import('../error/run.ts');
     const doc = await runErrorRequest(opts, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }).finally(progressDone);
     if (o.out) writeResultsFiles(o.out, doc);

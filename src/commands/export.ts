@@ -3,7 +3,7 @@ import { PASSES, type Pass } from '../kernels/build.ts';
 import { runExport } from '../kernels/export.ts';
 import type { DType } from '../onnx/ir.ts';
 import { print } from '../report/terminal.ts';
-import { addKernelOptions, addShapeOptions, DTYPES, kernelConfig, oneOf, positiveInt, type KernelOptionValues } from './options.ts';
+import { addKernelOptions, addShapeOptions, checkTensorSize, DTYPES, kernelConfig, oneOf, positiveInt, type KernelOptionValues } from './options.ts';
 
 interface ExportOptions extends KernelOptionValues {
   kernel: string;
@@ -27,6 +27,7 @@ export const exportCommand = addKernelOptions(
   .addOption(new Option('--dtype <dtype>', 'element type').choices(DTYPES).default('float32', 'float32').argParser(oneOf('--dtype', DTYPES)))
   .addOption(new Option('--pass <pass>', 'forward graph, or forward+backward').choices(PASSES).default('forward', 'forward').argParser(oneOf('--pass', PASSES)))
   .action((o: ExportOptions) => {
+    checkTensorSize(o, o.dtype);
     const r = runExport({ kernel: o.kernel, shape: { batch: o.batch, heads: o.heads, seqLen: o.seqLen, dim: o.dim }, config: kernelConfig(o), dtype: o.dtype, pass: o.pass, output: o.output });
     print(`wrote ${r.path} (${r.nodes} nodes, ${r.bytes} bytes)`);
   });

@@ -2,6 +2,7 @@
  * Option parsers shared by every command. Each returns a typed value or throws a UsageError that
  * names the flag and what is allowed, so all commands reject bad input the same way.
  */
+import { constants } from 'node:buffer';
 import { Option, type Command } from 'commander';
 import { DEFAULT_BATCH, DEFAULT_CHUNK_SIZE, DEFAULT_DIM, DEFAULT_FEATURES, DEFAULT_HEADS, DEFAULT_SEED } from '../defaults.ts';
 import { usage } from '../errors.ts';
@@ -65,11 +66,21 @@ export function oneOf<T extends string>(flag: string, allowed: readonly T[]) {
   };
 }
 
+/**
+ * The entries of a comma list, trimmed. An empty entry (`a,,b`, `a,`) is refused rather than
+ * dropped: it is usually a value the user meant to type and did not.
+ */
+function entries(flag: string, raw: string, allowed: string): string[] {
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.every((s) => s === '')) throw usage(flag, 'the list is empty', allowed);
+  if (items.includes('')) throw usage(flag, `'${raw}' has an empty entry`, allowed);
+  return items;
+}
+
 /** A comma list of allowed names, no duplicates. */
 export function listOf<T extends string>(flag: string, allowed: readonly T[]) {
   return (raw: string): T[] => {
-    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
-    if (!items.length) throw usage(flag, 'the list is empty', allowed.join(', '));
+    const items = entries(flag, raw, allowed.join(', '));
     const bad = items.find((s) => !(allowed as readonly string[]).includes(s));
     if (bad !== undefined) throw usage(flag, `'${bad}' is not supported`, allowed.join(', '));
     return [...new Set(items)] as T[];
@@ -78,8 +89,7 @@ export function listOf<T extends string>(flag: string, allowed: readonly T[]) {
 
 /** A comma list of positive numbers, in the order given, without duplicates. */
 export const numberList = (flag: string) => (raw: string): number[] => {
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean).map(positiveNumber(flag));
-  if (!items.length) throw usage(flag, 'the list is empty', 'e.g. 0.35,0.7,1');
+  const items = entries(flag, raw, 'e.g. 0.35,0.7,1').map(positiveNumber(flag));
   return [...new Set(items)];
 };
 
@@ -89,7 +99,7 @@ export const numberList = (flag: string) => (raw: string): number[] => {
  */
 export const sizeList = (flag: string) => (raw: string): number[] => {
   const out = new Set<number>();
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of entries(flag, raw, 'e.g. 256,1024 or 256..8192')) {
     const range = /^(\d+)\.\.(\d+)$/.exec(part);
     if (!range) {
       out.add(positiveInt(flag)(part));
@@ -100,7 +110,6 @@ export const sizeList = (flag: string) => (raw: string): number[] => {
     if (!pow2(lo) || !pow2(hi) || lo > hi) throw usage(flag, `'${part}' is not a power-of-two range lo..hi with lo ≤ hi`, 'e.g. 256..8192');
     for (let n = lo; n <= hi; n *= 2) out.add(n);
   }
-  if (!out.size) throw usage(flag, 'the list is empty', 'e.g. 256,1024 or 256..8192');
   return [...out].sort((a, b) => a - b);
 };
 
@@ -145,7 +154,27 @@ export const byteSize = (flag: string, total: number) => (raw: string): number =
   const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(%|[kmgt]?i?b)?\s*$/i.exec(raw);
   const n = m ? Number(m[1]) : NaN;
   const unit = m?.[2]?.toLowerCase();
+  // A share of RAM above 100% is a budget no run can have: the estimate would never skip a point.
+  if (unit === '%' && n > 100) throw usage(flag, `'${raw}' is more than all of the memory`, 'a percentage up to 100%, or a size such as 16GiB');
   const bytes = unit === '%' ? (n / 100) * total : n * (unit ? UNITS[unit] ?? NaN : 1);
   if (!Number.isFinite(bytes) || bytes <= 0) throw usage(flag, `'${raw}' is not a positive size`, 'e.g. 16GiB, 512MiB, 80%');
   return Math.floor(bytes);
 };
+
+/** The largest tensor the Node binding can pass: one buffer. */
+const MAX_TENSOR_BYTES = constants.MAX_LENGTH;
+
+const DTYPE_BYTES: Record<DType, number> = { float32: 4, float64: 8, float16: 2, int64: 8, bool: 1 };
+
+/**
+ * Refuses a shape whose q, k or v tensor (B·H·L·d elements) is larger than one Node buffer can
+ * hold (4 GiB): the binding hands tensors to ONNX Runtime as typed arrays, so such a graph could
+ * be written but never run. Names --seq-len, the flag that usually makes it so.
+ */
+export function checkTensorSize(shape: { batch: number; heads: number; seqLen: number; dim: number }, dtype: DType = 'float32'): void {
+  const perToken = shape.batch * shape.heads * shape.dim * DTYPE_BYTES[dtype];
+  const maxLen = Math.floor(MAX_TENSOR_BYTES / perToken);
+  if (shape.seqLen > maxLen) {
+    throw usage('--seq-len', `${shape.seqLen} tokens make each input ${shape.batch}×${shape.heads}×${shape.seqLen}×${shape.dim} ${dtype}, more than the 4 GiB a tensor can hold`, `≤ ${maxLen} at this --batch, --heads, --dim and --dtype`);
+  }
+}

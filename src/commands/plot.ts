@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { usage } from '../errors.ts';
 import { distributionPlotSpec, plotSpec } from '../report/plot.ts';
 import { print } from '../report/terminal.ts';
-import { writeAtomic } from '../results/files.ts';
+import { checkOutputFile, writeAtomic } from '../results/files.ts';
 
 export const plotCommand = new Command('plot')
   .description("render a results file in the paper's conventions (SVG or PNG; the Vega-Lite spec is written beside)")
@@ -14,6 +14,7 @@ export const plotCommand = new Command('plot')
     const out = o.output ?? data.replace(/\.(json|csv)$/i, '') + '.svg';
     const format = extname(out).toLowerCase();
     if (format !== '.svg' && format !== '.png') throw usage('--output', `'${out}' must end in .svg or .png`);
+    checkOutputFile(out);
     const spec = o.distributions ? distributionPlotSpec(data) : plotSpec(data);
     const { renderSvg, svgToPng } = await import('../report/render.ts');
     const svg = await renderSvg(spec);

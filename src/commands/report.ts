@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { usage } from '../errors.ts';
 import { print } from '../report/terminal.ts';
-import { writeAtomic } from '../results/files.ts';
+import { checkOutputFile, writeAtomic } from '../results/files.ts';
 
 /** A results file, or the results.json / data.json inside a results directory. */
 function resultsPath(p: string): string {
@@ -20,10 +20,14 @@ export const reportCommand = new Command('report')
   .requiredOption('-o, --output <file>', 'where to write the .html page')
   .option('--baseline <file>', 'a baseline results.json: the compare verdicts of each bench file against it')
   .action(async (paths: string[], o: { output: string; baseline?: string }) => {
+    checkOutputFile(o.output);
     const files = paths.map(resultsPath);
     const { readResults } = await import('../results/read.ts');
     const kinds = files.map((f, i) => readResults(f, `<results> #${i + 1}`).kind);
     const baseKind = o.baseline ? readResults(o.baseline, '--baseline').kind : null;
+    // A baseline of another kind would give no verdicts at all, in silence.
+    const other = baseKind ? kinds.findIndex((k) => k !== baseKind) : -1;
+    if (other >= 0) throw usage('--baseline', `'${o.baseline}' holds ${baseKind} results, but '${files[other]}' holds ${kinds[other]} results`, `a ${kinds[other]} results.json to compare against`);
     const { runCompare } = await import('../ci/compare.ts');
     // Verdicts against the baseline for the files of its kind (bench against bench, error against error).
     const { graphStatus } = await import('../report/status.ts');

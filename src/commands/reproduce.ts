@@ -28,6 +28,11 @@ export const reproduceCommand = new Command('reproduce')
       process.exitCode = rows.some((r) => r.status === 'stale') ? 1 : 0;
       return;
     }
+    if (!id && !o.list) {
+      // --quick, --resume or --render-only say what to do with an experiment: without one, listing would drop them.
+      const given = (['quick', 'resume', 'renderOnly'] as const).find((k) => o[k]);
+      if (given) throw usage('<id>', `--${given === 'renderOnly' ? 'render-only' : given} needs an experiment id`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));
+    }
     if (o.list || !id) return print(renderTable(['id', 'what'], EXPERIMENTS.map((e) => [e.id, `${e.title}: ${e.description}`])));
     const chosen = id === 'all' ? EXPERIMENTS : EXPERIMENTS.filter((e) => e.id === id);
     if (!chosen.length) throw usage('<id>', `unknown experiment '${id}'`, ['all', ...EXPERIMENTS.map((e) => e.id)].join(', '));

@@ -6,7 +6,7 @@ import { KERNEL_NAMES } from '../kernels/index.ts';
 import { cachedLines, graphLimitLines } from '../report/limit.ts';
 import { print, printJson, progress, progressDone } from '../report/terminal.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
-import { addKernelOptions, addShapeOptions, kernelConfig, oneOf, positiveInt, type KernelOptionValues } from './options.ts';
+import { addKernelOptions, addShapeOptions, checkTensorSize, kernelConfig, oneOf, positiveInt, type KernelOptionValues } from './options.ts';
 
 interface RooflineOptions extends KernelOptionValues {
   ep: ExecutionProvider;
@@ -63,6 +63,7 @@ Examples:
 
 /** The bench point whose graph --kernel and the shape flags describe. */
 function graphPoint(o: RooflineOptions, kernel: string): BenchPoint {
+  checkTensorSize(o);
   const k = kernelConfig(o);
   return {
     kernel, pass: o.pass, causal: k.causal, causalImpl: k.causalImpl, chunkSize: k.chunkSize, scope: 'attention', seqLen: o.seqLen,

@@ -5,7 +5,7 @@ import { DEFAULT_KERNELS, KERNEL_NAMES, getKernel } from '../kernels/index.ts';
 import { FEATURE_TYPES } from '../kernels/projection.ts';
 import { CAUSAL_IMPLS } from '../kernels/types.ts';
 import { checkModelWidth } from '../model/encoder.ts';
-import { ensureDir, lockDir } from '../results/files.ts';
+import { ensureDir, lockDir, refuseOtherKind } from '../results/files.ts';
 import { SCHEMA_VERSION } from '../results/version.ts';
 import { EXECUTION_PROVIDERS } from '../runtime/providers.ts';
 import { TASKS } from '../train/data/tasks.ts';
@@ -127,6 +127,7 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
   const warmup = cmd.getOptionValueSource('warmup') !== 'cli' && o.warmup > o.steps ? Math.floor(o.steps / 10) : o.warmup;
   if (warmup > o.steps) throw usage('--warmup', `${o.warmup} warm-up steps exceed --steps ${o.steps}`, `≤ ${o.steps}`);
   if (o.out) {
+    refuseOtherKind(o.out, o.stepTime ? 'train-steps' : 'train', o.resume ? '--resume' : '--out');
     ensureDir(o.out);
     lockDir(o.out);
   }

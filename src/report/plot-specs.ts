@@ -35,6 +35,19 @@ const lengthLabel = "datum.value >= 1048576 ? format(datum.value / 1048576, '~g'
 const timeLabel = "datum.value >= 1000 ? format(datum.value / 1000, '~g') + ' s' : format(datum.value, '~g') + ' ms'";
 
 /**
+ * One placeholder datum for each (row, column) cell of a facet grid that has no data, marked
+ * `{ [tag]: 'empty' }` so no layer draws it. Vega-lite lays a row × column facet out as the
+ * cross product of the values, ordering cells by each datum's position in the sort arrays; a
+ * cell without data has no position, sorts first, and pushes every cell before it one place on
+ * (softmax's forward panel drew empty, its samples under "forward + backward", because
+ * softmax-fused has no backward cell).
+ */
+export function emptyCells(rows: readonly Record<string, unknown>[], rowField: string, rowValues: readonly unknown[], colField: string, colValues: readonly unknown[], tag: string): Record<string, unknown>[] {
+  const seen = new Set(rows.map((r) => JSON.stringify([r[rowField], r[colField]])));
+  return rowValues.flatMap((rv) => colValues.filter((cv) => !seen.has(JSON.stringify([rv, cv]))).map((cv) => ({ [rowField]: rv, [colField]: cv, [tag]: 'empty' })));
+}
+
+/**
  * Time vs sequence length in the paper's conventions: one colour per kernel (the same in every
  * panel), exact softmax dashed and linear attention solid, OPT (identity) as black ×, the first
  * length a series ran out of memory as a red triangle, the crossover L* of each linear kernel
@@ -76,6 +89,8 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   const x = { field: 'L', type: 'quantitative', title: 'sequence length L', scale: { type: 'log', base: 2, domain: [lengths[0]! / 1.2, lengths.at(-1)! * 1.2], nice: false }, axis: { values: lengths, labelExpr: lengthLabel, grid: false } };
   const y = { field: 'ms', type: 'quantitative', title: 'time (median)', scale: { type: 'log' }, axis: { values: decades, labelExpr: timeLabel } };
   const kernels = [...new Set(records.map((r) => r.kernel))].filter((k) => !hasRole(k, 'opt'));
+  // One colour encoding for every layer: a layer that said `legend: null` for the same scale made
+  // vega-lite warn of a conflicting legend on every plot (the merged legend is the same).
   const color = { field: 'kernel', type: 'nominal', title: 'kernel', scale: { domain: kernels, range: kernels.map(kernelColor) }, legend: { orient: 'bottom', labelLimit: 0 } };
   const dash = { field: 'family', type: 'nominal', title: 'line', scale: { domain: ['exact softmax', 'linear attention'], range: [[6, 4], [1, 0]] }, legend: null };
   const shape = { field: 'marker', type: 'nominal', title: 'marker', scale: { domain: ['OPT (identity)', 'out of memory'], range: ['M-1,-1L1,1M-1,1L1,-1', 'triangle-down'] }, legend: { orient: 'bottom', labelLimit: 0, symbolStrokeWidth: 2 } };
@@ -83,7 +98,7 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   return {
     ...head,
     title: { ...head.title, subtitle: [caption.machine, provenance(records, caption), 'dashed: exact softmax · solid: linear attention', 'dotted: L*, where a linear kernel overtakes the best softmax'] },
-    data: { values: [...rows, ...oom, ...marks] },
+    data: { values: [...rows, ...oom, ...marks, ...emptyCells([...rows, ...oom, ...marks], 'batch', batches.map((b) => `batch ${b}`), 'pass', [...new Set(records.map((r) => panel(r).pass))], 'kind')] },
     facet: {
       column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] },
       ...(batches.length > 1 ? { row: { field: 'batch', type: 'nominal', title: null, sort: batches.map((b) => `batch ${b}`) } } : {}),
@@ -93,9 +108,9 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
       layer: [
         { transform: [{ filter: "datum.kind === 'exact softmax' || datum.kind === 'linear attention'" }], mark: { type: 'line', point: { size: 25 } }, encoding: { x, y, color, strokeDash: dash } },
         // The out-of-memory triangle takes the colour of the series that ran out; OPT's × is black.
-        { transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }], mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, shape, stroke: { field: 'kernel', type: 'nominal', scale: { domain: kernels, range: kernels.map(kernelColor) }, legend: null, condition: { test: "datum.kind === 'OPT (identity)'", value: 'black' } } } },
-        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'rule', strokeDash: [2, 3], opacity: 0.6 }, encoding: { x, color: { field: 'kernel', type: 'nominal', legend: null } } },
-        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' }, encoding: { x, y: { field: 'labelY', type: 'quantitative', scale: null }, text: { field: 'label' }, color: { field: 'kernel', type: 'nominal', legend: null } } },
+        { transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }], mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, shape, stroke: { ...color, condition: { test: "datum.kind === 'OPT (identity)'", value: 'black' } } } },
+        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'rule', strokeDash: [2, 3], opacity: 0.6 }, encoding: { x, color } },
+        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' }, encoding: { x, y: { field: 'labelY', type: 'quantitative', scale: null }, text: { field: 'label' }, color } },
       ],
     },
     resolve: { scale: { y: 'independent' } },
@@ -172,13 +187,14 @@ export function distributionSpec(records: readonly BenchRecord[], caption: Capti
   const medians = ok.flatMap((r) => (r.processMediansMs ?? []).map((ms) => ({ kernel: r.kernel, pass: PASS_TITLES[r.pass] ?? r.pass, L: String(r.seqLen), ms, what: 'process median' })));
   const lengths = [...new Set(ok.map((r) => r.seqLen))].sort((a, b) => a - b).map(String);
   const kernels = [...new Set(ok.map((r) => r.kernel))];
+  const passes = [...new Set(ok.map((r) => PASS_TITLES[r.pass] ?? r.pass))];
   const x = { field: 'L', type: 'ordinal', title: 'sequence length L', sort: lengths };
   const y = { field: 'ms', type: 'quantitative', title: 'time per run', scale: { type: 'log' }, axis: { labelExpr: timeLabel } };
   const head = header({ ...caption, title: `${caption.title}: distributions` });
   return {
     ...head,
     title: { ...head.title, subtitle: [caption.machine, 'box: every timed sample of a point (whiskers 1.5 IQR, dots beyond); black tick: one process\'s median'] },
-    data: { values: [...samples, ...medians] },
+    data: { values: [...samples, ...medians, ...emptyCells([...samples, ...medians], 'kernel', kernels, 'pass', passes, 'what')] },
     facet: { row: { field: 'kernel', type: 'nominal', title: null, sort: kernels }, column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] } },
     spec: {
       width: 300, height: 140,

@@ -4,7 +4,7 @@
  * flight); the final `results.json` / `results.csv`, written atomically (temporary file, then
  * rename); and a lock, so two runs never share an output directory.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { usage } from '../errors.ts';
 import { SCHEMA_VERSION } from './version.ts';
@@ -24,6 +24,22 @@ export function ensureDir(dir: string, flag = '--out'): void {
   } catch (e) {
     throw usage(flag, `cannot write to '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'a writable directory');
   }
+}
+
+/**
+ * Refuses, before any work, an output file that cannot be written: its directory is missing, is
+ * not a directory or is read-only, or the path is a directory. The error names `flag`.
+ */
+export function checkOutputFile(path: string, flag = '--output'): void {
+  let why: string | undefined;
+  try {
+    if (existsSync(path) && statSync(path).isDirectory()) why = 'EISDIR';
+    else if (!statSync(dirname(resolve(path))).isDirectory()) why = 'ENOTDIR';
+    else accessSync(dirname(resolve(path)), constants.W_OK);
+  } catch (e) {
+    why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+  if (why) throw usage(flag, `cannot write '${path}': ${why}`, 'a writable file path');
 }
 
 /** mkdir -p, one level at a time (Node's recursive mkdir can spin forever under /proc). */
@@ -98,6 +114,45 @@ export interface JournalHeader {
   readonly options: Record<string, unknown>;
 }
 
+/** 'a bench', 'an error'. */
+const a = (word: string) => `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
+
+/** The kind of run a journal's options describe: a training run names its task, a bench sweep its passes. */
+export function optionsKind(options: Record<string, unknown>): string | null {
+  return 'task' in options ? 'train' : 'passes' in options ? 'bench' : null;
+}
+
+/** What kind of run `dir` holds, from its journal's header or its results.json; null when neither says. */
+export function runKindIn(dir: string): string | null {
+  try {
+    const journal = join(dir, JOURNAL);
+    if (existsSync(journal)) {
+      const header = JSON.parse(readFileSync(journal, 'utf8').split('\n', 1)[0]!) as Partial<JournalHeader>;
+      if (header.journal === 'performer' && header.options && typeof header.options === 'object') return optionsKind(header.options);
+    }
+    const results = join(dir, 'results.json');
+    if (existsSync(results)) {
+      const kind = (JSON.parse(readFileSync(results, 'utf8')) as { kind?: unknown }).kind;
+      return typeof kind === 'string' ? kind : null;
+    }
+  } catch {
+    // unreadable or not ours: nothing to protect beyond what ensureDir and the lock check
+  }
+  return null;
+}
+
+/**
+ * Refuses to write a `kind` run into a directory that holds another kind of run: its results
+ * files would be replaced and its journal or checkpoints left beside ours (or, with --resume,
+ * compared option by option). Names the kind instead.
+ */
+export function refuseOtherKind(dir: string, kind: string, flag = '--out'): void {
+  const have = runKindIn(dir);
+  if (have === null || have === kind) return;
+  if (flag === '--resume') throw usage('--resume', `'${dir}' holds ${a(have)} run, not ${a(kind)} run`, `the --out of an interrupted ${kind} run`);
+  throw usage(flag, `'${dir}' holds ${a(have)} run, not ${a(kind)} run; writing here would replace its results`, 'another --out, or remove the directory first');
+}
+
 /** Appends one JSON line and flushes it to disk. */
 export function appendJournal(dir: string, entry: unknown): void {
   const fd = openSync(join(dir, JOURNAL), 'a');
@@ -147,6 +202,8 @@ export function openJournal(dir: string, options: Record<string, unknown>, resum
   if (!first || first.journal !== 'performer' || typeof first.options !== 'object') {
     throw usage('--resume', `${path} has no journal header (written by an older performer?)`, 'delete it, or run without --resume');
   }
+  const [have, want] = [optionsKind(first.options), optionsKind(options)];
+  if (have !== want) throw usage('--resume', `'${dir}' holds ${a(have ?? 'different kind of')} run, not ${a(want ?? 'this kind of')} run`, 'the --out of an interrupted run of this command');
   const diffs = optionDifferences(first.options, options);
   if (diffs.length) throw usage('--resume', `${path} was written with other options (${diffs.join('; ')})`, 'the same options, or no --resume for a fresh run');
   return parsed.slice(1);

@@ -8,6 +8,9 @@ import { z } from 'zod';
 const count = z.number().int().positive();
 // JSON has no NaN or ∞: a writer's NaN arrives as null. Such records are `invalid`, not malformed.
 const figure = z.number().nullable();
+// A duration cannot be negative: such a file was edited or corrupted, and comparing it would
+// report a speed-up that never happened.
+const ms = z.number().nonnegative().nullable();
 
 export const benchRecordSchema = z.object({
   kernel: z.string().min(1),
@@ -28,14 +31,14 @@ export const benchRecordSchema = z.object({
   dFf: count.nullable(),
   vocab: count.nullable(),
   status: z.enum(['ok', 'oom', 'error', 'skipped', 'invalid']),
-  medianMs: figure,
-  meanMs: figure,
-  minMs: figure,
-  samplesMs: z.array(figure),
+  medianMs: ms,
+  meanMs: ms,
+  minMs: ms,
+  samplesMs: z.array(ms),
   processSamples: z.array(z.number().int().nonnegative()).optional(),
-  processMediansMs: z.array(figure).optional(),
+  processMediansMs: z.array(ms).optional(),
   // Files written before the limit model lack these.
-  limitMs: figure.optional(),
+  limitMs: ms.optional(),
   limitFraction: figure.optional(),
   nodeProfile: z.array(z.object({ node: z.string(), op: z.string(), ms: figure, boundMs: figure })).nullable().optional(),
 }).passthrough();
@@ -52,6 +55,15 @@ export const errorRecordSchema = z.object({
   mean: figure,
   status: z.enum(['ok', 'invalid']).optional(),
 }).passthrough();
+
+/**
+ * The columns of a results.csv that `performer plot` reads, checked with the same rules as the
+ * JSON (CSV carries no samples, and files written before booleans were spelt out leave some empty).
+ */
+export const benchCsvRowSchema = benchRecordSchema.pick({ kernel: true, pass: true, seqLen: true, batch: true, status: true, medianMs: true });
+export const errorCsvRowSchema = errorRecordSchema.pick({ kernel: true, featureType: true, features: true, metric: true, mean: true }).extend({ std: figure, min: figure });
+/** `performer theory utility`: r(φ, l) on a grid. */
+export const utilityRowSchema = z.object({ angle: z.number(), norm: z.number(), ratio: figure });
 
 export const resultsFileSchema = z.object({
   schemaVersion: z.number(),

@@ -99,12 +99,25 @@ function cannotRead(path: string, err: unknown): Error {
   return usage('--data', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ALLOWED);
 }
 
-/** Reads a file, turning any failure into a usage error that names the path. */
+/**
+ * Reads a file as UTF-8, turning any failure into a usage error that names the path. Bytes that
+ * are not UTF-8 (a Latin-1 or Windows-1252 export) are refused, not silently read as U+FFFD: the
+ * model would learn from replacement characters.
+ */
 function readText(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw cannotRead(path, err);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const text = bytes.toString('utf8');
+    const at = text.indexOf('\uFFFD');
+    const line = text.slice(0, Math.max(0, at)).split('\n').length;
+    throw usage('--data', `${path} is not UTF-8 text (line ${line} has a byte that is not)`, 'UTF-8 files; convert with e.g. iconv -f latin1 -t utf-8');
   }
 }
 

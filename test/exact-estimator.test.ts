@@ -4,6 +4,7 @@ import { exactOutput } from '../src/error/exact.ts';
 import { errorInputs, type ErrorOptions, runErrorSweep } from '../src/error/sweep.ts';
 import { type FeatureType, projectionMatrix } from '../src/kernels/projection.ts';
 import { cli } from './helpers/cli.ts';
+import type { ErrorRecord } from '../src/error/sweep.ts';
 
 type Kernel = 'favor-pos' | 'favor-opr' | 'favor-sade';
 
@@ -137,5 +138,33 @@ describe('performer error --estimator exact', () => {
     const ok = cli(['error', '--kernels', 'favor-pos', '--feature-types', 'iid', '--seq-len', '16', '--dim', '4', '--features', '4', '--seeds', '1', '--estimator', 'graph,exact', '--format', 'json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(JSON.parse(ok.stdout).records.map((r: { estimator: string }) => r.estimator), ['graph', 'exact']);
+  });
+});
+
+describe('graph and exact records in the reports', () => {
+  const rec = (kernel: string, featureType: string, estimator: 'graph' | 'exact' | undefined, perSeed: number[]) => ({
+    kernel, featureType, features: 16, target: 'output', metric: 'mse', seqLen: 64, dim: 16, causal: false, causalImpl: 'chunked', chunkSize: 64,
+    inputScale: 1, seeds: perSeed.length, ep: 'cpu', status: 'ok', mean: perSeed.reduce((a, b) => a + b, 0) / perSeed.length, std: 0, min: 0, max: 0,
+    theoryMse: null, theoryRelMse: null, theoryBound: null, bias: null, nonPositiveDenominators: null, perSeed, ...(estimator ? { estimator } : {}),
+  }) as unknown as ErrorRecord;
+
+  it('claims pair cases of the same path; gaps compare graph with exact seed by seed; a record without the field is graph', async () => {
+    const { claimRows, gapCells } = await import('../src/report/regime.ts');
+    const { estimatorGaps } = await import('../src/report/estimator-gap.ts');
+    const seeds = [1, 4, 2, 8];
+    // graph (no field, an older file): orthogonal 0.5× iid; exact: orthogonal 2× iid, iid 3× graph's.
+    const records = [
+      rec('favor-pos', 'iid', undefined, seeds), rec('favor-pos', 'orthogonal', undefined, seeds.map((x) => 0.5 * x)),
+      rec('favor-pos', 'iid', 'exact', seeds.map((x) => 3 * x)), rec('favor-pos', 'orthogonal', 'exact', seeds.map((x) => 6 * x)),
+    ];
+    const rows = claimRows(records);
+    assert.deepEqual(rows.map((r) => [r.estimator, Number(r.ratio.toFixed(12))]), [['graph', 0.5], ['exact', 2]]);
+    const gaps = estimatorGaps(records);
+    assert.deepEqual(gaps.map((g) => [g.featureType, Number(g.ratio.toFixed(12)), g.differs]), [['iid', Number((1 / 3).toFixed(12)), true], ['orthogonal', Number((1 / 12).toFixed(12)), true]]);
+    assert.deepEqual(gapCells(records).map((c) => c.label), ['orthogonal / iid (favor-pos)']);
+    // Within 10%: no gap, no shaded cell.
+    const close = [rec('favor-pos', 'iid', 'graph', seeds), rec('favor-pos', 'iid', 'exact', seeds.map((x) => 1.05 * x))];
+    assert.equal(estimatorGaps(close)[0]!.differs, false);
+    assert.deepEqual(gapCells(close), []);
   });
 });

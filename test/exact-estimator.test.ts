@@ -167,4 +167,12 @@ describe('graph and exact records in the reports', () => {
     assert.equal(estimatorGaps(close)[0]!.differs, false);
     assert.deepEqual(gapCells(close), []);
   });
+
+  it('results files: estimator is graph, exact or absent (older files), nothing else', async () => {
+    const { errorRecordSchema } = await import('../src/results/schema.ts');
+    const base = rec('favor-pos', 'iid', undefined, [1, 2]);
+    assert.ok(errorRecordSchema.safeParse(base).success);
+    assert.ok(errorRecordSchema.safeParse({ ...base, estimator: 'exact' }).success);
+    assert.equal(errorRecordSchema.safeParse({ ...base, estimator: 'float64' }).success, false);
+  });
 });

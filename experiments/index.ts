@@ -81,15 +81,15 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'regime-map', title: 'Where the accuracy claims hold: MSE ratios over the input scale σ', kind: 'regime',
-    description: 'd = 16, L = 1024, m = 16/64/128, 15 paired seeds; orthogonal/iid, positive/trig and FAVOR++/FAVOR+ output-MSE ratios vs σ = 0.1…1.5, with the closed forms',
-    full: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,64,128', '--input-scale', '0.1,0.15,0.2,0.25,0.35,0.5,0.7,1,1.5'],
-    quick: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '4', '--features', '16', '--input-scale', '0.25,1'],
+    description: 'd = 16, L = 1024, m = 16/64/128, 15 paired seeds; orthogonal/iid, positive/trig and FAVOR++/FAVOR+ output-MSE ratios vs σ = 0.1…1.5, with the closed forms; the estimators exact (float64, no ε) beside the graph (float32, ε), shaded where they differ by > 10%',
+    full: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,64,128', '--input-scale', '0.1,0.15,0.2,0.25,0.35,0.5,0.7,1,1.5', '--estimator', 'graph,exact'],
+    quick: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '4', '--features', '16', '--input-scale', '0.25,1', '--estimator', 'graph,exact'],
   },
   {
     id: 'fig4-output-mse', title: 'Fig. 4: MSE of the attention output', kind: 'error',
-    description: 'L = 4096, d = 16, m = 16…192, 15 paired seeds; (a) orthogonal vs iid at σ = 0.35 and (b) positive vs trig at σ = 1, where the regime map shows each claim; (c) every series at N(0, 1), where orthogonal ≈ iid',
-    full: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--seeds', '15', '--input-scale', '0.35,1'],
-    quick: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1'],
+    description: 'L = 4096, d = 16, m = 16…192, 15 paired seeds; (a) orthogonal vs iid at σ = 0.35 and (b) positive vs trig at σ = 1, where the regime map shows each claim; (c) every series at N(0, 1), where orthogonal ≈ iid; exact estimators (float64, no ε) solid, the graph (float32, ε) dashed',
+    full: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--seeds', '15', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
+    quick: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
     panels: [
       { title: '(a) orthogonal vs iid', claim: 'orthogonal<iid', inputScale: 0.35 },
       { title: '(b) positive vs trig', claim: 'positive<trig', inputScale: 1 },
@@ -111,9 +111,9 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'beyond-mse', title: 'Beyond the paper: output MSE of FAVOR+, FAVOR++ and FAVOR# (SADERF)', kind: 'error',
-    description: 'favor-pos vs favor-opr vs favor-sade, orthogonal rows, d = 16, L = 1024, m = 16…128, 15 paired seeds, at the regime map\'s σ = 0.35 and 1',
-    full: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,32,64,128', '--input-scale', '0.35,1'],
-    quick: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1'],
+    description: 'favor-pos vs favor-opr vs favor-sade, orthogonal rows, d = 16, L = 1024, m = 16…128, 15 paired seeds, at the regime map\'s σ = 0.35 and 1; exact estimators (float64, no ε) beside the graph (float32, ε)',
+    full: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,32,64,128', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
+    quick: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
     panels: [
       { title: '(a) small inputs', claim: 'all', inputScale: 0.35 },
       { title: '(b) N(0, 1) inputs', claim: 'all', inputScale: 1 },

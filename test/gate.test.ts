@@ -133,9 +133,11 @@ describe('one key per computation', () => {
     const e: ErrorLike = { kernel: 'favor-pos', featureType: 'iid', features: 16, target: 'output', metric: 'mse', seqLen: 64, dim: 8, causal: true, causalImpl: 'chunked', chunkSize: 64, inputScale: 1, seeds: 15, ep: 'cpu', mean: 0 };
     const changes: Partial<ErrorLike>[] = [
       { kernel: 'favor-trig' }, { featureType: 'orthogonal' }, { features: 32 }, { target: 'grad' }, { metric: 'tv' }, { seqLen: 128 }, { dim: 16 },
-      { causal: false }, { causalImpl: 'prefix' }, { chunkSize: 128 }, { inputScale: 0.35 }, { seeds: 3 }, { ep: 'cuda' },
+      { causal: false }, { causalImpl: 'prefix' }, { chunkSize: 128 }, { inputScale: 0.35 }, { seeds: 3 }, { ep: 'cuda' }, { estimator: 'exact' },
     ];
     for (const c of changes) assert.notEqual(errorKey({ ...e, ...c }), errorKey(e), JSON.stringify(c));
+    // Records written before the estimator field existed are graph records: same key.
+    assert.equal(errorKey({ ...e, estimator: 'graph' }), errorKey(e));
   });
 });
 

@@ -4,7 +4,7 @@ import { parseShard, type Shard } from '../bench/shard.ts';
 import { SCHEMA_VERSION } from '../bench/types.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_ERROR_DIM, DEFAULT_ERROR_SEQ_LEN } from '../defaults.ts';
 import type { ErrorRequest } from '../error/run.ts';
-import { TARGETS, type Target } from '../error/targets.ts';
+import { ESTIMATOR_PATHS, type EstimatorPath, EXACT_TARGETS, TARGETS, type Target } from '../error/targets.ts';
 import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from '../kernels/index.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
@@ -33,6 +33,7 @@ interface ErrorCliOptions {
   chunkSize: number;
   inputScale: number[];
   target: Target;
+  estimator: EstimatorPath[];
   ep: ExecutionProvider;
   threads: number;
   leak: boolean;
@@ -49,11 +50,16 @@ export function errorOptions(o: ErrorCliOptions): ErrorRequest {
     const notEstimator = o.kernels.find((k) => !ESTIMATOR_NAMES.includes(k));
     if (notEstimator) throw usage('--target', `kernel needs softmax estimators, not '${notEstimator}'`, ESTIMATOR_NAMES.join(', '));
   }
+  if (o.estimator.includes('exact')) {
+    if (!EXACT_TARGETS.includes(o.target)) throw usage('--estimator', `exact evaluates --target ${EXACT_TARGETS.join('/')}, not ${o.target}${o.target === 'kernel' ? ' (already float64 without ε)' : ''}`, 'graph');
+    const noReference = o.kernels.find((k) => !ESTIMATOR_NAMES.includes(k));
+    if (noReference) throw usage('--estimator', `exact needs softmax estimators, not '${noReference}'`, ESTIMATOR_NAMES.join(', '));
+  }
   if (o.baseline !== undefined && !o.kernels.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
   if (o.target === 'matrix' && o.seqLen > 4096) throw usage('--seq-len', `--target matrix materialises L×L matrices; ${o.seqLen} is too long`, '≤ 4096');
   return {
     kernels: o.kernels, featureTypes: o.featureTypes, features: o.features, seqLen: o.seqLen, dim: o.dim, seeds: o.seeds, causal: o.causal,
-    causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScales: o.inputScale, target: o.target, ep: o.ep, threads: o.threads,
+    causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScales: o.inputScale, target: o.target, estimators: o.estimator, ep: o.ep, threads: o.threads,
     shard: o.shard ?? null,
   };
 }
@@ -82,6 +88,7 @@ export const errorCommand = new Command('error')
   .option('--chunk-size <C>', 'chunk size of the chunked strategy', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
   .addOption(withDefault('--input-scale <list>', 'Q, K ~ N(0, σ²) i.i.d. (V ~ N(0, 1)); a comma list sweeps σ', numberList('--input-scale'), '1'))
   .addOption(new Option('--target <target>', 'output: MSE of attention outputs; matrix: attention rows; kernel: per-pair SM estimates with closed forms; grad: dQ, dK, dV').choices(TARGETS).default('output', 'output').argParser(oneOf('--target', TARGETS)))
+  .addOption(withDefault('--estimator <list>', 'graph: the ONNX graph bench times (float32, ε = 1e-6 after the stabiliser shifts); exact: the same estimator (projection, A/Ψ fits) in float64 without ε; graph,exact: both, on paired seeds', listOf('--estimator', ESTIMATOR_PATHS), 'graph'))
   .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu', 'cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
   .option('--threads <n>', 'intra-op threads (1: identical numbers run to run)', positiveInt('--threads'), 1)
   .option('--leak', 'causal leak probe instead of the sweep (with --out: results.json of kind leak, and results.csv)', false)

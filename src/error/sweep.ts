@@ -2,7 +2,8 @@
  * Approximation-error sweeps (the paper's Fig. 4 and beyond). Per seed s: inputs Q, K, V i.i.d.
  * N(0, σ²) [1, 1, L, d] drawn from seed s, the projection drawn from seed s; every (kernel,
  * feature type, m) runs through ONNX Runtime (the graphs bench times) and is compared with the
- * exact float64 reference of that seed, computed once.
+ * exact float64 reference of that seed, computed once. With `estimator: 'exact'` each case is
+ * the same estimator evaluated in float64 without ε instead (./exact.ts).
  */
 import { type Shard, takeShard } from '../bench/shard.ts';
 import { buildAttentionGraph } from '../kernels/build.ts';
@@ -15,9 +16,10 @@ import { geometry } from '../reference/closed-forms.ts';
 import { estimateSoftmaxKernel, rescalePair } from '../reference/features.ts';
 import { rowsOf } from '../reference/linear-attention.ts';
 
-import type { Target } from './targets.ts';
+import { exactOutput } from './exact.ts';
+import type { EstimatorPath, Target } from './targets.ts';
 
-export { TARGETS, type Target } from './targets.ts';
+export { ESTIMATOR_PATHS, type EstimatorPath, TARGETS, type Target } from './targets.ts';
 
 export interface ErrorOptions {
   readonly kernels: readonly string[];
@@ -31,6 +33,8 @@ export interface ErrorOptions {
   readonly chunkSize: number;
   readonly inputScale: number;
   readonly target: Target;
+  /** graph (default): the ONNX graph in float32 with ε; exact: the estimator in float64 without ε. */
+  readonly estimator?: EstimatorPath;
   readonly ep: ExecutionProvider;
   readonly threads: number;
   /** Run only these (kernel, feature type, m) cases; seeds stay together. */
@@ -42,6 +46,11 @@ export interface ErrorRecord {
   readonly featureType: FeatureType | 'none';
   readonly features: number;
   readonly target: Target;
+  /**
+   * graph: the ONNX graph (float32, ε after the shifts); exact: the same estimator in float64
+   * without ε (src/error/exact.ts). Records written before the field existed are graph records.
+   */
+  readonly estimator: EstimatorPath;
   /** What the numbers measure: mse, tv (mean total variation per row), relerr-dq/dk/dv. */
   readonly metric: string;
   readonly seqLen: number;
@@ -264,7 +273,13 @@ function exactFor(o: ErrorOptions, x: Inputs) {
   return o.target === 'grad' ? { grad: exactAttentionGrad(x.q, x.k, x.v, x.gradOut, shape, o.causal) } : { att: exactAttention(x.q, x.k, x.v, shape, o.causal) };
 }
 
-/** One case at one seed through ONNX Runtime: its metrics, by name. */
+/** The case's attention output at one seed: through ONNX Runtime (graph) or in float64 without ε (exact). */
+async function caseOutput(o: ErrorOptions, c: Case, s: number, x: Inputs, valueDim?: number): Promise<Float64Array> {
+  if (o.estimator === 'exact') return exactOutput(c, s, { seqLen: o.seqLen, dim: o.dim, causal: o.causal, ...(valueDim ? { valueDim } : {}) }, x.q, x.k, x.v);
+  return (await runCase(o, c, s, x, 'forward', valueDim)).out!;
+}
+
+/** One case at one seed (ONNX Runtime, or the exact float64 estimator): its metrics, by name. */
 async function measureCase(o: ErrorOptions, c: Case, s: number, x: Inputs, exact: ReturnType<typeof exactFor>): Promise<Record<string, number>> {
   if (exact.grad) {
     const out = await runCase(o, c, s, x, 'backward');
@@ -274,17 +289,17 @@ async function measureCase(o: ErrorOptions, c: Case, s: number, x: Inputs, exact
   if (o.target === 'matrix') {
     // V = I_L through the same graph: `out` is the implied attention matrix; compare with P.
     const L = o.seqLen;
-    const out = (await runCase(o, c, s, { ...x, v: identity(L) }, 'forward', L)).out!;
+    const out = await caseOutput(o, c, s, { ...x, v: identity(L) }, L);
     let tv = 0;
     for (let i = 0; i < L * L; i++) tv += Math.abs(out[i]! - att.probs[i]!);
     return { mse: mse(out, att.probs), tv: tv / 2 / L };
   }
-  return { mse: mse((await runCase(o, c, s, x, 'forward')).out!, att.out) };
+  return { mse: mse(await caseOutput(o, c, s, x), att.out) };
 }
 
 export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Promise<ErrorRecord[]> {
   const all = takeShard(cases(o), o.shard ?? null);
-  const base = (c: Case) => ({ ...c, target: o.target, seqLen: o.seqLen, dim: o.dim, causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScale: o.inputScale, seeds: o.seeds, ep: o.ep });
+  const base = (c: Case) => ({ ...c, target: o.target, estimator: o.estimator ?? ('graph' as const), seqLen: o.seqLen, dim: o.dim, causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScale: o.inputScale, seeds: o.seeds, ep: o.ep });
   if (o.target === 'kernel') {
     return all.map((c, i) => {
       hooks.onProgress?.(i, all.length, `${c.kernel} ${c.featureType} m=${c.features}`);

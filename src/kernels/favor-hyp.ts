@@ -22,7 +22,7 @@ export const favorHypKernel: KernelSpec = {
     mse: mseHyp,
     signed: false,
   },
-  reference: (q, k, ctx) => softmaxPositiveRows(q, k, ctx, [1, -1], SOFTMAX_FEATURE_EPS),
+  reference: (q, k, ctx) => softmaxPositiveRows(q, k, ctx, [1, -1], ctx.eps ?? SOFTMAX_FEATURE_EPS),
   build(b, ctx) {
     const bound = logitBound(ctx.projection!.host, ctx.shape.dim);
     const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: (2 * ctx.config.features) ** -0.5, bound, signs: [1, -1] as const, keyMask: ctx.keyMask };

@@ -31,6 +31,6 @@ export const favorOprKernel: KernelSpec = {
     fit: oprfFit,
     signed: false,
   },
-  reference: (q, k, ctx) => oprfRows(q, k, ctx, oprfFit, SOFTMAX_FEATURE_EPS),
+  reference: (q, k, ctx) => oprfRows(q, k, ctx, oprfFit, ctx.eps ?? SOFTMAX_FEATURE_EPS),
   build: (b, ctx) => oprfAttention(b, ctx, { psi: false }),
 };

@@ -26,7 +26,7 @@ export const favorPosKernel: KernelSpec = {
     orthogonalMse: (g, m, d) => mseOrthogonalExact('positive', g, m, d),
     signed: false,
   },
-  reference: (q, k, ctx) => softmaxPositiveRows(q, k, ctx, [1], SOFTMAX_FEATURE_EPS),
+  reference: (q, k, ctx) => softmaxPositiveRows(q, k, ctx, [1], ctx.eps ?? SOFTMAX_FEATURE_EPS),
   build(b, ctx) {
     const bound = logitBound(ctx.projection!.host, ctx.shape.dim);
     const opts = { causal: ctx.config.causal, eps: SOFTMAX_FEATURE_EPS, ratio: ctx.config.features ** -0.5, bound, keyMask: ctx.keyMask };

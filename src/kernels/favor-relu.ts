@@ -14,7 +14,7 @@ export const favorReluKernel: KernelSpec = {
   featureWidth: (c) => c.features,
   supportsCausal: true,
   supportsBackward: true,
-  reference: (q, k, ctx) => ({ q: reluRows(q, ctx, RELU_FEATURE_EPS), k: reluRows(k, ctx, RELU_FEATURE_EPS) }),
+  reference: (q, k, ctx) => ({ q: reluRows(q, ctx, ctx.eps ?? RELU_FEATURE_EPS), k: reluRows(k, ctx, ctx.eps ?? RELU_FEATURE_EPS) }),
   build(b, ctx) {
     const w = requireProjection(ctx);
     const wt = b.mul(b.transpose(w.value, [1, 0]), b.scalar(ctx.config.features ** -0.5));

@@ -32,6 +32,6 @@ export const favorSadeKernel: KernelSpec = {
     fit: saderfFit,
     signed: false,
   },
-  reference: (q, k, ctx) => oprfRows(q, k, ctx, saderfFit, SOFTMAX_FEATURE_EPS),
+  reference: (q, k, ctx) => oprfRows(q, k, ctx, saderfFit, ctx.eps ?? SOFTMAX_FEATURE_EPS),
   build: (b, ctx) => oprfAttention(b, ctx, { psi: true }),
 };

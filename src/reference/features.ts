@@ -40,6 +40,11 @@ export interface ReferenceContext {
   readonly w?: Float64Array;
   readonly d: number;
   readonly causal: boolean;
+  /**
+   * ε added to each feature: undefined, the kernel's deployed ε (what its graph adds); 0, the
+   * estimator itself (`performer error --estimator exact`), whose shifts then cancel exactly.
+   */
+  readonly eps?: number;
 }
 
 /** A kernel's float64 feature map: raw q and k rows in, φ(q) and φ(k) rows out. */

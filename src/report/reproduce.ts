@@ -17,7 +17,8 @@ import { toMarkdown } from './formats.ts';
 import { formatResults } from './output.ts';
 import { plotSpec } from './plot.ts';
 import type { Spec } from './plot-specs.ts';
-import { claimRows, claimTable, fig4Spec, panelRows, regimeSpec } from './regime.ts';
+import { claimRows, claimTable, fig4Spec, gapCells, panelRows, regimeSpec } from './regime.ts';
+import { estimatorGaps, GAP_NOTE, gapTable } from './estimator-gap.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
 import { renderSvg, svgToPng } from './render.ts';
 import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
@@ -57,13 +58,15 @@ function table(exp: Experiment, dataJson: string): string {
     return head + trainMarkdown(doc as TrainDocument) + pre;
   }
   if (exp.kind === 'train-steps') return `${head}${stepTimeTable(doc.records, true)}\n`;
+  const gaps = estimatorGaps(doc.records);
+  const gapPart = gaps.length ? `${GAP_NOTE}\n\n${gapTable(gaps)}\n` : '';
   if (exp.kind === 'regime') {
-    return `${head}${REGIME_NOTE}\n\n${claimTable(claimRows(doc.records))}\n${errorMarkdown(doc.records)}`;
+    return `${head}${REGIME_NOTE}\n\n${claimTable(claimRows(doc.records))}\n${gapPart}${errorMarkdown(doc.records)}`;
   }
   if (exp.kind === 'error') {
     const claims = exp.panels?.some((p) => p.claim !== 'all') ? `${PANEL_NOTE}\n\n${claimTable(panelRows(doc.records, exp.panels))}\n` : '';
     const baseline = exp.baseline ? `Every case against ${exp.baseline} on paired seeds (geometric-mean ratio of the output MSE, 95% interval, one-sided paired t-tests on the log-ratios):\n\n${pairedErrorTable(doc.records, exp.baseline, 0.05, true)}\n\n` : '';
-    return head + claims + baseline + errorMarkdown(doc.records);
+    return head + claims + baseline + gapPart + errorMarkdown(doc.records);
   }
   // r is infinite at φ = ±π (JSON null): the slice table lists the finite values.
   const slice = (doc.records as { angle: number; norm: number; ratio: number | null }[]).filter((r) => Math.abs(r.norm - 1) < 1e-9 && Number.isFinite(r.ratio));
@@ -86,7 +89,7 @@ function figureSpec(exp: Experiment, dataJson: string): Spec {
   const caption = { title: exp.title, machine: `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}` };
   if (exp.kind === 'train') return trainSpec(doc as unknown as TrainDocument, caption);
   if (exp.kind === 'train-steps') return stepTimeSpec(doc.records as unknown as StepTimeRecord[], caption);
-  return exp.kind === 'regime' ? regimeSpec(claimRows(doc.records), caption) : fig4Spec(doc.records, exp.panels!, caption);
+  return exp.kind === 'regime' ? regimeSpec(claimRows(doc.records), caption, gapCells(doc.records)) : fig4Spec(doc.records, exp.panels!, caption);
 }
 
 /** Runs one experiment into `<out>/<id>/`; returns the exit code of its measurement. */

@@ -46,6 +46,8 @@ export interface ErrorLike {
   readonly featureType: string;
   readonly features: number;
   readonly target: string;
+  /** graph or exact; absent in records written before the field existed, which are graph records. */
+  readonly estimator?: string;
   readonly metric: string;
   readonly seqLen: number;
   readonly dim: number;
@@ -59,11 +61,14 @@ export interface ErrorLike {
   readonly status?: 'ok' | 'invalid';
 }
 
+/** An error record's estimator path: records without the field predate it and are graph records. */
+export const estimatorOf = (r: { readonly estimator?: string }): string => r.estimator ?? 'graph';
+
 /**
  * The identity of an error record: every option that changes what was computed (the causal
  * strategy and chunk size only where causal attention uses them), not the numbers.
  */
 export function errorKey(r: ErrorLike): string {
   const mode = !r.causal ? 'bidir' : r.causalImpl === 'prefix' ? 'causal-prefix' : `causal-chunked-C${r.chunkSize}`;
-  return [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, mode, `sigma=${r.inputScale}`, `seeds=${r.seeds}`, r.ep ?? 'cpu'].join('|');
+  return [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, mode, `sigma=${r.inputScale}`, `seeds=${r.seeds}`, r.ep ?? 'cpu', estimatorOf(r)].join('|');
 }

@@ -48,6 +48,8 @@ export const errorRecordSchema = z.object({
   featureType: z.string(),
   features: count,
   target: z.string(),
+  /** Absent in files written before the field existed: those are graph records. */
+  estimator: z.enum(['graph', 'exact']).optional(),
   metric: z.string(),
   seqLen: count,
   dim: count,

@@ -72,7 +72,7 @@ export function trainSpec(doc: TrainDocument, caption: Caption): Spec {
     transform: [{ fold: ['trainLoss', 'valLoss'], as: ['field', 'loss'] }, { filter: 'isValid(datum.loss)' }, SPLIT],
     mark: { type: 'line' },
     encoding: {
-      x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', title: 'cross-entropy' }, color,
+      x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', title: 'cross-entropy', scale: { zero: false } }, color,
       strokeDash: DASH,
     },
   };

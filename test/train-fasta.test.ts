@@ -162,6 +162,23 @@ describe('BERT masking', () => {
     within3se(other, chosen, MLM.random * (1 - 1 / STANDARD_RESIDUES), 'replaced');
   });
 
+  it('a batch where chance chooses nothing still predicts one masked residue (no 0/0 loss)', () => {
+    const short = [{ tokens: proteinTokens('MKV'), label: 0 }];
+    const masking = { mask: MASK, firstMaskable: RESIDUE_OFFSET, randomLo: RESIDUE_OFFSET, randomHi: RESIDUE_OFFSET + STANDARD_RESIDUES };
+    let forced = 0;
+    for (let key = 0; key < 200; key++) {
+      const b = makeMlmBatch(short, 8, PROTEIN_VOCAB, masking, key);
+      const tmask = b.train.tmask!.data as Float32Array;
+      const chosen = tmask.reduce((a, x) => a + x, 0);
+      assert.ok(chosen >= 1, `key ${key}: nothing to predict`);
+      if (chosen === 1 && Number((b.tokens.data as BigInt64Array)[tmask.indexOf(1)]) === MASK) forced++;
+      // Never a special token.
+      tmask.forEach((x, p) => x && assert.ok(Number(b.train.targets!.data[p]) >= RESIDUE_OFFSET));
+    }
+    // 0.85³ ≈ 61% of these 3-residue batches choose nothing by chance: the rule must have acted.
+    assert.ok(forced > 50, `${forced} forced masks`);
+  });
+
   it('evaluation masks depend on the batch index only: every kernel and evaluation sees the same', async () => {
     const d = await loadFasta(FIXTURE, 0);
     const make = (ex: Parameters<typeof makeMlmBatch>[0], real?: number, key = 0) => makeMlmBatch(ex, 64, PROTEIN_VOCAB, d.masking!, key, real);
@@ -299,6 +316,7 @@ describe('train --task fasta: errors', () => {
         [[...base, '--objective', 'lm', '--dim', '16', '--init-from', withCkpt], /^--dim: 16 differs from the --init-from run's 8/],
         [[...base, '--objective', 'lm', '--init-from', withCkpt, '--init-kernel', 'favor-pos'], /^--init-kernel: .*did not train 'favor-pos'/],
         [[...base, '--objective', 'lm', '--init-from', withCkpt, '--seeds', '2'], /^--init-from: .*has no checkpoint of softmax seed 1/],
+        [[...base, '--objective', 'mlm', '--step-time'], /^--step-time: times the classifier's training step/],
         [[...base, '--objective', 'mlm', '--kernels', 'favor-pos+scratch'], /^--kernels: favor-pos\+scratch: \+scratch only means something with --init-from/],
         [[...base, '--objective', 'mlm', '--kernels', 'favor-pos+fast'], /^--kernels: 'favor-pos\+fast': unknown variant/],
         [[...base, '--objective', 'mlm', '--kernels', 'softmax,,favor-pos'], /^--kernels: .*empty entry/],

@@ -120,6 +120,7 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
   if (o.objective === 'mlm' && o.causal) throw usage('--causal', 'the masked language model (--objective mlm) is bidirectional', 'drop --causal, or --objective lm');
   if (o.objective === 'mlm' && o.task !== 'fasta') throw usage('--objective', `mlm needs a mask token; task ${o.task} has none`, 'mlm with --task fasta; lm or classify otherwise');
   if (o.objective === 'classify' && o.task === 'fasta' && !o.stepTime) throw usage('--objective', 'FASTA sequences carry no labels to classify', 'lm, mlm');
+  if (o.stepTime && o.objective !== 'classify') throw usage('--step-time', `times the classifier's training step; --objective ${o.objective} is not timed`, 'drop --objective, or --step-time');
   if (o.initKernel && !o.initFrom) throw usage('--init-kernel', 'needs --init-from');
   if (o.initFrom && o.stepTime) throw usage('--init-from', '--step-time trains nothing', 'drop one of them');
   if (o.resume && !o.out) throw usage('--resume', 'needs --out (the directory holding the journal)');

@@ -41,9 +41,11 @@ export function pairedDifferences(records: readonly TrainRecord[], reference: st
 /** "+0.012 (−0.004 … +0.028), p = 0.12" with a verdict word: higher, lower or inconclusive at 5%. */
 export function formatDifference(d: PairedDifference, digits = 3): { text: string; verdict: string } {
   const sign = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+  if (d.n === 0) return { text: 'no paired seed', verdict: '–' };
   if (d.n < 2) return { text: `${sign(d.mean)} (1 seed)`, verdict: 'inconclusive (1 seed)' };
   const text = `${sign(d.mean)} (${sign(d.lo)} … ${sign(d.hi)}), p = ${d.p === null ? '–' : d.p < 0.001 ? d.p.toExponential(1) : d.p.toFixed(3)}`;
-  const verdict = d.lo > 0 ? 'higher' : d.hi < 0 ? 'lower' : 'inconclusive';
+  // No spread over seeds (every pair differs by the same amount): no test, say so.
+  const verdict = d.p === null ? 'no spread: untested' : d.lo > 0 ? 'higher' : d.hi < 0 ? 'lower' : 'inconclusive';
   return { text, verdict };
 }
 

@@ -136,6 +136,17 @@ export function makeMlmBatch(examples: readonly Example[], seqLen: number, vocab
     if (u < MLM.mask) ids[p] = BigInt(masking.mask);
     else if (u < MLM.mask + MLM.random) ids[p] = BigInt(masking.randomLo + Math.floor(rng.uniform() * (masking.randomHi - masking.randomLo)));
   }
+  // A batch with no chosen position would divide the loss by zero (a NaN read as divergence): at
+  // least one maskable position is masked. Only tiny batches get here (P ≈ 0.85^tokens).
+  if (!tmask.some((x) => x > 0)) {
+    const maskable = [...ids.keys()].filter((p) => Number(ids[p]) >= masking.firstMaskable);
+    const p = maskable[Math.floor(rng.uniform() * maskable.length)];
+    if (p !== undefined) {
+      targets[p] = ids[p]!;
+      tmask[p] = 1;
+      ids[p] = BigInt(masking.mask);
+    }
+  }
   return positionBatch(tokens, mask, targets, tmask, B, seqLen, vocab, real);
 }
 

@@ -81,6 +81,10 @@ export function openInitSource(dir: string, initKernel: string | null, req: Trai
   const label = initKernel ?? (labels.length === 1 ? labels[0]! : null);
   if (label === null) throw usage('--init-kernel', `${dir} trained ${labels.join(', ')}: say which one to start from`, labels.join(', '));
   if (!labels.includes(label)) throw usage('--init-kernel', `${dir} did not train '${label}'`, labels.join(', '));
+  // Every seed's checkpoint up front: a missing one must not surface after hours of training the others.
+  for (let seed = 0; seed < req.seeds; seed++) {
+    if (!existsSync(checkpointPath(dir, label, seed))) throw usage('--init-from', `${dir} has no checkpoint of ${label} seed ${seed}`, `--seeds ≤ the source's ${options.seeds ?? '?'}`);
+  }
   return { dir, label, options };
 }
 

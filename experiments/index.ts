@@ -105,8 +105,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'poster-runtime', title: 'Poster: one single-head attention layer, forward+backward', kind: 'bench',
-    description: 'softmax vs favor-pos, 1 head, d = 50, m = 100',
-    full: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-lens', '256..16384'],
+    description: 'softmax vs favor-pos, 1 head, d = 50, m = 100, 3 processes per point',
+    full: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-lens', '256..16384', '--repeat', '3'],
     quick: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
   },
   {

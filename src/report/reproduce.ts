@@ -54,7 +54,8 @@ function table(exp: Experiment, dataJson: string): string {
   if (exp.kind === 'bench') return head + formatResults(doc as BenchDocument, 'markdown');
   if (exp.kind === 'train') {
     const source = exp.pre ? join(dataJson, '..', `${exp.pre.name}.json`) : null;
-    const pre = source && existsSync(source) ? `\n## The run it started from (${exp.pre!.name}.json)\n\nCommand: \`${JSON.parse(readFileSync(source, 'utf8')).environment?.commandLine ?? ''}\`\n\n${trainMarkdown(JSON.parse(readFileSync(source, 'utf8')) as TrainDocument)}` : '';
+    const src = source && existsSync(source) ? (JSON.parse(readFileSync(source, 'utf8')) as TrainDocument & { environment?: { commandLine?: string } }) : null;
+    const pre = src ? `\n## The run it started from (${exp.pre!.name}.json)\n\nCommand: \`${src.environment?.commandLine ?? ''}\`\n\n${trainMarkdown(src)}` : '';
     return head + trainMarkdown(doc as TrainDocument) + pre;
   }
   if (exp.kind === 'train-steps') return `${head}${stepTimeTable(doc.records, true)}\n`;

@@ -15,10 +15,9 @@ import type { Experiment } from '../../experiments/index.ts';
 import { pointFingerprint } from '../bench/graph.ts';
 import type { BenchRecord } from '../bench/types.ts';
 import { getKernel } from '../kernels/index.ts';
-import { graphFingerprint } from '../onnx/fingerprint.ts';
 import { BYTE_VOCAB } from '../train/data/types.ts';
 import { parseRunLabel } from '../train/labels.ts';
-import { buildClassifierGraph, type Objective } from '../train/model.ts';
+import { classifierFingerprint, type Objective, trainKernelConfig } from '../train/model.ts';
 import type { TrainRequest } from '../train/types.ts';
 
 export type Freshness = 'current' | 'stale' | 'no fingerprint' | 'not timed' | 'missing';
@@ -67,12 +66,11 @@ async function trainVocab(options: Partial<TrainRequest>, dataset: { classes: nu
   return BYTE_VOCAB;
 }
 
-/** Today's fingerprint of a training graph (label, L, the run's model), as KernelRun builds it. */
+/** Today's fingerprint of a training graph (label, L, the run's model), as KernelRun computes it. */
 function trainHash(o: Partial<TrainRequest> & { seqLen: number }, label: string, vocab: number, classes: number): string {
   const shape = { batch: o.batch!, seqLen: o.seqLen, heads: o.heads!, dModel: o.dim!, layers: o.layers!, dFf: o.dFf!, vocab };
-  const config = (seed: number) => ({ causal: o.causal!, causalImpl: o.causalImpl!, chunkSize: o.chunkSize!, features: o.features!, featureType: o.featureType!, seed });
-  const build = (seed: number) => buildClassifierGraph({ kernel: getKernel(parseRunLabel(label).kernel), shape, config: config(seed), classes, pooling: o.pooling ?? 'mean', objective: (o.objective ?? 'classify') as Objective, mode: 'train' }).graph;
-  return graphFingerprint(build(0), build(7919));
+  const req = { kernel: getKernel(parseRunLabel(label).kernel), shape, classes, pooling: o.pooling ?? 'mean', objective: (o.objective ?? 'classify') as Objective };
+  return classifierFingerprint(req, (seed) => trainKernelConfig(o as TrainRequest, seed));
 }
 
 export interface Doc {

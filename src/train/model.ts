@@ -10,7 +10,9 @@ import { Rng } from '../kernels/projection.ts';
 import type { KernelConfig, KernelSpec } from '../kernels/types.ts';
 import { checkModelWidth, encoderBody, encoderParams, type ModelShape, type Param } from '../model/encoder.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
+import { graphFingerprint } from '../onnx/fingerprint.ts';
 import type { DType, Graph, Value } from '../onnx/ir.ts';
+import type { TrainRequest } from './types.ts';
 
 export const POOLINGS = ['mean', 'cls'] as const;
 export type Pooling = (typeof POOLINGS)[number];
@@ -80,6 +82,22 @@ export function buildClassifierGraph(req: ClassifierRequest): { graph: Graph; pa
   }
   const grads = gradients(b, loss, params.map((p) => P(p.name)), b.scalar(1));
   return { graph: b.build([loss, logits, ...grads.map((g, i) => b.named(g, `grad_${params[i]!.name}`))]), params };
+}
+
+/** A training run's attention options with projection seed `seed`. */
+export const trainKernelConfig = (r: Pick<TrainRequest, 'causal' | 'causalImpl' | 'chunkSize' | 'features' | 'featureType'>, seed: number): KernelConfig => ({
+  causal: r.causal, causalImpl: r.causalImpl, chunkSize: r.chunkSize, features: r.features, featureType: r.featureType, seed,
+});
+
+/**
+ * The fingerprint of a training graph (src/onnx/fingerprint.ts): the build at seed 0 against the
+ * build at seed 7919, so the projection's draws do not enter. Fixed seeds, not a run's own, so two
+ * builds never share a seed. Training records carry it and `reproduce --status` recomputes it,
+ * through this one function.
+ */
+export function classifierFingerprint(req: Omit<ClassifierRequest, 'config' | 'mode'>, config: (seed: number) => KernelConfig): string {
+  const build = (seed: number) => buildClassifierGraph({ ...req, config: config(seed), mode: 'train' }).graph;
+  return graphFingerprint(build(0), build(7919));
 }
 
 /** [B, L, D] → [B, D]: the mean over real tokens, or the first (CLS) token's vector. */

@@ -6,16 +6,13 @@ import { estimateMemory } from '../bench/cost.ts';
 import { getKernel } from '../kernels/index.ts';
 import type { KernelConfig } from '../kernels/types.ts';
 import type { ModelShape, Param } from '../model/encoder.ts';
-import { graphFingerprint } from '../onnx/fingerprint.ts';
 import { type HostTensor, Session } from '../runtime/session.ts';
 import type { Batch } from './batches.ts';
 import { parseRunLabel } from './labels.ts';
-import { buildClassifierGraph, classifierParams } from './model.ts';
+import { buildClassifierGraph, classifierFingerprint, classifierParams, trainKernelConfig } from './model.ts';
 import { AdamW, clipGlobalNorm, decays, learningRate } from './optimizer.ts';
 import type { TrainRequest } from './types.ts';
 
-/** The request's attention options with projection seed `seed`. */
-const kernelConfig = (r: TrainRequest, seed: number): KernelConfig => ({ causal: r.causal, causalImpl: r.causalImpl, chunkSize: r.chunkSize, features: r.features, featureType: r.featureType, seed });
 
 export class KernelRun {
   readonly params: Param[];
@@ -42,7 +39,7 @@ export class KernelRun {
 
   /** The training graph's estimated peak of live tensors, without building a session. */
   static estimate(kernel: string, req: TrainRequest, shape: ModelShape, classes: number): number {
-    return estimateMemory(buildClassifierGraph({ kernel: getKernel(parseRunLabel(kernel).kernel, '--kernels'), shape, config: kernelConfig(req, 0), classes, pooling: req.pooling, objective: req.objective, mode: 'train' }).graph);
+    return estimateMemory(buildClassifierGraph({ kernel: getKernel(parseRunLabel(kernel).kernel, '--kernels'), shape, config: trainKernelConfig(req, 0), classes, pooling: req.pooling, objective: req.objective, mode: 'train' }).graph);
   }
 
   /** Builds the run with the projections of `draw` (0: the first; each redraw counts up). */
@@ -54,7 +51,7 @@ export class KernelRun {
 
   /** The kernel config of projection draw `draw`: layer l uses seed + 7919·draw + l, distinct per seed for small draws. */
   private config(draw: number): KernelConfig {
-    return kernelConfig(this.req, this.seed * 1_000_003 + 7919 * draw);
+    return trainKernelConfig(this.req, this.seed * 1_000_003 + 7919 * draw);
   }
 
   /** (Re)builds both sessions with projection draw `draw`. */
@@ -68,7 +65,8 @@ export class KernelRun {
     const trainGraph = buildClassifierGraph({ ...base, mode: 'train' }).graph;
     this.estimatedMemoryBytes = estimateMemory(trainGraph);
     // Once, at the first draw (outside the training clock): a redraw changes only seeded constants.
-    this.graphHash ??= graphFingerprint(trainGraph, buildClassifierGraph({ ...base, config: this.config(draw + 1), mode: 'train' }).graph);
+    const { config: _, ...shared } = base;
+    this.graphHash ??= classifierFingerprint(shared, (seed) => trainKernelConfig(this.req, seed));
     const [train, evaluator] = [await Session.fromGraph(trainGraph, cfg), await Session.fromGraph(buildClassifierGraph({ ...base, mode: 'eval' }).graph, cfg)];
     await this.release();
     this.train = train;

@@ -37,11 +37,12 @@ export interface Experiment {
 
 /**
  * Whole-model points at batch 8 and L = 8192 take 10–40 s a run on a 2-core CPU, so the Fig. 3
- * runs take the untimed first run as the warm-up and time two more: each point costs three runs.
- * Even so fig3-forward takes about 50 minutes; fig3-backward (a run costs ~3.5× a forward) stops
- * at L = 2048, past its crossover, in about 30 minutes (L = 4096 would add ~25 minutes).
+ * runs take the untimed first run as the warm-up and time two more: each point costs three runs,
+ * in each of 2 processes (interleaved rounds), so every point has a process-level interval.
+ * fig3-backward (a run costs ~3.5× a forward) stops at L = 2048, past its crossover; fig3-forward
+ * drops batch 8 (half its time at one process) so that each stays near 90 minutes on 2 cores.
  */
-const modelRuns = ['--min-runs', '2', '--warmup', '0', '--time-ms', '1'];
+const modelRuns = ['--min-runs', '2', '--warmup', '0', '--time-ms', '1', '--repeat', '2'];
 
 /**
  * The protein runs: Debian's UniProt sample (the default --data of --task fasta), L = 512, the
@@ -63,20 +64,20 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'fig3-forward', title: 'Fig. 3: forward time of the whole model', kind: 'bench',
-    description: 'paper-regular encoder (8, 6, 2048, 512), batch 1/2/4/8, L = 32…8192, softmax vs favor-pos vs OPT, 16 GiB budget',
-    full: ['bench', '--preset', 'paper-regular', '--pass', 'forward', '--kernels', 'softmax,favor-pos,identity', '--seq-lens', '32..8192', ...modelRuns],
+    description: 'paper-regular encoder (8, 6, 2048, 512), batch 1/2/4 (batch 8 cut for time), L = 32…8192, softmax vs favor-pos vs OPT, 2 processes per point',
+    full: ['bench', '--preset', 'paper-regular', '--pass', 'forward', '--kernels', 'softmax,favor-pos,identity', '--seq-lens', '32..8192', '--batch', '1,2,4', ...modelRuns],
     quick: ['bench', '--scope', 'model', '--pass', 'forward', '--kernels', 'softmax,favor-pos,identity', ...tinyModel],
   },
   {
     id: 'fig3-backward', title: 'Fig. 3: forward+backward time of the whole model', kind: 'bench',
-    description: 'as fig3-forward, the gradient of every parameter, L = 32…2048',
+    description: 'as fig3-forward, the gradient of every parameter, batch 1/2/4/8, L = 32…2048, 2 processes per point',
     full: ['bench', '--preset', 'paper-regular', '--pass', 'backward', '--kernels', 'softmax,favor-pos,identity', '--seq-lens', '32..2048', ...modelRuns],
     quick: ['bench', '--scope', 'model', '--pass', 'backward', '--kernels', 'softmax,favor-pos,identity', ...tinyModel],
   },
   {
     id: 'fig3-attention', title: 'Fig. 3 (appendix): attention-only time', kind: 'bench',
-    description: 'attention alone, 8 heads, d = 64, softmax / fused softmax / favor-pos / OPT, forward and backward',
-    full: ['bench', '--heads', '8', '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--seq-lens', '256..16384'],
+    description: 'attention alone, 8 heads, d = 64, softmax / fused softmax / favor-pos / OPT, forward and backward, 3 processes per point',
+    full: ['bench', '--heads', '8', '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--seq-lens', '256..16384', '--repeat', '3'],
     quick: ['bench', '--heads', '2', '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
   },
   {
@@ -122,8 +123,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
   {
     id: 'beyond-time', title: 'Beyond the paper: attention time of FAVOR++ and FAVOR# against FAVOR+ and softmax', kind: 'bench',
-    description: 'attention alone, 8 heads, d = 64, m = 256, softmax / favor-pos / favor-opr / favor-sade, forward and forward+backward',
-    full: ['bench', '--heads', '8', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-lens', '256..8192', '--time-ms', '100'],
+    description: 'attention alone, 8 heads, d = 64, m = 256, softmax / favor-pos / favor-opr / favor-sade, forward and forward+backward, 3 processes per point',
+    full: ['bench', '--heads', '8', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-lens', '256..8192', '--time-ms', '100', '--repeat', '3'],
     quick: ['bench', '--heads', '2', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
   },
   {

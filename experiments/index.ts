@@ -42,7 +42,7 @@ export interface Experiment {
  * fig3-backward (a run costs ~3.5× a forward) stops at L = 2048, past its crossover; fig3-forward
  * drops batch 8 (half its time at one process) so that each stays near 90 minutes on 2 cores.
  */
-const modelRuns = ['--min-runs', '2', '--warmup', '0', '--time-ms', '1', '--repeat', '2'];
+const modelRuns = ['--min-runs', '2', '--warmup', '0', '--time-budget', '1ms', '--repeat', '2'];
 
 /**
  * The protein runs: Debian's UniProt sample (the default --data of --task fasta), L = 512, the
@@ -51,9 +51,9 @@ const modelRuns = ['--min-runs', '2', '--warmup', '0', '--time-ms', '1', '--repe
  * variants read the committed 48-sequence fixture instead.
  */
 const PROTEIN = ['--task', 'fasta', '--seq-len', '512', '--seeds', '3', '--eval-every', '50', '--eval-batches', '16'];
-const QUICK_PROTEIN = ['--task', 'fasta', '--data', 'test/fixtures/proteins.fasta', '--seq-len', '64', '--dim', '16', '--layers', '1', '--d-ff', '32', '--features', '16', '--batch', '4', '--seeds', '2', '--eval-every', '10'];
+const QUICK_PROTEIN = ['--task', 'fasta', '--data', 'test/fixtures/proteins.fasta', '--seq-len', '64', '--d-model', '16', '--layers', '1', '--d-ff', '32', '--features', '16', '--batch', '4', '--seeds', '2', '--eval-every', '10'];
 
-const tinyModel = ['--layers', '1', '--dim', '32', '--heads', '2', '--d-ff', '64', '--seq-lens', '32,64', '--batch', '1,2', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'];
+const tinyModel = ['--layers', '1', '--d-model', '32', '--heads', '2', '--d-ff', '64', '--seq-len', '32,64', '--batch', '1,2', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0'];
 
 export const EXPERIMENTS: readonly Experiment[] = [
   {
@@ -65,32 +65,32 @@ export const EXPERIMENTS: readonly Experiment[] = [
   {
     id: 'fig3-forward', title: 'Fig. 3: forward time of the whole model', kind: 'bench',
     description: 'paper-regular encoder (8, 6, 2048, 512), batch 1/2/4 (batch 8 cut for time), L = 32…8192, softmax vs favor-pos vs OPT, 2 processes per point',
-    full: ['bench', '--preset', 'paper-regular', '--pass', 'forward', '--kernels', 'softmax,favor-pos,identity', '--seq-lens', '32..8192', '--batch', '1,2,4', ...modelRuns],
+    full: ['bench', '--preset', 'paper-regular', '--pass', 'forward', '--kernels', 'softmax,favor-pos,identity', '--seq-len', '32..8192', '--batch', '1,2,4', ...modelRuns],
     quick: ['bench', '--scope', 'model', '--pass', 'forward', '--kernels', 'softmax,favor-pos,identity', ...tinyModel],
   },
   {
     id: 'fig3-backward', title: 'Fig. 3: forward+backward time of the whole model', kind: 'bench',
     description: 'as fig3-forward, the gradient of every parameter, batch 1/2/4/8, L = 32…2048, 2 processes per point',
-    full: ['bench', '--preset', 'paper-regular', '--pass', 'backward', '--kernels', 'softmax,favor-pos,identity', '--seq-lens', '32..2048', ...modelRuns],
+    full: ['bench', '--preset', 'paper-regular', '--pass', 'backward', '--kernels', 'softmax,favor-pos,identity', '--seq-len', '32..2048', ...modelRuns],
     quick: ['bench', '--scope', 'model', '--pass', 'backward', '--kernels', 'softmax,favor-pos,identity', ...tinyModel],
   },
   {
     id: 'fig3-attention', title: 'Fig. 3 (appendix): attention-only time', kind: 'bench',
     description: 'attention alone, 8 heads, d = 64, softmax / fused softmax / favor-pos / OPT, forward and backward, 3 processes per point',
-    full: ['bench', '--heads', '8', '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--seq-lens', '256..16384', '--repeat', '3'],
-    quick: ['bench', '--heads', '2', '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
+    full: ['bench', '--heads', '8', '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--seq-len', '256..16384', '--repeat', '3'],
+    quick: ['bench', '--heads', '2', '--kernels', 'softmax,softmax-fused,favor-pos,identity', '--seq-len', '64,128', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0'],
   },
   {
     id: 'regime-map', title: 'Where the accuracy claims hold: MSE ratios over the input scale σ', kind: 'regime',
     description: 'd = 16, L = 1024, m = 16/64/128, 15 paired seeds; orthogonal/iid, positive/trig and FAVOR++/FAVOR+ output-MSE ratios vs σ = 0.1…1.5, with the closed forms; the estimators exact (float64, no ε) beside the graph (float32, ε), shaded where they differ by > 10%',
-    full: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,64,128', '--input-scale', '0.1,0.15,0.2,0.25,0.35,0.5,0.7,1,1.5', '--estimator', 'graph,exact'],
-    quick: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-types', 'iid,orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '4', '--features', '16', '--input-scale', '0.25,1', '--estimator', 'graph,exact'],
+    full: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-type', 'iid,orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,64,128', '--input-scale', '0.1,0.15,0.2,0.25,0.35,0.5,0.7,1,1.5', '--estimator', 'graph,exact'],
+    quick: ['error', '--kernels', 'favor-pos,favor-trig,favor-opr', '--feature-type', 'iid,orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '4', '--features', '16', '--input-scale', '0.25,1', '--estimator', 'graph,exact'],
   },
   {
     id: 'fig4-output-mse', title: 'Fig. 4: MSE of the attention output', kind: 'error',
     description: 'L = 4096, d = 16, m = 16…192, 15 paired seeds; (a) orthogonal vs iid at σ = 0.35 and (b) positive vs trig at σ = 1, where the regime map shows each claim; (c) every series at N(0, 1), where orthogonal ≈ iid; exact estimators (float64, no ε) solid, the graph (float32, ε) dashed',
-    full: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--seeds', '15', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
-    quick: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-types', 'iid,orthogonal', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
+    full: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-type', 'iid,orthogonal', '--seeds', '15', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
+    quick: ['error', '--kernels', 'favor-pos,favor-trig', '--feature-type', 'iid,orthogonal', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
     panels: [
       { title: '(a) orthogonal vs iid', claim: 'orthogonal<iid', inputScale: 0.35 },
       { title: '(b) positive vs trig', claim: 'positive<trig', inputScale: 1 },
@@ -107,14 +107,14 @@ export const EXPERIMENTS: readonly Experiment[] = [
   {
     id: 'poster-runtime', title: 'Poster: one single-head attention layer, forward+backward', kind: 'bench',
     description: 'softmax vs favor-pos, 1 head, d = 50, m = 100, 3 processes per point',
-    full: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-lens', '256..16384', '--repeat', '3'],
-    quick: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
+    full: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-len', '256..16384', '--repeat', '3'],
+    quick: ['bench', '--heads', '1', '--dim', '50', '--features', '100', '--kernels', 'softmax,favor-pos', '--pass', 'backward', '--seq-len', '64,128', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0'],
   },
   {
     id: 'beyond-mse', title: 'Beyond the paper: output MSE of FAVOR+, FAVOR++ and FAVOR# (SADERF)', kind: 'error',
     description: 'favor-pos vs favor-opr vs favor-sade, orthogonal rows, d = 16, L = 1024, m = 16…128, 15 paired seeds, at the regime map\'s σ = 0.35 and 1; exact estimators (float64, no ε) beside the graph (float32, ε)',
-    full: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,32,64,128', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
-    quick: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-types', 'orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
+    full: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-type', 'orthogonal', '--dim', '16', '--seq-len', '1024', '--seeds', '15', '--features', '16,32,64,128', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
+    quick: ['error', '--kernels', 'favor-pos,favor-opr,favor-sade', '--feature-type', 'orthogonal', '--dim', '16', '--seq-len', '128', '--seeds', '3', '--features', '16,64', '--input-scale', '0.35,1', '--estimator', 'graph,exact'],
     panels: [
       { title: '(a) small inputs', claim: 'all', inputScale: 0.35 },
       { title: '(b) N(0, 1) inputs', claim: 'all', inputScale: 1 },
@@ -124,8 +124,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
   {
     id: 'beyond-time', title: 'Beyond the paper: attention time of FAVOR++ and FAVOR# against FAVOR+ and softmax', kind: 'bench',
     description: 'attention alone, 8 heads, d = 64, m = 256, softmax / favor-pos / favor-opr / favor-sade, forward and forward+backward, 3 processes per point',
-    full: ['bench', '--heads', '8', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-lens', '256..8192', '--time-ms', '100', '--repeat', '3'],
-    quick: ['bench', '--heads', '2', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-lens', '64,128', '--time-ms', '5', '--min-runs', '2', '--warmup', '0'],
+    full: ['bench', '--heads', '8', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-len', '256..8192', '--time-budget', '100ms', '--repeat', '3'],
+    quick: ['bench', '--heads', '2', '--kernels', 'softmax,favor-pos,favor-opr,favor-sade', '--seq-len', '64,128', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0'],
   },
   {
     id: 'train-spam', title: 'Training on real e-mails: accuracy against wall-clock and steps', kind: 'train',
@@ -159,7 +159,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   {
     id: 'train-step-time', title: 'Seconds per training step against L', kind: 'train-steps',
     description: 'the train-spam model (width 64, 2 layers, 2 heads, d_ff 128, m = 64, batch 16) on synthetic tokens, L = 128…4096, 5 interleaved rounds',
-    full: ['train', '--step-time', '--seq-len', '128..4096', '--kernels', 'softmax,favor-pos,favor-relu', '--rounds', '5'],
-    quick: ['train', '--step-time', '--seq-len', '32,64', '--kernels', 'softmax,favor-pos', '--dim', '16', '--layers', '1', '--d-ff', '32', '--batch', '2', '--rounds', '2'],
+    full: ['train', '--step-time', '--seq-len', '128..4096', '--kernels', 'softmax,favor-pos,favor-relu', '--repeat', '5'],
+    quick: ['train', '--step-time', '--seq-len', '32,64', '--kernels', 'softmax,favor-pos', '--d-model', '16', '--layers', '1', '--d-ff', '32', '--batch', '2', '--repeat', '2'],
   },
 ];

@@ -19,6 +19,9 @@ import { theoryCommand } from './commands/theory.ts';
 import { trainCommand } from './commands/train.ts';
 import { onnxruntimeVersion, projectVersion } from './version.ts';
 import { oneLine, usage, UsageError } from './errors.ts';
+import { canonicalArgs } from './commands/vocabulary.ts';
+import { configureHelp } from './commands/help.ts';
+import { fitText } from './report/terminal.ts';
 import type { ExecutionProvider } from './runtime/providers.ts';
 
 export function buildProgram(): Command {
@@ -29,10 +32,11 @@ export function buildProgram(): Command {
   for (const cmd of [benchCommand, errorCommand, trainCommand, theoryCommand, reproduceCommand, plotCommand, reportCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.
   const quiet = (cmd: Command) => {
-    cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+    cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {}, writeOut: (text) => process.stdout.write(fitText(text)) });
     cmd.commands.forEach(quiet);
   };
   quiet(program);
+  configureHelp(program);
   // Every command with --ep refuses a provider that cannot start here the same way, before any
   // work: one usage line (the probe keeps ONNX Runtime's native warnings off the terminal).
   program.hook('preAction', async (_program, action) => {
@@ -47,7 +51,7 @@ export function buildProgram(): Command {
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram().parseAsync([...argv.slice(0, 2), ...canonicalArgs(argv.slice(2))]);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -64,16 +64,16 @@ function writeInputs(): void {
 }
 
 // Flags that keep a case cheap should a regression let it run.
-const tinyBench = ['--seq-lens', '16', '--kernels', 'identity', '--pass', 'forward', '--dim', '8', '--time-ms', '5', '--min-runs', '1', '--warmup', '0', '--no-roofline', '--quiet'];
+const tinyBench = ['--seq-len', '16', '--kernels', 'identity', '--pass', 'forward', '--dim', '8', '--time-budget', '5ms', '--min-runs', '1', '--warmup', '0', '--no-roofline', '--quiet'];
 const tinyError = ['--seeds', '1', '--seq-len', '16', '--dim', '4'];
 
 type Case = readonly [group: string, args: readonly string[], names: RegExp, needs?: 'webgpu-missing' | 'cuda-missing'];
 
 const CASES: readonly Case[] = [
-  ['1 empty list entry', ['bench', '--kernels', 'softmax,,favor-pos', '--seq-lens', '16', '--no-roofline'], /--kernels: 'softmax,,favor-pos' has an empty entry/],
-  ['1 empty list entry', ['bench', '--seq-lens', '256,,512', '--kernels', 'identity'], /--seq-lens: .* empty entry/],
-  ['1 empty list entry', ['bench', '--seq-lens', '64,', '--kernels', 'identity'], /--seq-lens: '64,' has an empty entry/],
-  ['1 empty list entry', ['bench', '--batch', '1,,2', '--seq-lens', '16', '--kernels', 'identity'], /--batch: .* empty entry/],
+  ['1 empty list entry', ['bench', '--kernels', 'softmax,,favor-pos', '--seq-len', '16', '--no-roofline'], /--kernels: 'softmax,,favor-pos' has an empty entry/],
+  ['1 empty list entry', ['bench', '--seq-len', '256,,512', '--kernels', 'identity'], /--seq-len: .* empty entry/],
+  ['1 empty list entry', ['bench', '--seq-len', '64,', '--kernels', 'identity'], /--seq-len: '64,' has an empty entry/],
+  ['1 empty list entry', ['bench', '--batch', '1,,2', '--seq-len', '16', '--kernels', 'identity'], /--batch: .* empty entry/],
   ['1 empty list entry', ['error', '--features', '16,,32', ...tinyError], /--features: .* empty entry/],
   ['1 empty list entry', ['error', '--input-scale', '1,,2', ...tinyError], /--input-scale: .* empty entry/],
   ['1 empty list entry', ['train', '--kernels', 'softmax,,favor-pos', '--task', 'toy', '--steps', '1'], /--kernels: .* empty entry/],
@@ -92,7 +92,7 @@ const CASES: readonly Case[] = [
   ['5 output checked first', ['plot', hand, '-o', 'missing/x.svg'], /--output: cannot write 'missing\/x\.svg': ENOENT/],
   ['5 output checked first', ['report', distributions, '-o', 'missing/r.html'], /--output: cannot write 'missing\/r\.html': ENOENT/],
   ['5 a parse error on one line', ['plot', at('broken.json'), '-o', 'x.svg'], /<data>: '.*broken\.json' is not valid JSON: .*\\n/],
-  ['6 incompatible combination', ['report', hand, '--baseline', errorResults, '-o', 'r.html'], /--baseline: '.*data\.json' holds error results, but '.*hand-bench\.json' holds bench results/],
+  ['6 incompatible combination', ['report', hand, '--baseline-file', errorResults, '-o', 'r.html'], /--baseline-file: '.*data\.json' holds error results, but '.*hand-bench\.json' holds bench results/],
   ['6 incompatible combination', ['error', '--leak', '--target', 'kernel', ...tinyError.slice(2)], /--target: is ignored by --leak/],
   ['6 incompatible combination', ['reproduce', '--quick', '--resume'], /<id>: --quick needs an experiment id \(allowed: all, fig2-utility/],
   ['7 impossible value', ['export', '--kernel', 'softmax', '--seq-len', '99999999999', '-o', 'x.onnx'], /--seq-len: 99999999999 tokens .* more than the 4 GiB/],

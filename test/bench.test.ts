@@ -16,7 +16,7 @@ import { GraphBuilder } from '../src/onnx/builder.ts';
 import { cli } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-bench-'));
-const tiny = ['--seq-lens', '16,32', '--dim', '8', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline'];
+const tiny = ['--seq-len', '16,32', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline'];
 
 const grid = (o: Partial<GridOptions> = {}): GridOptions => ({
   kernels: ['softmax', 'favor-pos'], seqLens: [16, 32], passes: ['forward'], batches: [1], heads: 1, dim: 8, features: 8,
@@ -69,7 +69,7 @@ describe('performer bench end to end', () => {
   });
 
   it('a tiny --memory-budget records oom without running, and larger L are skipped', () => {
-    const r = cli(['bench', ...tiny, '--seq-lens', '16,64,128', '--kernels', 'softmax,identity', '--pass', 'forward', '--memory-budget', '30000', '--format', 'json']);
+    const r = cli(['bench', ...tiny, '--seq-len', '16,64,128', '--kernels', 'softmax,identity', '--pass', 'forward', '--memory-budget', '30000', '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const recs = JSON.parse(r.stdout).records as BenchRecord[];
     const softmax = recs.filter((x) => x.kernel === 'softmax').map((x) => x.status);
@@ -124,7 +124,7 @@ describe('performer bench end to end', () => {
 
   it('bad bench options exit 2 with one line', () => {
     for (const [args, msg] of [
-      [['--seq-lens', '100..200'], /--seq-lens: '100\.\.200' is not a power-of-two range/],
+      [['--seq-len', '100..200'], /--seq-len: '100\.\.200' is not a power-of-two range/],
       [['--kernels', 'softmax,bogus'], /--kernels: 'bogus' is not supported/],
       [['--memory-budget', 'lots'], /--memory-budget: 'lots' is not a positive size/],
       [['--ep', 'tpu'], /--ep: 'tpu' is not supported \(allowed: cpu, cuda, webgpu\)/],

@@ -74,7 +74,7 @@ describe('performer compare', () => {
     const rows = JSON.parse(r.stdout).comparisons as { verdict: string; needed: number | null; detectable: number }[];
     assert.ok(rows.every((x) => x.verdict === 'inconclusive' && x.needed !== null && x.needed > 2 && x.detectable > 1.1), r.stdout);
     assert.equal(JSON.parse(r.stdout).verdict, 'inconclusive');
-    assert.match(cli(['compare', syntheticFile('few-base.json', () => 1, 0.1, 6, {}, 2), few]).stdout, /inconclusive \(need ≥ \d+\)/);
+    assert.match(cli(['compare', syntheticFile('few-base.json', () => 1, 0.1, 6, {}, 2), few]).stdout, /inconclusive[ │]*\n?[^\n]*?\(need ≥ \d+\)/);
   });
 
   it('one process per file: iterations are not independent samples, so no verdict is drawn from them', () => {
@@ -131,7 +131,7 @@ describe('sharding and merging', () => {
   });
 
   it('shards run separately merge into the whole sweep; overlaps are refused', () => {
-    const args = ['bench', '--seq-lens', '16,32', '--kernels', 'softmax,identity', '--dim', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward'];
+    const args = ['bench', '--seq-len', '16,32', '--kernels', 'softmax,identity', '--dim', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward'];
     const outs = [1, 2, 3].map((i) => {
       const out = join(dir, `shard${i}`);
       assert.equal(cli([...args, '--shard', `${i}/3`, '--out', out]).code, 0);
@@ -153,7 +153,7 @@ describe('sharding and merging', () => {
 describe('crash safety', () => {
   it('a sweep killed with SIGKILL, then --resume, gives the same points as an uninterrupted run', async () => {
     const out = join(dir, 'killed');
-    const args = ['bench', '--seq-lens', '16,32,64', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward', '--out', out];
+    const args = ['bench', '--seq-len', '16,32,64', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward', '--out', out];
     const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore' });
     const journal = join(out, 'results.jsonl');
     const deadline = Date.now() + 60_000;

@@ -80,7 +80,7 @@ describe('a CLI in the user\'s terms', () => {
     const bench = cli(['bench', '--help']).stdout;
     assert.match(bench, /default: 256\.\.8192/);
     assert.match(bench, /default: 80% of RAM, [\d.]+ GiB/);
-    assert.match(bench, /Examples:\n(  performer bench.*\n){3}/);
+    assert.match(bench, /Examples:\n(  performer bench.*\n(      .*\n)?){3}/);
   });
 
   it('--version names the ONNX Runtime too; completion prints a script naming every command', () => {
@@ -94,7 +94,7 @@ describe('a CLI in the user\'s terms', () => {
 
   it('CSV writes booleans as true/false; an empty cell means not applicable', () => {
     const out = join(dir, 'csv');
-    assert.equal(cli(['bench', '--seq-lens', '16', '--kernels', 'identity', '--pass', 'forward', '--dim', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out, '--format', 'csv']).code, 0);
+    assert.equal(cli(['bench', '--seq-len', '16', '--kernels', 'identity', '--pass', 'forward', '--dim', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out, '--format', 'csv']).code, 0);
     const [head, row] = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     const cells = Object.fromEntries(head!.split(',').map((k, i) => [k, row!.split(',')[i]]));
     assert.equal(cells.causal, 'false');
@@ -105,13 +105,13 @@ describe('a CLI in the user\'s terms', () => {
     const bad = cli(['bench', '--ep', 'tpu']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--ep: 'tpu' is not supported \(allowed: cpu, cuda, webgpu\)/);
-    const gpu = cli(['bench', '--ep', 'webgpu', '--seq-lens', '16', '--kernels', 'identity', '--pass', 'forward', '--no-roofline']);
+    const gpu = cli(['bench', '--ep', 'webgpu', '--seq-len', '16', '--kernels', 'identity', '--pass', 'forward', '--no-roofline']);
     if (gpu.code === 2) assert.match(gpu.stderr, /performer: --ep: the webgpu execution provider cannot run on this machine/);
     else assert.equal(gpu.code, 0, 'a machine with a WebGPU adapter runs it');
   });
 
   it('progress: with stderr not a terminal, plain lines show life; --quiet silences them', () => {
-    const args = ['bench', '--seq-lens', '16,32', '--kernels', 'softmax,identity', '--pass', 'forward', '--dim', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--repeat', '2'];
+    const args = ['bench', '--seq-len', '16,32', '--kernels', 'softmax,identity', '--pass', 'forward', '--dim', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--repeat', '2'];
     const r = cli(args);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^performer: 8 measurement processes to run, one per point and round$/m);

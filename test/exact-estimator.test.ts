@@ -135,7 +135,7 @@ describe('performer error --estimator exact', () => {
       assert.match(r.stderr, msg);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
-    const ok = cli(['error', '--kernels', 'favor-pos', '--feature-types', 'iid', '--seq-len', '16', '--dim', '4', '--features', '4', '--seeds', '1', '--estimator', 'graph,exact', '--format', 'json']);
+    const ok = cli(['error', '--kernels', 'favor-pos', '--feature-type', 'iid', '--seq-len', '16', '--dim', '4', '--features', '4', '--seeds', '1', '--estimator', 'graph,exact', '--format', 'json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(JSON.parse(ok.stdout).records.map((r: { estimator: string }) => r.estimator), ['graph', 'exact']);
   });

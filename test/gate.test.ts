@@ -19,7 +19,7 @@ import { errorKey, type ErrorLike, pointKey } from '../src/results/keys.ts';
 import { cli, interruptAfter } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-gate-'));
-const tiny = ['--seq-lens', '16,32', '--dim', '8', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward'];
+const tiny = ['--seq-len', '16,32', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward'];
 
 const grid: GridOptions = {
   kernels: ['softmax', 'favor-pos'], seqLens: [512, 2048], passes: ['forward', 'backward'], batches: [1], heads: 1, dim: 64, features: 256,
@@ -227,7 +227,7 @@ describe('journal, lock and files', () => {
 describe('signals and up-front refusals', () => {
   it('SIGTERM stops a bench like Ctrl-C: finished processes kept, the hint printed, exit 143', async () => {
     const out = join(dir, 'term');
-    const args = ['bench', '--seq-lens', '16,32,64,128', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-ms', '300', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out];
+    const args = ['bench', '--seq-len', '16,32,64,128', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-budget', '300ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out];
     const { code, stderr } = await interruptAfter(args, join(out, 'results.jsonl'), 3, 'SIGTERM');
     assert.equal(code, 143, stderr);
     assert.match(stderr, /interrupted \(SIGTERM\): \d+ of 24 points have results; every finished process is kept in .* \(continue with the same command and --resume\)/);
@@ -241,7 +241,7 @@ describe('signals and up-front refusals', () => {
       [['--kernels', 'favor-pos', '--features', '99999999'], /--features: 99999999 features need at least .* over the memory budget/],
     ] as const) {
       const started = Date.now();
-      const r = cli(['bench', '--seq-lens', '256', '--no-roofline', ...extra]);
+      const r = cli(['bench', '--seq-len', '256', '--no-roofline', ...extra]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, msg);
       assert.equal(r.stderr.trim().split('\n').length, 1);

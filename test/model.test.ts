@@ -85,7 +85,7 @@ describe('model graph structure', () => {
 
 describe('bench --scope model', () => {
   it('times a tiny encoder forward and backward, with FLOPs and memory estimates', () => {
-    const r = cli(['bench', '--scope', 'model', '--layers', '1', '--dim', '16', '--heads', '2', '--d-ff', '32', '--vocab', '50', '--seq-lens', '16', '--kernels', 'softmax,favor-pos', '--features', '8', '--time-ms', '5', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--format', 'json']);
+    const r = cli(['bench', '--scope', 'model', '--layers', '1', '--dim', '16', '--heads', '2', '--d-ff', '32', '--vocab', '50', '--seq-len', '16', '--kernels', 'softmax,favor-pos', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const recs = JSON.parse(r.stdout).records;
     assert.equal(recs.length, 4);

@@ -76,15 +76,15 @@ describe('performer report', () => {
   it('writes one self-contained HTML page: every figure inline as SVG, the tables, the verdicts; no scripts or fetches', async () => {
     const { parse } = await import('node-html-parser');
     const out = join(dir, 'run');
-    assert.equal(cli(['bench', '--seq-lens', '16,32', '--kernels', 'softmax,favor-pos', '--pass', 'forward', '--dim', '8', '--features', '8', '--time-ms', '5', '--min-runs', '3', '--warmup', '0', '--no-roofline', '--repeat', '2', '--out', out]).code, 0);
+    assert.equal(cli(['bench', '--seq-len', '16,32', '--kernels', 'softmax,favor-pos', '--pass', 'forward', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '3', '--warmup', '0', '--no-roofline', '--repeat', '2', '--out', out]).code, 0);
     const page = join(dir, 'report.html');
-    const r = cli(['report', out, '--baseline', join(out, 'results.json'), '-o', page]);
+    const r = cli(['report', out, '--baseline-file', join(out, 'results.json'), '-o', page]);
     assert.equal(r.code, 0, r.stderr);
     const root = parse(readFileSync(page, 'utf8'));
     assert.equal(root.querySelectorAll('section').length, 1);
     assert.equal(root.querySelectorAll('figure svg').length, 2, 'the timing figure and the sample distributions');
     assert.equal(root.querySelectorAll('table').length, 1 + 1 + 1, 'environment, results, verdicts');
-    assert.match(root.querySelector('.cmd code')!.text, /^performer bench --seq-lens 16,32/);
+    assert.match(root.querySelector('.cmd code')!.text, /^performer bench --seq-len 16,32/);
     assert.equal(root.querySelectorAll('script').length, 0);
     const refs = root.querySelectorAll('[src],[href]').map((e) => e.getAttribute('src') ?? e.getAttribute('href') ?? '');
     assert.ok(refs.every((u) => !/^https?:/.test(u)), refs.join(' '));

@@ -313,7 +313,7 @@ describe('train --task fasta: errors', () => {
         [[...base, '--objective', 'mlm', '--init-from', join(dir, 'nowhere')], /^--init-from: .*does not exist/],
         [[...base, '--objective', 'mlm', '--init-from', noCkpt], /^--init-from: .*holds no checkpoint/],
         [[...base, '--objective', 'mlm', '--init-from', withCkpt], /^--objective: mlm differs from the --init-from run's lm/],
-        [[...base, '--objective', 'lm', '--dim', '16', '--init-from', withCkpt], /^--dim: 16 differs from the --init-from run's 8/],
+        [[...base, '--objective', 'lm', '--dim', '16', '--init-from', withCkpt], /^--d-model: 16 differs from the --init-from run's 8/],
         [[...base, '--objective', 'lm', '--init-from', withCkpt, '--init-kernel', 'favor-pos'], /^--init-kernel: .*did not train 'favor-pos'/],
         [[...base, '--objective', 'lm', '--init-from', withCkpt, '--seeds', '2'], /^--init-from: .*has no checkpoint of softmax seed 1/],
         [[...base, '--objective', 'mlm', '--step-time'], /^--step-time: times the classifier's training step/],

@@ -154,7 +154,7 @@ describe('performer train', () => {
     for (const [args, msg] of [
       [['train', '--kernels', 'softmax-fused'], /--kernels: kernel softmax-fused has no backward graph/],
       [['train', '--task', 'text-csv'], /--data: task text-csv needs/],
-      [['train', '--dim', '10', '--heads', '3'], /--dim: model width 10 is not divisible by 3 heads/],
+      [['train', '--dim', '10', '--heads', '3'], /--d-model: model width 10 is not divisible by 3 heads/],
       [['train', '--resume'], /--resume: needs --out/],
       [['train', '--task', 'text-csv', '--data', '/nonexistent/x.csv'], /--data/],
     ] as const) {

@@ -15,7 +15,7 @@ const BENCH_PRESETS_MUTABLE: Record<string, BenchPreset> = {
   // slowdown where that spread is ≤ 0.09, in about 90 s.
   ci: {
     description: 'a small fixed grid for CI regression runs: 20 processes per point, one thread (about 90 s on 2 cores)',
-    values: { kernels: [...DEFAULT_KERNELS.ci], seqLens: [512, 2048], heads: 1, timeMs: 50, minRuns: 10, threads: 1, repeat: 20 },
+    values: { kernels: [...DEFAULT_KERNELS.ci], seqLen: [512, 2048], heads: 1, timeBudget: 0.05, minRuns: 10, threads: 1, repeat: 20 },
   },
 };
 
@@ -23,11 +23,11 @@ const BENCH_PRESETS_MUTABLE: Record<string, BenchPreset> = {
 // and a 16 GB V100's memory so the curves stop where the paper's did.
 BENCH_PRESETS_MUTABLE['paper-regular'] = {
   description: "the paper's regular model: (heads, layers, d_ff, d) = (8, 6, 2048, 512), batch 1, 2, 4, 8, 16 GiB",
-  values: { scope: 'model', heads: 8, layers: 6, dFf: 2048, dim: 512, vocab: 256, batch: [1, 2, 4, 8], memoryBudget: 16 * 2 ** 30 },
+  values: { scope: 'model', heads: 8, layers: 6, dFf: 2048, dModel: 512, vocab: 256, batch: [1, 2, 4, 8], memoryBudget: 16 * 2 ** 30 },
 };
 BENCH_PRESETS_MUTABLE['paper-small'] = {
   description: "the paper's small model: (heads, layers, d_ff, d) = (1, 6, 64, 64), batch 1, 2, 4, 8, 16 GiB",
-  values: { scope: 'model', heads: 1, layers: 6, dFf: 64, dim: 64, vocab: 256, batch: [1, 2, 4, 8], memoryBudget: 16 * 2 ** 30 },
+  values: { scope: 'model', heads: 1, layers: 6, dFf: 64, dModel: 64, vocab: 256, batch: [1, 2, 4, 8], memoryBudget: 16 * 2 ** 30 },
 };
 
 export const BENCH_PRESETS: Readonly<Record<string, BenchPreset>> = BENCH_PRESETS_MUTABLE;

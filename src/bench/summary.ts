@@ -1,5 +1,6 @@
 /** The lines under the bench table: crossover lengths L* and scaling exponents k. */
-import { hasRole } from '../kernels/index.ts';
+import { hasRole, isSoftmaxBaseline } from '../kernels/index.ts';
+import { studentTQuantile } from './significance.ts';
 import { linearFit } from './stats.ts';
 import { seriesKey } from '../results/keys.ts';
 import type { BenchRecord, Crossover, Exponent } from './types.ts';
@@ -14,31 +15,61 @@ function groups(records: readonly BenchRecord[]): Map<string, BenchRecord[]> {
   return m;
 }
 
-/** For each linear kernel series: where log(t_kernel / t_best_softmax) crosses 0. */
+type Crossing = Pick<Crossover, 'seqLen' | 'bound'>;
+
+/** Where log time ratios (< 0: the kernel is faster), ordered by L, cross 0, interpolated on log L. */
+function crossing(pts: readonly { seqLen: number; ratio: number }[]): Crossing {
+  if (pts[0]!.ratio <= 0) return { seqLen: pts[0]!.seqLen, bound: 'below' };
+  const i = pts.findIndex((p) => p.ratio <= 0);
+  if (i < 0) return { seqLen: pts.at(-1)!.seqLen, bound: 'above' };
+  const [l0, l1] = [Math.log(pts[i - 1]!.seqLen), Math.log(pts[i]!.seqLen)];
+  const [r0, r1] = [pts[i - 1]!.ratio, pts[i]!.ratio];
+  return { seqLen: Math.exp(l0 + ((l1 - l0) * r0) / (r0 - r1)), bound: 'exact' };
+}
+
+/** Same point, any kernel (the key deriveRecords compares speed-ups on). */
+const sibling = (p: BenchRecord) => [p.pass, p.causal, p.scope, p.seqLen, p.batch, p.heads, p.dim, p.ep, p.dtype].join('|');
+
+/**
+ * The crossover of each round: a series whose every point, and the fastest softmax at it, has the
+ * same number (≥ 2) of process medians gets one crossing per round, reported as their range.
+ */
+function roundRange(pts: readonly BenchRecord[], records: readonly BenchRecord[]): Crossover['rounds'] {
+  const soft = new Map<string, BenchRecord>();
+  for (const r of records) {
+    if (r.status !== 'ok' || r.medianMs === null || !isSoftmaxBaseline(r.kernel)) continue;
+    const cur = soft.get(sibling(r));
+    if (!cur || r.medianMs < cur.medianMs!) soft.set(sibling(r), r);
+  }
+  const n = pts[0]!.processMediansMs?.length ?? 0;
+  const pairs = pts.map((r) => [r.processMediansMs ?? [], soft.get(sibling(r))?.processMediansMs ?? []] as const);
+  if (n < 2 || pairs.some(([a, b]) => a.length !== n || b.length !== n)) return undefined;
+  const rounds = Array.from({ length: n }, (_, i) => crossing(pts.map((r, j) => ({ seqLen: r.seqLen, ratio: Math.log(pairs[j]![0][i]! / pairs[j]![1][i]!) }))));
+  const below = rounds.some((c) => c.bound === 'below');
+  const above = rounds.some((c) => c.bound === 'above');
+  const exact = rounds.filter((c) => c.bound === 'exact').map((c) => c.seqLen!);
+  return {
+    n,
+    lo: below ? null : Math.min(...exact),
+    hi: above ? null : Math.max(...exact),
+    undetermined: below && above,
+  };
+}
+
+/** For each linear kernel series: where log(t_kernel / t_best_softmax) crosses 0, and its range over rounds. */
 export function crossovers(records: readonly BenchRecord[]): Crossover[] {
   const out: Crossover[] = [];
   for (const series of groups(records).values()) {
     const first = series[0]!;
     if (!hasRole(first.kernel, 'linear')) continue;
     const pts = okTimes(series).filter((r) => r.speedupVsSoftmax !== null);
-    const base = { kernel: first.kernel, pass: first.pass, causal: first.causal };
+    const base = { kernel: first.kernel, pass: first.pass, causal: first.causal, batch: first.batch };
     if (!pts.length) {
       out.push({ ...base, seqLen: null, bound: 'none' });
       continue;
     }
-    const ratio = pts.map((r) => Math.log(1 / r.speedupVsSoftmax!)); // < 0: the kernel is faster
-    if (ratio[0]! <= 0) {
-      out.push({ ...base, seqLen: pts[0]!.seqLen, bound: 'below' });
-      continue;
-    }
-    const i = ratio.findIndex((x) => x <= 0);
-    if (i < 0) {
-      out.push({ ...base, seqLen: pts.at(-1)!.seqLen, bound: 'above' });
-      continue;
-    }
-    const [l0, l1] = [Math.log(pts[i - 1]!.seqLen), Math.log(pts[i]!.seqLen)];
-    const [r0, r1] = [ratio[i - 1]!, ratio[i]!];
-    out.push({ ...base, seqLen: Math.exp(l0 + ((l1 - l0) * r0) / (r0 - r1)), bound: 'exact' });
+    const rounds = roundRange(pts, records);
+    out.push({ ...base, ...crossing(pts.map((r) => ({ seqLen: r.seqLen, ratio: Math.log(1 / r.speedupVsSoftmax!) }))), ...(rounds ? { rounds } : {}) });
   }
   return out;
 }
@@ -55,3 +86,15 @@ export function exponents(records: readonly BenchRecord[]): Exponent[] {
   return out;
 }
 
+/**
+ * The 95% interval of a point's time across its processes (the unit of replication): a t-interval
+ * of the mean log process median, n − 1 degrees of freedom, as [lo, hi] ms; null under 2 processes.
+ */
+export function processInterval(r: Pick<BenchRecord, 'processMediansMs'>): [number, number] | null {
+  const xs = (r.processMediansMs ?? []).filter((x) => x > 0).map(Math.log);
+  if (xs.length < 2) return null;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
+  const half = studentTQuantile(0.975, xs.length - 1) * (sd / Math.sqrt(xs.length));
+  return [Math.exp(mean - half), Math.exp(mean + half)];
+}

@@ -174,9 +174,17 @@ export interface Crossover {
   kernel: string;
   pass: string;
   causal: boolean;
+  /** The series' batch size (several in one file: Fig. 3). */
+  batch?: number;
   /** Interpolated on log-log axes; `below` = faster at every measured L, `above` = at none. */
   seqLen: number | null;
   bound: 'exact' | 'below' | 'above' | 'none';
+  /**
+   * With several processes per point: the crossover of each round's ratios (the kernel's r-th
+   * process median over the best softmax's r-th), as a range; lo null = below the grid in some
+   * round, hi null = above it; undetermined when rounds fall on both sides of the grid.
+   */
+  rounds?: { n: number; lo: number | null; hi: number | null; undetermined: boolean };
 }
 
 export interface Exponent {

@@ -16,18 +16,19 @@ import type { DType } from '../onnx/ir.ts';
 import { BENCH_FORMATS, type BenchFormat, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
 import { progressReporter } from '../report/progress.ts';
-import { formatBytes, note, print, progressDone, warn } from '../report/terminal.ts';
+import { formatBytes, note, print, progressDone, show, warn } from '../report/terminal.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import {
-  addKernelOptions, byteSize, DTYPES, onStopSignal, kernelConfig, listOf, nonNegativeInt, oneOf, positiveInt, positiveNumber, sizeList, withDefault,
+  addKernelOptions, byteSize, DTYPES, duration, onStopSignal, kernelConfig, listOf, nonNegativeInt, oneOf, positiveInt, positiveNumber, sizeList, withDefault,
   type KernelOptionValues,
 } from './options.ts';
+import { examples } from './help.ts';
 
 const SCOPES = ['attention', 'model'] as const satisfies readonly Scope[];
 
 interface BenchCliOptions extends KernelOptionValues {
   kernels: string[];
-  seqLens: number[];
+  seqLen: number[];
   pass: Pass[];
   batch: number[];
   heads: number;
@@ -35,7 +36,8 @@ interface BenchCliOptions extends KernelOptionValues {
   ep: ExecutionProvider;
   threads?: number;
   dtype: DType;
-  timeMs: number;
+  timeBudget: number;
+  dModel?: number;
   minRuns: number;
   warmup: number;
   memoryBudget: number;
@@ -64,22 +66,23 @@ export const benchCommand = addKernelOptions(
   new Command('bench')
     .description('forward/backward timings, peak memory and FLOP rates of attention kernels over sequence lengths')
     .addOption(withDefault('--kernels <list>', 'kernels to time', listOf('--kernels', KERNEL_NAMES), DEFAULT_KERNELS.bench.join(',')))
-    .addOption(withDefault('--seq-lens <list>', 'sequence lengths L in tokens: a,b,c or a power-of-two range lo..hi', sizeList('--seq-lens'), '256..8192'))
+    .addOption(withDefault('--seq-len <list>', 'sequence lengths L in tokens: a,b,c or a power-of-two range lo..hi', sizeList('--seq-len'), '256..8192'))
     .addOption(withDefault('--pass <list>', 'forward, backward (the whole gradient pass), or both', listOf('--pass', PASSES), PASSES.join(',')))
     .addOption(withDefault('--batch <list>', 'batch sizes', sizeList('--batch'), '1'))
     .option('--heads <H>', 'attention heads', positiveInt('--heads'), DEFAULT_HEADS)
-    .option('--dim <d>', 'head dimension d (elements per head; d_model with --scope model)', positiveInt('--dim'), DEFAULT_DIM),
+    .option('--dim <d>', 'head dimension d, elements per head (with --scope model, the old spelling of --d-model)', positiveInt('--dim'), DEFAULT_DIM),
 )
   .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu', 'cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
   .option('--threads <n>', 'intra-op threads (default: ONNX Runtime chooses, one per core)', positiveInt('--threads'))
   .addOption(new Option('--dtype <dtype>', 'element type').choices(DTYPES).default('float32', 'float32').argParser(oneOf('--dtype', DTYPES)))
-  .option('--time-ms <ms>', 'time budget of the timed runs per process, in milliseconds', positiveInt('--time-ms'), 200)
+  .addOption(withDefault('--time-budget <duration>', 'clock budget of the timed runs per process (200ms, 2s; a bare number is seconds)', duration('--time-budget'), '200ms'))
   .option('--min-runs <n>', 'minimum timed runs per process', positiveInt('--min-runs'), 5)
   .option('--warmup <n>', 'untimed warm-up runs after the first run', nonNegativeInt('--warmup'), 1)
   .addOption(withDefault('--memory-budget <size>', 'skip points whose estimate exceeds it, as oom (e.g. 16GiB, 80%)', byteSize('--memory-budget', os.totalmem()), RAM_SHARE, `${RAM_SHARE} of RAM, ${formatBytes(0.8 * os.totalmem())}`))
   .addOption(new Option('--format <format>', 'output format (gab: github-action-benchmark, bmf: Bencher)').choices(BENCH_FORMATS).default('table', 'table').argParser(oneOf('--format', BENCH_FORMATS)))
   .option('--out <dir>', 'write results.json, results.csv and the journal results.jsonl there')
-  .addOption(new Option('--scope <scope>', 'attention alone, or a whole encoder (then --dim is d_model)').choices(SCOPES).default('attention', 'attention').argParser(oneOf('--scope', SCOPES)))
+  .addOption(new Option('--scope <scope>', 'attention alone, or a whole encoder of width --d-model').choices(SCOPES).default('attention', 'attention').argParser(oneOf('--scope', SCOPES)))
+  .option('--d-model <n>', 'model width d_model (model scope; default: --dim\'s value, 64)', positiveInt('--d-model'))
   .option('--layers <n>', 'encoder blocks (model scope)', positiveInt('--layers'), 6)
   .option('--d-ff <n>', 'feed-forward width (model scope)', positiveInt('--d-ff'), 2048)
   .option('--vocab <n>', 'vocabulary (model scope)', positiveInt('--vocab'), 256)
@@ -94,13 +97,14 @@ export const benchCommand = addKernelOptions(
   .option('--quiet', 'no progress lines on stderr', false)
   .option('--no-roofline', 'no limit model (limitMs, % limit) and no roofline: nothing measured beyond the points')
   .option('--refresh-roofline', "measure the limit model's rates and the roofline again (the cache keeps the best rate seen)", false)
-  .addHelpText('after', `
-Examples:
-  performer bench                                          every default kernel, L = 256..8192, about a minute
-  performer bench --kernels softmax,favor-pos --heads 8 --seq-lens 1024..16384 --repeat 5 --out results/mine
-  performer bench --preset ci --against ../base            the CI gate: this checkout against ../base, round by round`)
+  .addHelpText('after', examples([
+    ['performer bench', 'every default kernel, L = 256..8192, about a minute'],
+    ['performer bench --kernels softmax,favor-pos --heads 8 --seq-len 1024..16384 --repeat 5 --out mine', 'favor-pos against softmax, 8 heads, 5 processes per point, files kept'],
+    ['performer bench --preset ci --against ../base', 'the CI gate: this checkout against ../base, round by round'],
+  ]))
   .action(async (o: BenchCliOptions, cmd: Command) => {
     if (o.preset) applyPreset(o as unknown as Record<string, unknown>, BENCH_PRESETS[o.preset]!.values, cmd);
+    modelWidth(o, cmd);
     // Left at their defaults, kernels and passes form the default grid: combinations that cannot
     // run (fused softmax has no backward) are left out of it, said once, not shown as skipped rows.
     const defaultGrid = cmd.getOptionValueSource('kernels') !== 'cli' && cmd.getOptionValueSource('pass') !== 'cli';
@@ -117,7 +121,7 @@ Examples:
     });
     if (req.out) writeResultsFiles(req.out, doc);
     if (defaultGrid && !o.quiet) for (const c of unsupportedCombinations(req)) note(`left out of the default grid: ${c}`);
-    print(formatResults(doc, o.format));
+    (o.format === 'table' ? show : print)(formatResults(doc, o.format));
     if (interrupted) {
       process.stderr.write(`interrupted (${stop.received()}): ${doc.records.length} of ${planned} points have results${req.out ? `; every finished process is kept in ${req.out} (continue with the same command and --resume)` : ''}\n`);
       process.exitCode = stop.exitCode();
@@ -143,11 +147,25 @@ async function relative(req: BenchRequest, against: string, o: BenchCliOptions):
   const out = compareRecords('bench', run.baseline.records, run.candidate.records, opts);
   const code = out.code;
   if (o.format === 'json') print(JSON.stringify({ verdict: code === 2 ? 'invalid' : code ? 'regression' : 'ok', paired: true, comparisons: out.rows }, null, 2));
-  else print(compareTable(out, opts));
+  else show(compareTable(out, opts));
   if (run.interrupted) {
     process.stderr.write(`interrupted (${stop.received()}): the relative run stopped early; its verdicts cover the rounds that finished\n`);
     process.exitCode = stop.exitCode();
   } else process.exitCode = code;
+}
+
+/**
+ * With --scope model the encoder's width is --d-model; --dim, its old spelling there, still
+ * works (and, typed, wins over a preset's width). Elsewhere --d-model means nothing.
+ */
+function modelWidth(o: BenchCliOptions, cmd: Command): void {
+  const typed = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+  if (o.scope !== 'model') {
+    if (typed('dModel')) throw usage('--d-model', 'is the width of a whole encoder', 'with --scope model (--dim is the head dimension)');
+    return;
+  }
+  if (typed('dim') && typed('dModel')) throw usage('--d-model', 'and --dim (its old spelling with --scope model) are both given', 'one of them');
+  if (!typed('dim') && o.dModel !== undefined) o.dim = o.dModel;
 }
 
 /** Fills options still at their defaults from a preset (commander knows each value's source). */
@@ -158,12 +176,12 @@ export function applyPreset(o: Record<string, unknown>, values: Readonly<Record<
 /** The validated request the bench pipeline runs. */
 export function benchRequest(o: BenchCliOptions): BenchRequest {
   if (o.resume && !o.out) throw usage('--resume', 'needs --out <dir> (the journal to resume from)');
-  if (o.scope === 'model') checkModelWidth(o.dim, o.heads);
+  if (o.scope === 'model') checkModelWidth(o.dim, o.heads, o.dModel === undefined ? '--dim' : '--d-model');
   const k = kernelConfig(o);
-  const measure: MeasureOptions = { timeMs: o.timeMs, minRuns: o.minRuns, warmupRuns: o.warmup, profile: o.profile };
+  const measure: MeasureOptions = { timeMs: o.timeBudget * 1000, minRuns: o.minRuns, warmupRuns: o.warmup, profile: o.profile };
   return {
     grid: {
-      kernels: o.kernels, seqLens: o.seqLens, passes: o.pass, batches: o.batch, heads: o.heads, dim: o.dim,
+      kernels: o.kernels, seqLens: o.seqLen, passes: o.pass, batches: o.batch, heads: o.heads, dim: o.dim,
       features: k.features, featureType: k.featureType, causal: k.causal, causalImpl: k.causalImpl, chunkSize: k.chunkSize,
       scope: o.scope, ep: o.ep, dtype: o.dtype, seed: k.seed, threads: o.threads ?? null,
       layers: o.layers, dFf: o.dFf, vocab: o.vocab,

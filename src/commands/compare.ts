@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { CompareRequest } from '../ci/compare.ts';
 import { usage } from '../errors.ts';
 import { compareTable } from '../report/compare.ts';
-import { print, printJson } from '../report/terminal.ts';
+import { printJson, show } from '../report/terminal.ts';
 import { positiveNumber, withDefault } from './options.ts';
 
 interface CompareCliOptions extends CompareRequest {
@@ -32,6 +32,6 @@ export const compareCommand = new Command('compare')
     const out = runCompare(basePath, curPath, o);
     const verdict = out.code === 2 ? 'invalid' : out.code === 1 ? 'regression' : out.rows.some((r) => r.verdict === 'inconclusive') ? 'inconclusive' : 'ok';
     if (o.json) printJson({ verdict, paired: out.paired, comparisons: out.rows });
-    else print(compareTable(out, o));
+    else show(compareTable(out, o));
     process.exitCode = out.code;
   });

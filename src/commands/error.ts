@@ -13,7 +13,7 @@ import { LEAK_COLUMNS, leakTable, pairedErrorTable } from '../report/error.ts';
 import { toCsv, toJson } from '../report/formats.ts';
 import { FORMATS, type Format, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
-import { print, progress, progressDone } from '../report/terminal.ts';
+import { print, progress, progressDone, show } from '../report/terminal.ts';
 import { ensureDir, lockDir, refuseOtherKind, writeAtomic } from '../results/files.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import { listOf, numberList, oneOf, positiveInt, sizeList, withDefault } from './options.ts';
@@ -23,7 +23,7 @@ export const DEFAULT_ERROR_FEATURES = '16,32,48,64,80,96,112,128,144,160,176,192
 
 interface ErrorCliOptions {
   kernels: string[];
-  featureTypes: FeatureType[];
+  featureType: FeatureType[];
   features: number[];
   seqLen: number;
   dim: number;
@@ -58,14 +58,14 @@ export function errorOptions(o: ErrorCliOptions): ErrorRequest {
   if (o.baseline !== undefined && !o.kernels.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
   if (o.target === 'matrix' && o.seqLen > 4096) throw usage('--seq-len', `--target matrix materialises L×L matrices; ${o.seqLen} is too long`, '≤ 4096');
   return {
-    kernels: o.kernels, featureTypes: o.featureTypes, features: o.features, seqLen: o.seqLen, dim: o.dim, seeds: o.seeds, causal: o.causal,
+    kernels: o.kernels, featureTypes: o.featureType, features: o.features, seqLen: o.seqLen, dim: o.dim, seeds: o.seeds, causal: o.causal,
     causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScales: o.inputScale, target: o.target, estimators: o.estimator, ep: o.ep, threads: o.threads,
     shard: o.shard ?? null,
   };
 }
 
 /** Sweep flags the leak probe does not use: given with --leak, they would be ignored in silence. */
-const SWEEP_ONLY = ['target', 'featureTypes', 'seeds', 'inputScale', 'threads', 'shard', 'baseline'] as const;
+const SWEEP_ONLY = ['target', 'featureType', 'seeds', 'inputScale', 'threads', 'shard', 'baseline'] as const;
 
 function checkLeakFlags(cmd: Command): void {
   const given = SWEEP_ONLY.find((k) => cmd.getOptionValueSource(k) === 'cli');
@@ -78,7 +78,7 @@ function checkLeakFlags(cmd: Command): void {
 export const errorCommand = new Command('error')
   .description('approximation error of the feature kernels vs exact softmax attention (the paper\'s Fig. 4), with closed forms')
   .addOption(withDefault('--kernels <list>', 'feature kernels', listOf('--kernels', KERNEL_NAMES), DEFAULT_KERNELS.error.join(',')))
-  .addOption(withDefault('--feature-types <list>', 'projections', listOf('--feature-types', FEATURE_TYPES), 'iid,orthogonal'))
+  .addOption(withDefault('--feature-type <list>', 'projection matrices to sweep', listOf('--feature-type', FEATURE_TYPES), 'iid,orthogonal'))
   .addOption(withDefault('--features <list>', 'numbers of random features m', sizeList('--features'), DEFAULT_ERROR_FEATURES))
   .option('--seq-len <L>', 'sequence length', positiveInt('--seq-len'), DEFAULT_ERROR_SEQ_LEN)
   .option('--dim <d>', 'head dimension', positiveInt('--dim'), DEFAULT_ERROR_DIM)
@@ -115,11 +115,11 @@ export const errorCommand = new Command('error')
         writeAtomic(join(o.out, 'results.json'), toJson(doc));
         writeAtomic(join(o.out, 'results.csv'), toCsv(recs, LEAK_COLUMNS));
       }
-      return print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? toCsv(recs, LEAK_COLUMNS) : leakTable(recs));
+      return o.format === 'table' ? show(leakTable(recs)) : print(o.format === 'json' ? toJson(doc) : toCsv(recs, LEAK_COLUMNS));
     }
     const { runErrorRequest } = await import('../error/run.ts');
     const doc = await runErrorRequest(opts, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }).finally(progressDone);
     if (o.out) writeResultsFiles(o.out, doc);
-    print(formatResults(doc, o.format));
-    if (o.baseline && o.format === 'table') print(pairedErrorTable(doc.records, o.baseline));
+    (o.format === 'table' ? show : print)(formatResults(doc, o.format));
+    if (o.baseline && o.format === 'table') show(pairedErrorTable(doc.records, o.baseline));
   });

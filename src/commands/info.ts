@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { formatBytes, paint, print, printJson } from '../report/terminal.ts';
+import { formatBytes, paint, printJson, show } from '../report/terminal.ts';
 
 export const infoCommand = new Command('info')
   .description('ONNX Runtime version, providers, CPU, cores, memory and Node version')
@@ -21,5 +21,5 @@ export const infoCommand = new Command('info')
       ['Node', e.nodeVersion],
       ['OS', e.os],
     ];
-    for (const [k, v] of rows) print(`${paint.bold(k.padEnd(17))} ${v}`);
+    for (const [k, v] of rows) show(`${paint.bold(k.padEnd(17))} ${v}`);
   });

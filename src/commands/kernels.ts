@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { kernelSummaries } from '../kernels/index.ts';
 import { FEATURE_TYPE_NOTES } from '../kernels/projection.ts';
-import { print, printJson, renderTable } from '../report/terminal.ts';
+import { print, printJson, renderTable, show } from '../report/terminal.ts';
 
 export const kernelsCommand = new Command('kernels')
   .description('list the attention kernels with their passes and modes')
@@ -12,7 +12,7 @@ export const kernelsCommand = new Command('kernels')
     if (opts.json) return printJson(list);
     print(renderTable(['kernel', 'description', 'passes', 'modes'], list.map((k) => [k.name, k.description, k.passes.join(', '), k.modes.join(', ')])));
     if (!opts.verbose) return;
-    for (const k of list) print(`\n${k.name}: ${k.formula}`);
+    for (const k of list) show(`\n${k.name}: ${k.formula}`);
     print('\nprojections (--feature-type):');
-    for (const [type, note] of Object.entries(FEATURE_TYPE_NOTES)) print(`  ${type}: ${note}`);
+    for (const [type, note] of Object.entries(FEATURE_TYPE_NOTES)) show(`  ${type}: ${note}`);
   });

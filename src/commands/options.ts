@@ -59,6 +59,18 @@ export const positiveNumber = (flag: string) => (raw: string): number => {
   return n;
 };
 
+const DURATION_UNITS: Record<string, number> = { ms: 1e-3, s: 1, m: 60, min: 60, h: 3600 };
+
+/**
+ * A clock budget in seconds: `200ms`, `2s`, `1.5m`, `1h`, or a bare number of seconds.
+ */
+export const duration = (flag: string) => (raw: string): number => {
+  const m = /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ms|s|min|m|h)?\s*$/i.exec(raw);
+  const s = m ? Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]! : NaN;
+  if (!Number.isFinite(s) || s <= 0) throw usage(flag, `'${raw}' is not a positive duration`, 'e.g. 200ms, 2s, 5m, 1h; a bare number is seconds');
+  return s;
+};
+
 export function oneOf<T extends string>(flag: string, allowed: readonly T[]) {
   return (raw: string): T => {
     if (!(allowed as readonly string[]).includes(raw)) throw usage(flag, `'${raw}' is not supported`, allowed.join(', '));

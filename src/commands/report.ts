@@ -18,16 +18,16 @@ export const reportCommand = new Command('report')
   .description('one self-contained HTML page (inline SVG figures, tables, environment, noise warnings, verdicts against a baseline)')
   .argument('<results...>', 'results.json files, or directories holding results.json or data.json')
   .requiredOption('-o, --output <file>', 'where to write the .html page')
-  .option('--baseline <file>', 'a baseline results.json: the compare verdicts of each bench file against it')
-  .action(async (paths: string[], o: { output: string; baseline?: string }) => {
+  .option('--baseline-file <file>', 'a baseline results.json: the compare verdicts of each bench file against it')
+  .action(async (paths: string[], o: { output: string; baselineFile?: string }) => {
     checkOutputFile(o.output);
     const files = paths.map(resultsPath);
     const { readResults } = await import('../results/read.ts');
     const kinds = files.map((f, i) => readResults(f, `<results> #${i + 1}`).kind);
-    const baseKind = o.baseline ? readResults(o.baseline, '--baseline').kind : null;
+    const baseKind = o.baselineFile ? readResults(o.baselineFile, '--baseline-file').kind : null;
     // A baseline of another kind would give no verdicts at all, in silence.
     const other = baseKind ? kinds.findIndex((k) => k !== baseKind) : -1;
-    if (other >= 0) throw usage('--baseline', `'${o.baseline}' holds ${baseKind} results, but '${files[other]}' holds ${kinds[other]} results`, `a ${kinds[other]} results.json to compare against`);
+    if (other >= 0) throw usage('--baseline-file', `'${o.baselineFile}' holds ${baseKind} results, but '${files[other]}' holds ${kinds[other]} results`, `a ${kinds[other]} results.json to compare against`);
     const { runCompare } = await import('../ci/compare.ts');
     // Verdicts against the baseline for the files of its kind (bench against bench, error against error).
     const { graphStatus } = await import('../report/status.ts');
@@ -37,7 +37,7 @@ export const reportCommand = new Command('report')
     const sections = files.map((path, i) => ({
       path,
       graphs: graphs[i],
-      verdicts: o.baseline && kinds[i] === baseKind ? runCompare(o.baseline, path, { threshold: 0.1, alpha: 0.05, metric: 'median', allowEnvChange: true }) : undefined,
+      verdicts: o.baselineFile && kinds[i] === baseKind ? runCompare(o.baselineFile, path, { threshold: 0.1, alpha: 0.05, metric: 'median', allowEnvChange: true }) : undefined,
     }));
     const { reportHtml } = await import('../report/html.ts');
     const html = await reportHtml(sections);

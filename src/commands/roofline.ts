@@ -4,9 +4,10 @@ import { usage } from '../errors.ts';
 import { PASSES, type Pass } from '../kernels/build.ts';
 import { KERNEL_NAMES } from '../kernels/index.ts';
 import { cachedLines, graphLimitLines } from '../report/limit.ts';
-import { print, printJson, progress, progressDone } from '../report/terminal.ts';
+import { printJson, progress, progressDone, show } from '../report/terminal.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import { addKernelOptions, addShapeOptions, checkTensorSize, kernelConfig, oneOf, positiveInt, type KernelOptionValues } from './options.ts';
+import { examples } from './help.ts';
 
 interface RooflineOptions extends KernelOptionValues {
   ep: ExecutionProvider;
@@ -37,10 +38,10 @@ export const rooflineCommand = addKernelOptions(
 )
   .option('--refresh', 'measure again (the cache still keeps the best rate): the roofline, or with --kernel its products', false)
   .option('--json', 'machine-readable output', false)
-  .addHelpText('after', `
-Examples:
-  performer roofline                                        the roofline and every cached product rate
-  performer roofline --kernel favor-pos --seq-len 4096 --heads 8 --pass backward`)
+  .addHelpText('after', examples([
+    ['performer roofline', 'the roofline and every cached product rate'],
+    ['performer roofline --kernel favor-pos --seq-len 4096 --heads 8 --pass backward', "the bound of each node of favor-pos's gradient graph"],
+  ]))
   .action(async (o: RooflineOptions, cmd: Command) => {
     const threads = o.threads ?? null;
     if (!o.kernel) {
@@ -50,7 +51,7 @@ Examples:
       const { cachedLimits } = await import('../bench/limit-rates.ts');
       const roofline = await getRoofline(o.ep, threads, o.refresh);
       const limits = cachedLimits(o.ep, threads); // null only when the cache cannot be written
-      return o.json ? printJson({ ...roofline, limits }) : print(cachedLines(roofline, limits).join('\n'));
+      return o.json ? printJson({ ...roofline, limits }) : show(cachedLines(roofline, limits).join('\n'));
     }
     const { graphLimit } = await import('../bench/price.ts');
     const point = graphPoint(o, o.kernel);
@@ -58,7 +59,7 @@ Examples:
     const r = await graphLimit(point, { ep: o.ep, threads, refresh: o.refresh, onMeasure }).finally(progressDone);
     if (o.json) return printJson({ point, limitMs: r.limitMs, nodes: r.bounds, limits: r.limits });
     const title = `${o.kernel} ${o.pass}${o.causal ? ' causal' : ''}, B=${o.batch} H=${o.heads} L=${o.seqLen} d=${o.dim}`;
-    print(graphLimitLines(title, r.bounds, r.limits).join('\n'));
+    show(graphLimitLines(title, r.bounds, r.limits).join('\n'));
   });
 
 /** The bench point whose graph --kernel and the shape flags describe. */

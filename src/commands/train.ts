@@ -13,7 +13,8 @@ import { OBJECTIVES, POOLINGS } from '../train/model.ts';
 import { parseRunLabel, runLabelList } from '../train/labels.ts';
 import { TRAIN_PRESET_NAMES, TRAIN_PRESETS } from '../train/presets.ts';
 import type { TrainRequest } from '../train/types.ts';
-import { nonNegativeInt, onStopSignal, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
+import { duration, nonNegativeInt, onStopSignal, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
+import { examples } from './help.ts';
 
 const DECAYS = ['none', 'linear', 'cosine', 'rsqrt'] as const;
 const FORMATS = ['table', 'json', 'csv'] as const;
@@ -24,7 +25,7 @@ const fraction = (flag: string) => (raw: string): number => {
   return n;
 };
 
-interface TrainCli extends Omit<TrainRequest, 'timeBudgetS' | 'redrawEvery' | 'evalBatches' | 'targetAcc' | 'threads' | 'seqLen' | 'initFrom' | 'initKernel'> {
+interface TrainCli extends Omit<TrainRequest, 'dim' | 'warmup' | 'timeBudgetS' | 'redrawEvery' | 'evalBatches' | 'targetAcc' | 'threads' | 'seqLen' | 'initFrom' | 'initKernel'> {
   initFrom?: string;
   initKernel?: string;
   seqLen: number[];
@@ -34,7 +35,9 @@ interface TrainCli extends Omit<TrainRequest, 'timeBudgetS' | 'redrawEvery' | 'e
   targetAcc?: number;
   threads?: number;
   stepTime: boolean;
-  rounds: number;
+  repeat: number;
+  dModel: number;
+  lrWarmup: number;
   out?: string;
   resume: boolean;
   format: (typeof FORMATS)[number];
@@ -51,9 +54,9 @@ export const trainCommand = new Command('train')
   .option('--init-kernel <label>', 'which of the --init-from run\'s kernels to start from (default: its only one)')
   .option('--seeds <n>', 'seeds (initial weights, data order, projections)', positiveInt('--seeds'), 3)
   .option('--steps <n>', 'optimiser steps per run', positiveInt('--steps'), 300)
-  .option('--time-budget <s>', 'also stop each run when its training clock reaches this many seconds', positiveNumber('--time-budget'))
+  .option('--time-budget <duration>', 'also stop each run when its training clock reaches this budget (90s, 5m; a bare number is seconds)', duration('--time-budget'))
   .addOption(withDefault('--seq-len <L>', 'tokens per sequence, CLS included (with --step-time: a list or lo..hi range)', sizeList('--seq-len'), '512'))
-  .option('--dim <d>', 'model width d_model', positiveInt('--dim'), 64)
+  .option('--d-model <n>', 'model width d_model', positiveInt('--d-model'), 64)
   .option('--heads <H>', 'attention heads', positiveInt('--heads'), 2)
   .option('--layers <n>', 'encoder blocks', positiveInt('--layers'), 2)
   .option('--d-ff <n>', 'feed-forward width', positiveInt('--d-ff'), 128)
@@ -61,7 +64,7 @@ export const trainCommand = new Command('train')
   .addOption(new Option('--feature-type <type>', 'projection matrix').choices(FEATURE_TYPES).default('orthogonal').argParser(oneOf('--feature-type', FEATURE_TYPES)))
   .option('--batch <n>', 'sequences per step', positiveInt('--batch'), 16)
   .option('--lr <x>', 'peak learning rate (AdamW)', positiveNumber('--lr'), 1e-3)
-  .option('--warmup <n>', 'linear warm-up steps', nonNegativeInt('--warmup'), 20)
+  .option('--lr-warmup <steps>', 'linear learning-rate warm-up steps (fewer when --steps is short: a tenth of them)', nonNegativeInt('--lr-warmup'), 20)
   .addOption(new Option('--decay <schedule>', 'learning-rate decay after warm-up').choices(DECAYS).default('linear').argParser(oneOf('--decay', DECAYS)))
   .option('--weight-decay <x>', 'AdamW decoupled weight decay (weight matrices only)', fraction('--weight-decay'), 0.01)
   .option('--clip <x>', 'clip the global gradient norm to this (0: off)', (raw: string) => (raw === '0' ? 0 : positiveNumber('--clip')(raw)), 1)
@@ -76,28 +79,26 @@ export const trainCommand = new Command('train')
   .option('--threads <n>', 'intra-op threads', positiveInt('--threads'))
   .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
   .option('--step-time', 'time training steps against --seq-len (synthetic tokens, interleaved kernels) instead of training', false)
-  .option('--rounds <n>', 'timed steps per kernel and length with --step-time', positiveInt('--rounds'), 5)
+  .option('--repeat <n>', 'with --step-time: timed rounds per kernel and length, interleaved', positiveInt('--repeat'), 5)
   .option('--out <dir>', 'write results.json, results.csv, the journal results.jsonl and checkpoints there')
   .option('--resume', 'continue the journal and checkpoints in --out', false)
   .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table').argParser(oneOf('--format', FORMATS)))
   .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(TRAIN_PRESET_NAMES).argParser(oneOf('--preset', TRAIN_PRESET_NAMES)))
-  .addHelpText('after', `
-Examples:
-  performer train --preset quick                                 a smoke test on a toy task (seconds)
-  performer train --task spam --target-acc 0.9 --out results/x   softmax vs favor-pos vs favor-relu on real e-mails
-  performer train --preset poster --task text-csv --data imdb.csv  the IMDB poster's comparison on your copy of IMDB
-  performer train --task spam --objective lm --steps 200         a byte-level causal language model on the e-mails
-  performer train --task fasta --objective mlm --out runs/sm --kernels softmax
-                                                                 a protein masked LM (Debian's mmseqs2-examples)
-  performer train --task fasta --objective mlm --init-from runs/sm --kernels softmax,favor-pos
-                                                                 the trained softmax model's weights, continued with favor-pos
-  performer train --step-time --seq-len 128..4096                seconds per training step against L`)
+  .addHelpText('after', examples([
+    ['performer train --preset quick', 'a smoke test on a toy task (seconds)'],
+    ['performer train --task spam --target-acc 0.9 --out results/x', 'softmax vs favor-pos vs favor-relu on real e-mails'],
+    ['performer train --preset poster --task text-csv --data imdb.csv', "the IMDB poster's comparison on your copy of IMDB"],
+    ['performer train --task spam --objective lm --steps 200', 'a byte-level causal language model on the e-mails'],
+    ['performer train --task fasta --objective mlm --out runs/sm --kernels softmax', "a protein masked LM (Debian's mmseqs2-examples)"],
+    ['performer train --task fasta --objective mlm --init-from runs/sm --kernels softmax,favor-pos', "the trained softmax model's weights, continued with favor-pos"],
+    ['performer train --step-time --seq-len 128..4096', 'seconds per training step against L'],
+  ]))
   .action(async (o: TrainCli, cmd: Command) => {
     if (o.preset) for (const [k, v] of Object.entries(TRAIN_PRESETS[o.preset]!.values)) if (cmd.getOptionValueSource(k) !== 'cli') (o as unknown as Record<string, unknown>)[k] = v;
     const req = trainRequest(o, cmd);
     const stop = onStopSignal();
     try {
-      process.exitCode = await runTrainCommand(req, { stepTime: o.stepTime, seqLens: o.seqLen, rounds: o.rounds, out: o.out ?? null, resume: o.resume, format: o.format, signal: stop.signal, exitCode: stop.exitCode });
+      process.exitCode = await runTrainCommand(req, { stepTime: o.stepTime, seqLens: o.seqLen, rounds: o.repeat, out: o.out ?? null, resume: o.resume, format: o.format, signal: stop.signal, exitCode: stop.exitCode });
     } finally {
       stop.dispose();
     }
@@ -112,7 +113,7 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
     if (!spec.supportsBackward) throw usage('--kernels', `kernel ${k} has no backward graph, so it cannot train`, KERNEL_NAMES.filter((n) => getKernel(n).supportsBackward).join(', '));
     if ((o.causal || o.objective === 'lm') && !spec.supportsCausal) throw usage(o.causal ? '--causal' : '--objective', `kernel ${k} has no causal mode`);
   }
-  checkModelWidth(o.dim, o.heads);
+  checkModelWidth(o.dModel, o.heads);
   if (!o.stepTime && o.seqLen.length !== 1) throw usage('--seq-len', 'training takes one length (lists are for --step-time)', 'one integer');
   if (o.seqLen.some((L) => L < 2 || L > 65536)) throw usage('--seq-len', `${o.seqLen.join(',')} is out of range`, '2..65536');
   if (o.task === 'text-csv' && !o.data && !o.stepTime) throw usage('--data', 'task text-csv needs your labelled text', 'a CSV file or a folder per class');
@@ -125,8 +126,8 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
   if (o.initFrom && o.stepTime) throw usage('--init-from', '--step-time trains nothing', 'drop one of them');
   if (o.resume && !o.out) throw usage('--resume', 'needs --out (the directory holding the journal)');
   // The default warm-up shrinks with short runs; an explicit one must fit.
-  const warmup = cmd.getOptionValueSource('warmup') !== 'cli' && o.warmup > o.steps ? Math.floor(o.steps / 10) : o.warmup;
-  if (warmup > o.steps) throw usage('--warmup', `${o.warmup} warm-up steps exceed --steps ${o.steps}`, `≤ ${o.steps}`);
+  const warmup = cmd.getOptionValueSource('lrWarmup') !== 'cli' && o.lrWarmup > o.steps ? Math.floor(o.steps / 10) : o.lrWarmup;
+  if (warmup > o.steps) throw usage('--lr-warmup', `${o.lrWarmup} warm-up steps exceed --steps ${o.steps}`, `≤ ${o.steps}`);
   if (o.out) {
     refuseOtherKind(o.out, o.stepTime ? 'train-steps' : 'train', o.resume ? '--resume' : '--out');
     ensureDir(o.out);
@@ -134,7 +135,7 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
   }
   return {
     task: o.task, objective: o.objective, ...(o.data ? { data: o.data } : {}), ...(o.initFrom ? { initFrom: o.initFrom } : {}), ...(o.initKernel ? { initKernel: o.initKernel } : {}), kernels: o.kernels, seeds: o.seeds, steps: o.steps, timeBudgetS: o.timeBudget ?? null, seqLen: o.seqLen[0]!,
-    dim: o.dim, heads: o.heads, layers: o.layers, dFf: o.dFf, features: o.features, featureType: o.featureType, batch: o.batch, lr: o.lr, warmup,
+    dim: o.dModel, heads: o.heads, layers: o.layers, dFf: o.dFf, features: o.features, featureType: o.featureType, batch: o.batch, lr: o.lr, warmup,
     decay: o.decay, weightDecay: o.weightDecay, clip: o.clip, redrawEvery: o.redrawEvery ?? null, pooling: o.pooling, causal: o.causal || o.objective === 'lm', causalImpl: o.causalImpl,
     chunkSize: o.chunkSize, evalEvery: o.evalEvery, evalBatches: o.evalBatches ?? null, targetAcc: o.targetAcc ?? null, threads: o.threads ?? null, ep: o.ep,
   };
@@ -167,7 +168,8 @@ async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number
       writeAtomic(join(o.out, 'results.json'), toJson(doc));
       writeAtomic(join(o.out, 'results.csv'), csv);
     }
-    terminal.print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? csv : report.stepTimeTable(records));
+    if (o.format === 'table') terminal.show(report.stepTimeTable(records));
+    else terminal.print(o.format === 'json' ? toJson(doc) : csv);
     return o.signal.aborted ? o.exitCode() : 0;
   }
   const { runTraining, TrainingStopped } = await import('../train/run.ts');
@@ -184,6 +186,7 @@ async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number
     writeAtomic(join(o.out, 'results.json'), toJson(doc));
     writeAtomic(join(o.out, 'results.csv'), csv);
   }
-  terminal.print(o.format === 'json' ? toJson(doc) : o.format === 'csv' ? csv : report.trainReport(doc));
+  if (o.format === 'table') terminal.show(report.trainReport(doc));
+  else terminal.print(o.format === 'json' ? toJson(doc) : csv);
   return 0;
 }

@@ -71,8 +71,8 @@ function layerNorm(b: GraphBuilder, x: Value, gamma: Value, beta: Value): Value 
 }
 
 /** d_model must split evenly into heads; a usage error naming --dim otherwise. */
-export function checkModelWidth(dModel: number, heads: number): void {
-  if (dModel % heads) throw usage('--dim', `model width ${dModel} is not divisible by ${heads} heads`, 'a multiple of --heads');
+export function checkModelWidth(dModel: number, heads: number, flag = '--d-model'): void {
+  if (dModel % heads) throw usage(flag, `model width ${dModel} is not divisible by ${heads} heads`, 'a multiple of --heads');
 }
 
 export interface EncoderRequest {

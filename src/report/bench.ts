@@ -1,5 +1,5 @@
 /** Bench records → table rows, CSV columns, and the summary lines under the table. */
-import type { Crossover, Exponent } from '../bench/summary.ts';
+import { crossovers, exponents, processInterval, type Crossover, type Exponent } from '../bench/summary.ts';
 import type { BenchDocument, BenchRecord } from '../bench/types.ts';
 import { toMarkdown } from './formats.ts';
 import { benchTableLines, isNoisy, mode, ms, pct, times } from './bench-table.ts';
@@ -13,36 +13,51 @@ export const BENCH_CSV_COLUMNS = [
   'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'limitMs', 'limitFraction', 'speedupVsSoftmax', 'timeVsIdentity', 'error',
 ] as const satisfies readonly (keyof BenchRecord)[];
 
-export const TABLE_HEAD = ['kernel', 'pass', 'mode', 'L', 'median ms', '±rme', 'p10–p90 ms', 'peak mem', 'est. mem', 'GFLOP/s', 'limit', '×softmax', '×OPT'];
+export const TABLE_HEAD = ['kernel', 'pass', 'mode', 'B', 'L', 'median ms', '95% CI ms', '±rme', 'p10–p90 ms', 'peak mem', 'est. mem', 'GFLOP/s', 'limit', '×softmax', '×OPT'];
 
 export { isNoisy, mode } from './bench-table.ts';
 
 export function tableRow(r: BenchRecord, color = true): string[] {
   const p = color ? paint : { red: String, yellow: String, green: String, dim: String };
-  const base = [r.kernel, r.pass, mode(r), String(r.seqLen)];
+  const base = [r.kernel, r.pass, mode(r), String(r.batch), String(r.seqLen)];
   if (r.status !== 'ok') {
     const tag = r.status === 'error' ? p.red('error') : r.status === 'invalid' ? p.red('invalid') : r.status === 'oom' ? p.yellow('oom') : p.dim('skipped');
-    return [...base, tag, '', '', '', formatBytes(r.estimatedMemoryBytes || null), '', '', '', ''];
+    return [...base, tag, '', '', '', '', formatBytes(r.estimatedMemoryBytes || null), '', '', '', ''];
   }
   const speed = r.speedupVsSoftmax;
   const speedCell = speed === null ? '–' : speed >= 1 ? p.green(times(speed)) : times(speed);
   return [
-    ...base, ms(r.medianMs), `${pct(r.rme)}${isNoisy(r) ? p.yellow(' !') : ''}`, `${ms(r.p10Ms)}–${ms(r.p90Ms)}`, formatBytes(r.peakMemoryBytes), formatBytes(r.estimatedMemoryBytes),
+    ...base, ms(r.medianMs), ci(r), `${pct(r.rme)}${isNoisy(r) ? p.yellow(' !') : ''}`, `${ms(r.p10Ms)}–${ms(r.p90Ms)}`, formatBytes(r.peakMemoryBytes), formatBytes(r.estimatedMemoryBytes),
     r.gflopsPerSec === null ? '–' : r.gflopsPerSec.toFixed(1), pct(r.limitFraction ?? null), speedCell, times(r.timeVsIdentity),
   ];
 }
 
+/** A point's 95% interval across processes, `lo–hi` ms, or – with one process. */
+function ci(r: BenchRecord): string {
+  const i = processInterval(r);
+  return i ? `${ms(i[0])}–${ms(i[1])}` : '–';
+}
+
+/** A crossover in words, with its range over rounds where the file has several processes per point. */
+export function crossoverText(c: Crossover): string {
+  const main =
+    c.bound === 'exact' ? `L* ≈ ${Math.round(c.seqLen!)}`
+    : c.bound === 'below' ? `faster at every L measured (from L = ${c.seqLen})`
+    : c.bound === 'above' ? `slower at every L measured (up to L = ${c.seqLen})`
+    : 'no softmax baseline measured';
+  const r = c.rounds;
+  if (!r) return main;
+  if (r.undetermined) return `${main}; undetermined: the ${r.n} rounds' own crossovers span the grid (below it in one, above it in another)`;
+  const lo = r.lo === null ? 'below the grid' : String(Math.round(r.lo));
+  const hi = r.hi === null ? 'above the grid' : String(Math.round(r.hi));
+  return `${main}; over ${r.n} rounds: ${lo === hi ? lo : `${lo} to ${hi}`}`;
+}
+
 export function summaryLines(cross: readonly Crossover[], exps: readonly Exponent[]): string[] {
   const lines: string[] = [];
-  const tag = (x: { kernel: string; pass: string; causal: boolean }) => `${x.kernel} ${x.pass}${x.causal ? ' causal' : ''}`;
-  for (const c of cross) {
-    const text =
-      c.bound === 'exact' ? `L* ≈ ${Math.round(c.seqLen!)}`
-      : c.bound === 'below' ? `faster at every L measured (from L = ${c.seqLen})`
-      : c.bound === 'above' ? `slower at every L measured (up to L = ${c.seqLen})`
-      : 'no softmax baseline measured';
-    lines.push(`crossover vs best softmax: ${tag(c)}: ${text}`);
-  }
+  const batches = new Set(cross.map((c) => c.batch)).size > 1;
+  const tag = (x: { kernel: string; pass: string; causal: boolean; batch?: number }) => `${x.kernel} ${x.pass}${x.causal ? ' causal' : ''}${batches && x.batch !== undefined ? ` B=${x.batch}` : ''}`;
+  for (const c of cross) lines.push(`crossover vs best softmax: ${tag(c)}: ${crossoverText(c)}`);
   for (const e of exps) lines.push(`scaling: ${tag(e)}: time ∝ L^${e.k.toFixed(2)} (${e.points} lengths)`);
   return lines;
 }
@@ -75,7 +90,16 @@ export function benchTable(doc: BenchDocument): string {
   return lines.join('\n');
 }
 
-export const benchMarkdown = (doc: BenchDocument): string => toMarkdown(TABLE_HEAD, doc.records.map((r) => tableRow(r, false)));
+const MARKDOWN_NOTE =
+  'median: of the process medians; 95% CI: t-interval of the mean log process median across processes (n − 1 degrees of freedom; – with one process); ±rme: 95% margin within a process; ! marks a margin above 10%, within or across processes. Crossovers are interpolated on log-log axes; with several processes per point, each round (one process per point) gives its own crossover, and their range is shown.';
+
+/** Markdown: the table, its legend, then crossovers (with their range over rounds) and scaling, recomputed from the records. */
+export function benchMarkdown(doc: BenchDocument): string {
+  const table = toMarkdown(TABLE_HEAD, doc.records.map((r) => tableRow(r, false)));
+  const lines = summaryLines(crossovers(doc.records), exponents(doc.records));
+  const procs = [...new Set(doc.records.filter((r) => r.status === 'ok').map((r) => r.processes ?? 1))];
+  return `${table.trimEnd()}\n\nProcesses per point: ${procs.join(', ') || '–'}. ${MARKDOWN_NOTE}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`;
+}
 
 /** The full-column rows (Markdown and HTML reports), without colour. */
 export const benchMarkdownRows = (records: readonly BenchRecord[]) => ({ head: TABLE_HEAD, rows: records.map((r) => tableRow(r, false)) });

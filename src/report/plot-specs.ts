@@ -8,7 +8,7 @@
 import type { BenchRecord } from '../bench/types.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
 import { deriveRecords } from '../bench/derive.ts';
-import { crossovers } from '../bench/summary.ts';
+import { crossovers, processInterval, type Crossover } from '../bench/summary.ts';
 import { hasRole, isSoftmaxBaseline, KERNEL_NAMES } from '../kernels/index.ts';
 
 export type Spec = Record<string, unknown>;
@@ -63,12 +63,22 @@ function provenance(records: readonly BenchRecord[], caption: Caption): string {
   return `${caption.commit ? `commit ${caption.commit.slice(0, 7)}` : 'commit not recorded'} · ${per}`;
 }
 
+/** ` (lo–hi)`: the range of the rounds' own crossovers, where the file has one. */
+function roundRange(c: Crossover): string {
+  const r = c.rounds;
+  if (!r || r.undetermined) return r?.undetermined ? ' (rounds: undetermined)' : '';
+  return ` (${r.lo === null ? '<grid' : Math.round(r.lo)}–${r.hi === null ? '>grid' : Math.round(r.hi)})`;
+}
+
 export function benchSpec(records: readonly BenchRecord[], caption: Caption): Spec {
   const batches = [...new Set(records.map((r) => r.batch))].sort((a, b) => a - b);
   const ok = records.filter((r) => r.status === 'ok' && r.medianMs !== null);
   const panel = (r: { pass: string; batch: number }) => ({ pass: PASS_TITLES[r.pass] ?? r.pass, batch: `batch ${r.batch}` });
   const kind = (k: string) => (hasRole(k, 'opt') ? 'OPT (identity)' : isSoftmaxBaseline(k) ? 'exact softmax' : 'linear attention');
-  const rows = ok.map((r) => ({ ...panel(r), kernel: r.kernel, L: r.seqLen, ms: r.medianMs!, kind: kind(r.kernel), family: kind(r.kernel), marker: kind(r.kernel) }));
+  const rows = ok.map((r) => {
+    const ci = processInterval(r);
+    return { ...panel(r), kernel: r.kernel, L: r.seqLen, ms: r.medianMs!, kind: kind(r.kernel), family: kind(r.kernel), marker: kind(r.kernel), ...(ci ? { lo: ci[0], hi: ci[1] } : {}) };
+  });
   const oom = records.filter((r) => r.status === 'oom').flatMap((r) => {
     const last = ok.filter((o) => o.kernel === r.kernel && o.pass === r.pass && o.batch === r.batch && o.seqLen < r.seqLen).sort((a, b) => b.seqLen - a.seqLen)[0];
     return last ? [{ ...panel(r), kernel: r.kernel, L: r.seqLen, ms: last.medianMs!, kind: 'out of memory', marker: 'out of memory' }] : [];
@@ -82,7 +92,7 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
     return crossovers(derived).filter((c) => c.bound === 'exact').map((c) => {
       const line = seen.get(c.pass) ?? 0;
       seen.set(c.pass, line + 1);
-      return { ...panel({ pass: c.pass, batch: b }), kernel: c.kernel, L: c.seqLen!, kind: 'crossover', label: `L* ≈ ${Math.round(c.seqLen!)}`, labelY: 2 + 12 * line };
+      return { ...panel({ pass: c.pass, batch: b }), kernel: c.kernel, L: c.seqLen!, kind: 'crossover', label: `L* ≈ ${Math.round(c.seqLen!)}${roundRange(c)}`, labelY: 2 + 12 * line };
     });
   });
   const lengths = [...new Set(records.map((r) => r.seqLen))].sort((a, b) => a - b);
@@ -97,7 +107,7 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   const head = header(caption);
   return {
     ...head,
-    title: { ...head.title, subtitle: [caption.machine, provenance(records, caption), 'dashed: exact softmax · solid: linear attention', 'dotted: L*, where a linear kernel overtakes the best softmax'] },
+    title: { ...head.title, subtitle: [caption.machine, provenance(records, caption), `dashed: exact softmax · solid: linear attention${rows.some((r) => 'lo' in r) ? ' · bars: 95% interval across processes' : ''}`, `dotted: L*, where a linear kernel overtakes the best softmax${marks.some((m) => m.label.includes('(')) ? ' (range: each round\'s own L*)' : ''}`] },
     data: { values: [...rows, ...oom, ...marks, ...emptyCells([...rows, ...oom, ...marks], 'batch', batches.map((b) => `batch ${b}`), 'pass', [...new Set(records.map((r) => panel(r).pass))], 'kind')] },
     facet: {
       column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] },
@@ -111,6 +121,8 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
         { transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }], mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, shape, stroke: { ...color, condition: { test: "datum.kind === 'OPT (identity)'", value: 'black' } } } },
         { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'rule', strokeDash: [2, 3], opacity: 0.6 }, encoding: { x, color } },
         { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' }, encoding: { x, y: { field: 'labelY', type: 'quantitative', scale: null }, text: { field: 'label' }, color } },
+        // The 95% interval across processes, where a point has several (last: the layers above keep their order).
+        { transform: [{ filter: 'isValid(datum.lo)' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
       ],
     },
     resolve: { scale: { y: 'independent' } },

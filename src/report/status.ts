@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Experiment } from '../../experiments/index.ts';
 import { pointFingerprint } from '../bench/graph.ts';
 import type { BenchRecord } from '../bench/types.ts';
+import { canonicalArgs } from '../commands/vocabulary.ts';
 import { getKernel } from '../kernels/index.ts';
 import { BYTE_VOCAB } from '../train/data/types.ts';
 import { parseRunLabel } from '../train/labels.ts';
@@ -36,7 +37,7 @@ const ADDED = new Set(['--out', '--format', '-o']);
 
 /** The recorded command's arguments without what reproduce adds (`{pre}` for the pre-run's directory). */
 export function definitionArgs(commandLine: string, pre: string | null): string[] {
-  const words = commandLine.split(' ').slice(1);
+  const words = canonicalArgs(commandLine.split(' ').slice(1));
   const out: string[] = [];
   for (let i = 0; i < words.length; i++) {
     if (words[i] === '--resume') continue;
@@ -88,9 +89,10 @@ export async function experimentStatus(exp: Experiment, out: string): Promise<Ex
   const env = doc.environment ?? {};
   const base = { id: exp.id, commit: env.gitCommit?.slice(0, 7) ?? null, date: env.timestamp?.slice(0, 10) ?? null };
   const recorded = definitionArgs(env.commandLine ?? '', exp.pre?.name ?? null);
-  if (recorded.join(' ') !== exp.full.join(' ')) {
-    const want = new Set(exp.full);
-    const diff = [...recorded.filter((w) => !want.has(w)).map((w) => `+${w}`), ...exp.full.filter((w) => !recorded.includes(w)).map((w) => `−${w}`)];
+  const full = canonicalArgs(exp.full);
+  if (recorded.join(' ') !== full.join(' ')) {
+    const want = new Set(full);
+    const diff = [...recorded.filter((w) => !want.has(w)).map((w) => `+${w}`), ...full.filter((w) => !recorded.includes(w)).map((w) => `−${w}`)];
     return { ...base, status: 'stale', detail: `options changed: ${diff.slice(0, 6).join(' ') || 'order'}` };
   }
   return { ...base, ...(await graphStatus(exp.kind, doc)) };

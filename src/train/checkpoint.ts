@@ -40,7 +40,7 @@ export function loadCheckpoint(out: string, label: string, seed: number): Checkp
 
 /** The architecture and data a transfer must share with its source, as request fields. */
 const SHARED = ['task', 'objective', 'seqLen', 'dim', 'heads', 'layers', 'dFf'] as const;
-const FLAG: Record<(typeof SHARED)[number], string> = { task: '--task', objective: '--objective', seqLen: '--seq-len', dim: '--dim', heads: '--heads', layers: '--layers', dFf: '--d-ff' };
+const FLAG: Record<(typeof SHARED)[number], string> = { task: '--task', objective: '--objective', seqLen: '--seq-len', dim: '--d-model', heads: '--heads', layers: '--layers', dFf: '--d-ff' };
 
 /** A source run of `--init-from`: its directory, the run label whose checkpoints are used, and its options. */
 export interface InitSource {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { expandGrid, type GridOptions } from '../src/bench/grid.ts';
 import { makeRecord } from '../src/bench/runner.ts';
 import { takeShard } from '../src/bench/shard.ts';
-import { mannWhitneyExact } from '../src/bench/significance.ts';
+import { mannWhitneyExact } from '../src/stats/significance.ts';
 import type { BenchRecord } from '../src/bench/types.ts';
 import { pointKey } from '../src/results/keys.ts';
 import { Rng } from '../src/kernels/projection.ts';
@@ -178,7 +178,7 @@ describe('crash safety', () => {
 
 describe('Holm–Bonferroni', () => {
   it('keeps only p-values that survive the step-down thresholds', async () => {
-    const { holm } = await import('../src/bench/compare.ts');
+    const { holm } = await import('../src/ci/verdicts.ts');
     assert.deepEqual(holm([0.01, 0.04, 0.03, 0.005], 0.05), [true, false, false, true]);
     assert.deepEqual(holm([0.001, 0.2, null], 0.05), [true, false, false]);
   });

@@ -11,7 +11,7 @@ import {
   studentTQuantile,
   welchLogRatio,
   type RatioTest,
-} from '../src/bench/significance.ts';
+} from '../src/stats/significance.ts';
 
 /** mulberry32: a tiny seeded 32-bit PRNG, uniform on [0, 1). */
 function mulberry32(seed: number): () => number {

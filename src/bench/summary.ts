@@ -1,6 +1,6 @@
 /** The lines under the bench table: crossover lengths L* and scaling exponents k. */
 import { hasRole } from '../kernels/index.ts';
-import { linearFit } from './stats.ts';
+import { linearFit } from '../stats/descriptive.ts';
 import { seriesKey } from '../results/keys.ts';
 import type { BenchRecord, Crossover, Exponent } from './types.ts';
 

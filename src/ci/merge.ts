@@ -1,10 +1,10 @@
 /** Joining the shards of one sweep: overlapping points or different options are refused. */
-import type { Roofline } from '../bench/roofline.ts';
+import type { Roofline } from '../limit/roofline.ts';
 import { finishBench } from '../bench/finish.ts';
 import type { BenchDocument, BenchRecord, MachineLimits } from '../bench/types.ts';
 import type { ErrorDocument, ErrorRecord } from '../error/sweep.ts';
 import { usage } from '../errors.ts';
-import { environmentDiff } from '../bench/compare.ts';
+import { environmentDiff } from './verdicts.ts';
 import { warn } from '../report/terminal.ts';
 import { optionDifferences } from '../results/files.ts';
 import { errorKey, pointKey } from '../results/keys.ts';

@@ -9,7 +9,7 @@ import { makeRecord } from '../src/bench/runner.ts';
 import { takeShard } from '../src/bench/shard.ts';
 import type { BenchRecord } from '../src/bench/types.ts';
 import { pointKey } from '../src/results/keys.ts';
-import { Rng } from '../src/kernels/projection.ts';
+import { Rng } from '../src/random.ts';
 import { cli } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-ci-'));

@@ -12,7 +12,7 @@ import { compareBench } from '../src/ci/verdicts.ts';
 import { expandGrid, type GridOptions } from '../src/bench/grid.ts';
 import { makeRecord } from '../src/bench/runner.ts';
 import type { BenchPoint, Measurement } from '../src/bench/types.ts';
-import { Rng } from '../src/kernels/projection.ts';
+import { Rng } from '../src/random.ts';
 import { benchTable } from '../src/report/bench.ts';
 import { writeAtomic } from '../src/results/files.ts';
 import { errorKey, type ErrorLike, pointKey } from '../src/results/keys.ts';

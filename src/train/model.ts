@@ -6,7 +6,7 @@
  */
 import { gradients } from '../autodiff/backward.ts';
 import { checkSupported } from '../kernels/build.ts';
-import { Rng } from '../kernels/projection.ts';
+import { Rng } from '../random.ts';
 import type { KernelConfig, KernelSpec } from '../kernels/types.ts';
 import { checkModelWidth, encoderBody, encoderParams, type ModelShape, type Param } from '../model/encoder.ts';
 import { GraphBuilder } from '../onnx/builder.ts';

@@ -7,7 +7,7 @@
 import { pairedLogRatio } from '../stats/significance.ts';
 import { median } from '../stats/descriptive.ts';
 import { isSoftmaxBaseline } from '../kernels/index.ts';
-import { Rng } from '../kernels/projection.ts';
+import { Rng } from '../random.ts';
 import { makeBatch } from './batches.ts';
 import { BYTE_VOCAB } from './data/types.ts';
 import { KernelRun } from './session.ts';

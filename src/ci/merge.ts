@@ -5,7 +5,7 @@ import type { BenchDocument, BenchRecord, MachineLimits } from '../bench/types.t
 import type { ErrorDocument, ErrorRecord } from '../error/sweep.ts';
 import { usage } from '../errors.ts';
 import { environmentDiff } from './verdicts.ts';
-import { warn } from '../report/terminal.ts';
+import { warn } from '../paint.ts';
 import { optionDifferences } from '../results/files.ts';
 import { errorKey, pointKey } from '../results/keys.ts';
 import type { ResultsFile } from '../results/read.ts';

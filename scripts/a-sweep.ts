@@ -7,7 +7,7 @@
  * Usage: node --import tsx scripts/a-sweep.ts [dim seqLen features sigma featureType seeds]
  * (default: 64 512 64 1 orthogonal 20).
  */
-import { pairedLogRatio } from '../src/bench/significance.ts';
+import { pairedLogRatio } from '../src/stats/significance.ts';
 import { linearAttention64 } from '../src/error/exact.ts';
 import { errorInputs, type ErrorOptions } from '../src/error/sweep.ts';
 import { oprfFit } from '../src/kernels/favor-opr.ts';

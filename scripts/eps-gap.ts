@@ -14,7 +14,7 @@
  * Usage: node --import tsx scripts/eps-gap.ts [dim seqLen features sigma featureType seeds]...
  * (no arguments: the four cells of issue #34, 20 seeds). Prints one Markdown table per cell.
  */
-import { pairedLogRatio } from '../src/bench/significance.ts';
+import { pairedLogRatio } from '../src/stats/significance.ts';
 import { caseFeatures, type ExactCase, linearAttention64 } from '../src/error/exact.ts';
 import { errorInputs, type ErrorOptions } from '../src/error/sweep.ts';
 import { SOFTMAX_FEATURE_EPS } from '../src/defaults.ts';

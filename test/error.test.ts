@@ -213,7 +213,7 @@ describe('numerical defects of the accuracy audit', () => {
 
   it('softmax FLOPs are counted alike fused and unfused: 5 per score element', async () => {
     const { buildAttentionGraph } = await import('../src/kernels/build.ts');
-    const { graphFlops } = await import('../src/bench/cost.ts');
+    const { graphFlops } = await import('../src/limit/cost.ts');
     const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
     const shape = { batch: 2, heads: 4, seqLen: 64, dim: 16 };
     const flops = (k: string) => graphFlops(buildAttentionGraph({ kernel: getKernel(k), shape, config: DEFAULT_KERNEL_CONFIG, dtype: 'float32', pass: 'forward' }).graph);

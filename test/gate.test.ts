@@ -8,11 +8,11 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { compareBench } from '../src/bench/compare.ts';
+import { compareBench } from '../src/ci/verdicts.ts';
 import { expandGrid, type GridOptions } from '../src/bench/grid.ts';
 import { makeRecord } from '../src/bench/runner.ts';
 import type { BenchPoint, Measurement } from '../src/bench/types.ts';
-import { Rng } from '../src/kernels/projection.ts';
+import { Rng } from '../src/random.ts';
 import { benchTable } from '../src/report/bench.ts';
 import { writeAtomic } from '../src/results/files.ts';
 import { errorKey, type ErrorLike, pointKey } from '../src/results/keys.ts';

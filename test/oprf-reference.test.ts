@@ -10,7 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { orthogonalBlock, projectionMatrix, Rng } from '../src/kernels/projection.ts';
+import { orthogonalBlock, projectionMatrix } from '../src/kernels/projection.ts';
+import { Rng } from '../src/random.ts';
 import { geometry, msePos, type PairGeometry } from '../src/reference/closed-forms.ts';
 import type { Rows } from '../src/reference/features.ts';
 import {

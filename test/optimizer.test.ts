@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rng } from '../src/kernels/projection.ts';
+import { Rng } from '../src/random.ts';
 import { encoderParams } from '../src/model/encoder.ts';
 import { ADAMW_DEFAULTS, AdamW, type AdamWOptions, type AdamWState, clipGlobalNorm, decays, learningRate } from '../src/train/optimizer.ts';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { projectionMatrix, Rng } from '../src/kernels/projection.ts';
+import { projectionMatrix } from '../src/kernels/projection.ts';
+import { Rng } from '../src/random.ts';
 
 const row = (w: Float64Array, d: number, i: number) => w.subarray(i * d, (i + 1) * d);
 const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);

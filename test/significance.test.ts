@@ -3,15 +3,14 @@ import { describe, it } from 'node:test';
 import {
   holm,
   holmLevel,
-  mannWhitneyExact,
   minDetectableRatio,
   pairedLogRatio,
   runsNeeded,
   studentTCdf,
   studentTQuantile,
-  welchLogRatio,
   type RatioTest,
-} from '../src/bench/significance.ts';
+} from '../src/stats/significance.ts';
+import { welchLogRatio } from './helpers/significance.ts';
 
 /** mulberry32: a tiny seeded 32-bit PRNG, uniform on [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -87,7 +86,7 @@ describe('Student t distribution', () => {
   });
 });
 
-describe('welchLogRatio', () => {
+describe('Welch\'s test (yuenLogRatio at trim 0)', () => {
   it('a literal example: cur = 2 × base exactly', () => {
     // log cur = log base + ln 2 with equal variances (ln 2)² and n = 3 per side, so ratio = 2,
     // Welch df = 2(n − 1) = 4, se = ln 2 · √(2/3), t = √1.5; the one-sided p is the t₄ upper tail
@@ -185,61 +184,6 @@ describe('pairedLogRatio', () => {
     const exact = pairedLogRatio([1, 2, 4], [1.5, 3, 6], 0.05)!;
     assert.equal(exact.se, 0);
     assert.equal(exact.pSlower, 0);
-  });
-});
-
-/** Brute force: all C(N, nb) splits of the pooled mid-ranks, P(rank sum of b ≥ observed). */
-function bruteForceMannWhitney(a: readonly number[], b: readonly number[]): number {
-  const pooled = [...a, ...b];
-  const rank = (v: number) => pooled.filter((x) => x < v).length + (pooled.filter((x) => x === v).length + 1) / 2;
-  const ranks = pooled.map(rank);
-  const observed = ranks.slice(a.length).reduce((x, y) => x + y, 0);
-  let hits = 0;
-  let total = 0;
-  for (let mask = 0; mask < 1 << pooled.length; mask++) {
-    let bits = 0;
-    let sum = 0;
-    for (let i = 0; i < pooled.length; i++) if (mask & (1 << i)) (bits++, (sum += ranks[i]!));
-    if (bits !== b.length) continue;
-    total++;
-    if (sum >= observed - 1e-9) hits++;
-  }
-  return hits / total;
-}
-
-describe('mannWhitneyExact', () => {
-  it('complete separation: 1/C(10,5) and 1/C(6,3) exactly', () => {
-    assert.equal(mannWhitneyExact([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]), 1 / 252);
-    assert.equal(mannWhitneyExact([1, 2, 3], [4, 5, 6]), 1 / 20);
-    assert.equal(mannWhitneyExact([4, 5, 6], [1, 2, 3]), 1);
-  });
-
-  it('is symmetric when U sits at its null mean', () => {
-    // a = {1, 4}, b = {2, 3}: U = 2 = n1·n2/2; the null counts of U = 0..4 are 1, 1, 2, 1, 1,
-    // so P(U ≥ 2) = 4/6 in both directions.
-    close(mannWhitneyExact([1, 4], [2, 3]), 2 / 3, 1e-15, 'a<b');
-    close(mannWhitneyExact([2, 3], [1, 4]), 2 / 3, 1e-15, 'b<a');
-  });
-
-  it('matches brute-force enumeration, with and without ties', () => {
-    // Both sides are exact rational counts; 1e-12 only absorbs float64 division.
-    const normal = gaussian(mulberry32(11));
-    const cases: [number[], number[]][] = [
-      [[1, 2, 2, 3, 5], [2, 3, 3, 6]],
-      [[1, 1, 1, 2], [1, 2, 2, 2, 3]],
-      [[4, 4, 4], [4, 4, 4]],
-      [Array.from({ length: 7 }, normal), Array.from({ length: 6 }, () => normal() + 0.5)],
-    ];
-    for (const [a, b] of cases) close(mannWhitneyExact(a, b), bruteForceMannWhitney(a, b), 1e-12, JSON.stringify([a, b]));
-  });
-
-  it('falls back to the normal approximation above 30 per side', () => {
-    const a = Array.from({ length: 40 }, (_, i) => i);
-    assert.ok(mannWhitneyExact(a, a.map((x) => x + 100)) < 1e-10);
-    // Interleaved b_j = j + 0.5 beats a_i = i iff i ≤ j: U = 40·41/2 = 820 vs mean 800, no ties,
-    // sd √(40·40·81/12); with continuity correction z = 19.5/sd. Same float64 formula → 1e-12.
-    const z = 19.5 / Math.sqrt((40 * 40 * 81) / 12);
-    close(mannWhitneyExact(a, a.map((x) => x + 0.5)), 1 - studentTCdf(z, Infinity), 1e-12, 'normal p');
   });
 });
 

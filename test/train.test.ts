@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_KERNEL_CONFIG } from '../src/defaults.ts';
 import { getKernel } from '../src/kernels/index.ts';
-import { Rng } from '../src/kernels/projection.ts';
+import { Rng } from '../src/random.ts';
 import type { Param } from '../src/model/encoder.ts';
 import { runGraph, type HostTensor } from '../src/runtime/session.ts';
 import { epochOrder, evaluationBatches, makeBatch, makeLmBatch, scoreLogits, trainBatchIndices } from '../src/train/batches.ts';

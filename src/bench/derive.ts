@@ -1,6 +1,6 @@
 /**
  * Figures derived across records: achieved GFLOP/s, fraction of the measured matmul rate, fraction
- * of the limit model's bound (limitMs, set by bench/price.ts or kept from a results file),
+ * of the limit model's bound (limitMs, set by limit/price.ts or kept from a results file),
  * speed-up over the best softmax baseline at the same point, time relative to identity (OPT).
  */
 import { hasRole, isSoftmaxBaseline } from '../kernels/index.ts';

@@ -1,16 +1,14 @@
 /** The graph a bench point times (one place, used by the parent for estimates and by the child). */
 import { buildAttentionGraph } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
-import type { KernelConfig } from '../kernels/types.ts';
+import { type KernelConfig, kernelConfig } from '../kernels/types.ts';
 import { buildEncoderGraph } from '../model/encoder.ts';
 import { graphFingerprint } from '../onnx/fingerprint.ts';
 import type { Graph } from '../onnx/ir.ts';
 import type { BenchPoint } from './types.ts';
 
 /** The kernel options a point carries. */
-export const pointConfig = (p: BenchPoint): KernelConfig => ({
-  causal: p.causal, causalImpl: p.causalImpl, chunkSize: p.chunkSize, features: p.features, featureType: p.featureType, seed: p.seed,
-});
+export const pointConfig = (p: BenchPoint): KernelConfig => kernelConfig(p);
 
 /** Attention scope: q, k, v [B, H, L, d] → out. Model scope: tokens [B, L] → loss (dim = d_model). */
 export function pointGraph(p: BenchPoint): Graph {

@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { Bench } from 'tinybench';
-import { Rng } from '../kernels/projection.ts';
+import { Rng } from '../random.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { type Graph, numel } from '../onnx/ir.ts';
 import { toHalfBits } from '../onnx/serialize.ts';

@@ -3,7 +3,7 @@
  * whose predicted peak exceeds the memory budget is recorded as `oom` without running, and once a
  * series is `oom`, its larger L are `skipped`. Every finished process goes to `onProcess` at once.
  *
- * The predicted peak is the live-value estimate (cost.ts) times the measured peak ÷ estimate of
+ * The predicted peak is the live-value estimate (limit/cost.ts) times the measured peak ÷ estimate of
  * the longest sequence of the same series measured so far with an estimate ≥ 64 MiB. ONNX
  * Runtime's arena holds about twice the live peak in backward graphs (the first run grows it to
  * the live values, then the memory plan takes a block of its own), once in a softmax forward pass
@@ -17,10 +17,10 @@ import { UsageError } from '../errors.ts';
 import { checkSupported } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
 import { checkModelWidth } from '../model/encoder.ts';
-import { graphFlops, estimateMemory } from './cost.ts';
+import { graphFlops, estimateMemory } from '../limit/cost.ts';
 import type { Executor } from './executor.ts';
 import { pointConfig, pointFingerprint, pointGraph } from './graph.ts';
-import { summarize } from './stats.ts';
+import { summarize } from '../stats/descriptive.ts';
 import { pointKey, seriesKey } from '../results/keys.ts';
 import { type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
 

@@ -1,7 +1,7 @@
 /** The lines under the bench table: crossover lengths L* and scaling exponents k. */
 import { hasRole, isSoftmaxBaseline } from '../kernels/index.ts';
-import { studentTQuantile } from './significance.ts';
-import { linearFit } from './stats.ts';
+import { studentTQuantile } from '../stats/significance.ts';
+import { linearFit } from '../stats/descriptive.ts';
 import { seriesKey } from '../results/keys.ts';
 import type { BenchRecord, Crossover, Exponent } from './types.ts';
 

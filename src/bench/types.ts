@@ -119,7 +119,7 @@ export interface BenchRecord extends BenchPoint {
    * nature, and elementwise FLOPs count too): judge a graph by limitFraction.
    */
   readonly rooflineFraction: number | null;
-  /** The limit model's lower bound for this point's graph (bench/limit.ts), ms; null when off or not measured. */
+  /** The limit model's lower bound for this point's graph (limit/analyse.ts), ms; null when off or not measured. */
   readonly limitMs: number | null;
   /** limitMs / medianMs: 1 is the machine's limit through ONNX Runtime. */
   readonly limitFraction: number | null;
@@ -131,7 +131,7 @@ export interface BenchRecord extends BenchPoint {
   readonly error: string | null;
 }
 
-/** This machine's limits through ONNX Runtime (bench/roofline.ts measures them). */
+/** This machine's limits through ONNX Runtime (limit/roofline.ts measures them). */
 export interface Roofline {
   readonly fingerprint: string;
   readonly matmulGflops: number;
@@ -156,7 +156,7 @@ export interface RateEntry {
   readonly lastMeasuredAt: string;
 }
 
-/** The rates a limit was priced at: the elementwise bandwidth and each product's rate by case key (bench/limit.ts). */
+/** The rates a limit was priced at: the elementwise bandwidth and each product's rate by case key (limit/analyse.ts). */
 export interface MachineLimits {
   readonly fingerprint: string;
   readonly ep: ExecutionProvider;

@@ -1,5 +1,5 @@
 /** Comparing two results files: read, check they are comparable, and hand the records to the statistics. */
-import { compareBench, compareErrors, type Comparison, type CompareOptions, environmentDiff } from '../bench/compare.ts';
+import { compareBench, compareErrors, type Comparison, type CompareOptions, environmentDiff } from './verdicts.ts';
 import type { BenchRecord } from '../bench/types.ts';
 import { usage } from '../errors.ts';
 import { hasRole } from '../kernels/index.ts';

@@ -1,11 +1,11 @@
 /** Joining the shards of one sweep: overlapping points or different options are refused. */
-import type { Roofline } from '../bench/roofline.ts';
+import type { Roofline } from '../limit/roofline.ts';
 import { finishBench } from '../bench/finish.ts';
 import type { BenchDocument, BenchRecord, MachineLimits } from '../bench/types.ts';
 import type { ErrorDocument, ErrorRecord } from '../error/sweep.ts';
 import { usage } from '../errors.ts';
-import { environmentDiff } from '../bench/compare.ts';
-import { warn } from '../report/terminal.ts';
+import { environmentDiff } from './verdicts.ts';
+import { warn } from '../paint.ts';
 import { optionDifferences } from '../results/files.ts';
 import { errorKey, pointKey } from '../results/keys.ts';
 import type { ResultsFile } from '../results/read.ts';

@@ -7,8 +7,10 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_BATCH, DEFAULT_CHUNK_SIZE, DEFAULT_DIM, DEFAULT_FEATURES, DEFAULT_HEADS, DEFAULT_SEED } from '../defaults.ts';
 import { usage } from '../errors.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
-import { CAUSAL_IMPLS, type CausalImpl, type KernelConfig } from '../kernels/types.ts';
+import { CAUSAL_IMPLS, type CausalImpl } from '../kernels/types.ts';
 import type { DType } from '../onnx/ir.ts';
+
+export { kernelConfig } from '../kernels/types.ts';
 
 /**
  * An option whose default is given as the user would type it (`'256..8192'`, `'80%'`): the help
@@ -145,10 +147,6 @@ export interface KernelOptionValues {
   features: number;
   featureType: FeatureType;
   seed: number;
-}
-
-export function kernelConfig(o: KernelOptionValues): KernelConfig {
-  return { causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, features: o.features, featureType: o.featureType, seed: o.seed };
 }
 
 /** --batch, --heads, --dim (the sequence length option differs per command). */

@@ -47,13 +47,13 @@ export const rooflineCommand = addKernelOptions(
     if (!o.kernel) {
       const given = GRAPH_FLAGS.find((f) => cmd.getOptionValueSource(f) === 'cli');
       if (given) throw usage('--kernel', `is needed with --${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (the graph to price)`, KERNEL_NAMES.join(', '));
-      const { getRoofline } = await import('../bench/roofline.ts');
-      const { cachedLimits } = await import('../bench/limit-rates.ts');
+      const { getRoofline } = await import('../limit/roofline.ts');
+      const { cachedLimits } = await import('../limit/rates.ts');
       const roofline = await getRoofline(o.ep, threads, o.refresh);
       const limits = cachedLimits(o.ep, threads); // null only when the cache cannot be written
       return o.json ? printJson({ ...roofline, limits }) : show(cachedLines(roofline, limits).join('\n'));
     }
-    const { graphLimit } = await import('../bench/price.ts');
+    const { graphLimit } = await import('../limit/price.ts');
     const point = graphPoint(o, o.kernel);
     const onMeasure = (what: string, i: number, n: number) => progress(`measuring ${what} [${i + 1}/${n}]`);
     const r = await graphLimit(point, { ep: o.ep, threads, refresh: o.refresh, onMeasure }).finally(progressDone);

@@ -6,7 +6,7 @@
 import { DEFAULT_KERNEL_CONFIG } from '../defaults.ts';
 import { buildAttentionGraph } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
-import { Rng } from '../kernels/projection.ts';
+import { Rng } from '../random.ts';
 import type { CausalImpl } from '../kernels/types.ts';
 import { type ExecutionProvider, Session } from '../runtime/session.ts';
 

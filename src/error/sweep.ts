@@ -8,7 +8,8 @@
 import { type Shard, takeShard } from '../bench/shard.ts';
 import { buildAttentionGraph } from '../kernels/build.ts';
 import { getKernel } from '../kernels/index.ts';
-import { type FeatureType, projectionMatrix, Rng } from '../kernels/projection.ts';
+import { type FeatureType, projectionMatrix } from '../kernels/projection.ts';
+import { Rng } from '../random.ts';
 import type { AttentionShape, CausalImpl, EstimatorFacts, KernelConfig } from '../kernels/types.ts';
 import { exactAttention, exactAttentionGrad } from '../reference/attention.ts';
 import { type ExecutionProvider, type HostTensor, runGraph } from '../runtime/session.ts';

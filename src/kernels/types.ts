@@ -26,6 +26,11 @@ export interface KernelConfig {
   readonly seed: number;
 }
 
+/** The kernel options of anything that carries them (parsed flags, a bench point, a training request), and nothing else. */
+export function kernelConfig(o: KernelConfig): KernelConfig {
+  return { causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, features: o.features, featureType: o.featureType, seed: o.seed };
+}
+
 /** What a kernel's build function gets besides the builder. */
 export interface KernelContext {
   readonly q: Value;

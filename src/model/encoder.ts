@@ -8,7 +8,8 @@
 import { gradients } from '../autodiff/backward.ts';
 import { usage } from '../errors.ts';
 import { checkSupported, type Pass } from '../kernels/build.ts';
-import { projectionMatrix, Rng } from '../kernels/projection.ts';
+import { projectionMatrix } from '../kernels/projection.ts';
+import { Rng } from '../random.ts';
 import type { KernelConfig, KernelSpec } from '../kernels/types.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import type { DType, Graph, Value } from '../onnx/ir.ts';

@@ -1,6 +1,6 @@
 /** Error-sweep and leak-probe records → table rows and CSV columns. */
 import type { LeakRecord } from '../error/leak.ts';
-import { pairedLogRatio } from '../bench/significance.ts';
+import { pairedLogRatio } from '../stats/significance.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
 import { toMarkdown } from './formats.ts';
 import { renderTable } from './terminal.ts';

@@ -3,7 +3,7 @@
  * shifts, as the reference code) and the estimator itself (`exact`: float64, no ε) part ways:
  * per case, the paired geometric-mean ratio graph ÷ exact of the output MSE (docs/formulas.md §3).
  */
-import { pairedLogRatio } from '../bench/significance.ts';
+import { pairedLogRatio } from '../stats/significance.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
 import { errorKey, estimatorOf } from '../results/keys.ts';
 import { toMarkdown } from './formats.ts';

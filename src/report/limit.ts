@@ -3,7 +3,7 @@
  * largest gaps first), the line under the bench table, and `performer roofline`'s tables of
  * measured rates (per product case: GFLOP/s, when measured, how noisy).
  */
-import { type NodeBound, addBytes, caseDims, caseKey, parseCaseKey } from '../bench/limit.ts';
+import { type NodeBound, addBytes, caseDims, caseKey, parseCaseKey } from '../limit/analyse.ts';
 import type { BenchDocument, BenchRecord, MachineLimits, RateEntry, Roofline } from '../bench/types.ts';
 import { mode, ms, pct } from './bench-table.ts';
 import { renderTable } from './terminal.ts';

@@ -3,7 +3,7 @@
  * per (σ, m) on paired seeds (both sides of a claim see the same inputs and seed), beside the
  * closed-form predictions. Feeds the regime map and Fig. 4's tables and figures.
  */
-import { pairedLogRatio } from '../bench/significance.ts';
+import { pairedLogRatio } from '../stats/significance.ts';
 import type { Panel } from '../../experiments/index.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
 import { BEYOND_ESTIMATORS, PAPER_ESTIMATORS } from '../kernels/index.ts';

@@ -1,17 +1,12 @@
 /**
  * Output for people: colours (off under NO_COLOR or when stdout is not a terminal) and tables.
- * The only module, with the other report files, that writes to the terminal.
+ * The only module, with the other report files, that writes to the terminal (and src/paint.ts's
+ * warn, re-exported here, which ci/ calls without reaching up into report/).
  */
-import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { paint } from '../paint.ts';
 
-export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
-  return Boolean(stream.isTTY);
-}
-
-export const paint: ChalkInstance = new Chalk({ level: colorEnabled() ? 1 : 0 });
+export { colorEnabled, paint, warn } from '../paint.ts';
 
 /**
  * A plain-bordered table; colour comes only from `paint`. Wider than `width` (the terminal's, or
@@ -102,10 +97,6 @@ export function progressDone(): void {
 /** A note for people on stderr (not a warning: nothing is wrong). */
 export function note(text: string): void {
   process.stderr.write(`${paint.dim('note:')} ${text}\n`);
-}
-
-export function warn(text: string): void {
-  process.stderr.write(`${paint.yellow('warning:')} ${text}\n`);
 }
 
 export { formatBytes } from '../units.ts';

@@ -3,7 +3,7 @@
  * (same initial weights, batches and masks), and, for runs started with --init-from, the recovery
  * after the swap against the control.
  */
-import { studentTCdf, studentTQuantile } from '../bench/significance.ts';
+import { studentTCdf, studentTQuantile } from '../stats/significance.ts';
 import type { TrainDocument, TrainRecord } from '../train/types.ts';
 
 export interface PairedDifference {

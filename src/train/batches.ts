@@ -2,7 +2,7 @@
  * Batches for training and evaluation: the data order is a function of (seed, step) alone, so
  * every kernel trained with one seed sees the same batches, and a resumed run continues exactly.
  */
-import { Rng } from '../kernels/projection.ts';
+import { Rng } from '../random.ts';
 import type { HostTensor } from '../runtime/session.ts';
 import { type Example, type MaskingSpec, PAD } from './data/types.ts';
 

@@ -6,8 +6,8 @@
  */
 import { gradients } from '../autodiff/backward.ts';
 import { checkSupported } from '../kernels/build.ts';
-import { Rng } from '../kernels/projection.ts';
-import type { KernelConfig, KernelSpec } from '../kernels/types.ts';
+import { Rng } from '../random.ts';
+import { type KernelConfig, type KernelSpec, kernelConfig } from '../kernels/types.ts';
 import { checkModelWidth, encoderBody, encoderParams, type ModelShape, type Param } from '../model/encoder.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { graphFingerprint } from '../onnx/fingerprint.ts';
@@ -85,9 +85,7 @@ export function buildClassifierGraph(req: ClassifierRequest): { graph: Graph; pa
 }
 
 /** A training run's attention options with projection seed `seed`. */
-export const trainKernelConfig = (r: Pick<TrainRequest, 'causal' | 'causalImpl' | 'chunkSize' | 'features' | 'featureType'>, seed: number): KernelConfig => ({
-  causal: r.causal, causalImpl: r.causalImpl, chunkSize: r.chunkSize, features: r.features, featureType: r.featureType, seed,
-});
+export const trainKernelConfig = (r: Pick<TrainRequest, 'causal' | 'causalImpl' | 'chunkSize' | 'features' | 'featureType'>, seed: number): KernelConfig => kernelConfig({ ...r, seed });
 
 /**
  * The fingerprint of a training graph (src/onnx/fingerprint.ts): the build at seed 0 against the

@@ -4,7 +4,7 @@
  * alike) → evaluations outside the training clock → journal and checkpoints after each
  * evaluation (a killed run resumes) → records.
  */
-import { median } from '../bench/stats.ts';
+import { median } from '../stats/descriptive.ts';
 import { collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
 import { appendJournal, openJournal } from '../results/files.ts';

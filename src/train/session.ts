@@ -2,7 +2,7 @@
  * One (kernel, seed) training run's live state: host parameters, the optimiser, and the ONNX
  * Runtime sessions of its training and evaluation graphs (rebuilt when projections are redrawn).
  */
-import { estimateMemory } from '../bench/cost.ts';
+import { estimateMemory } from '../limit/cost.ts';
 import { getKernel } from '../kernels/index.ts';
 import type { KernelConfig } from '../kernels/types.ts';
 import type { ModelShape, Param } from '../model/encoder.ts';

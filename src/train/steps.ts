@@ -4,10 +4,10 @@
  * steps, then `rounds` timed steps in interleaved rounds (one step of each kernel per round, so
  * drift hits all alike); the ratio to the softmax baseline is paired by round.
  */
-import { pairedLogRatio } from '../bench/significance.ts';
-import { median } from '../bench/stats.ts';
+import { pairedLogRatio } from '../stats/significance.ts';
+import { median } from '../stats/descriptive.ts';
 import { isSoftmaxBaseline } from '../kernels/index.ts';
-import { Rng } from '../kernels/projection.ts';
+import { Rng } from '../random.ts';
 import { makeBatch } from './batches.ts';
 import { BYTE_VOCAB } from './data/types.ts';
 import { KernelRun } from './session.ts';

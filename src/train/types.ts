@@ -84,7 +84,7 @@ export interface TrainRecord {
   /** Training clock and step at the first evaluation with validation accuracy ≥ the target; null if never. */
   readonly timeToTargetS: number | null;
   readonly stepsToTarget: number | null;
-  /** The training graph's estimated peak of live tensors (src/bench/cost.ts). */
+  /** The training graph's estimated peak of live tensors (src/limit/cost.ts). */
   readonly estimatedMemoryBytes: number;
   /** Fingerprint of the training graph (src/onnx/fingerprint.ts); absent in older files. */
   readonly graphHash?: string | null;

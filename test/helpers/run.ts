@@ -2,7 +2,7 @@
 import { DEFAULT_KERNEL_CONFIG } from '../../src/defaults.ts';
 import { buildAttentionGraph, type Pass } from '../../src/kernels/build.ts';
 import { getKernel } from '../../src/kernels/index.ts';
-import { Rng } from '../../src/kernels/projection.ts';
+import { Rng } from '../../src/random.ts';
 import type { AttentionShape, KernelConfig, KernelSpec } from '../../src/kernels/types.ts';
 import type { DType } from '../../src/onnx/ir.ts';
 import { fromHalfBits, toHalfBits } from '../../src/onnx/serialize.ts';

@@ -22,7 +22,7 @@ import { createReadStream, existsSync, statSync, openSync, readSync, closeSync }
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { usage } from '../../errors.ts';
-import { Rng } from '../../kernels/projection.ts';
+import { Rng } from '../../random.ts';
 import { CLS, type Dataset, type Example } from './types.ts';
 
 /** The 20 standard residues, then X (any), B (D/N), Z (E/Q), U (selenocysteine), O (pyrrolysine). */

@@ -15,7 +15,7 @@
  * - the output keeps the order drawn, where LRA iterates a Python set; splits drawn from one call do not
  *   overlap, as LRA's (sliced from one deduplicated set) do not.
  */
-import { Rng } from '../../kernels/projection.ts';
+import { Rng } from '../../random.ts';
 
 /**
  * Token strings by id: 0 padding; 1-4 the operators `[MIN`, `[MAX`, `[MED`, `[SM` (LRA's order);

@@ -11,7 +11,7 @@
  * kernel is evaluated on the same test set.
  */
 import { usage } from '../../errors.ts';
-import { Rng } from '../../kernels/projection.ts';
+import { Rng } from '../../random.ts';
 import { generateListOps, LISTOPS_CLASSES, LISTOPS_CLS_ID, LISTOPS_DEFAULTS, LISTOPS_VOCAB } from './listops.ts';
 import { splitExamples } from './text.ts';
 import { BYTE_OFFSET, BYTE_VOCAB, CLS, type Dataset, type Example } from './types.ts';

@@ -2,7 +2,7 @@
  * Text → examples: byte-level tokenisation, e-mail header stripping, and the seeded stratified split
  * shared by every text data set.
  */
-import { Rng } from '../../kernels/projection.ts';
+import { Rng } from '../../random.ts';
 import { BYTE_OFFSET, CLS, type Example, type SplitFractions } from './types.ts';
 
 /**

@@ -1,14 +1,14 @@
 /**
- * Prices measured records with the limit model: each record's graph is analysed (bench/limit.ts),
+ * Prices measured records with the limit model: each record's graph is analysed (limit/analyse.ts),
  * the products of all of them are measured once per distinct case (or read from the cache), and
  * every record gets its limitMs and, with `--profile`, the bound beside each node's time.
  */
 import type { ExecutionProvider } from '../runtime/session.ts';
-import { type LimitRates, type NodeBound, addBytes, analyseGraph, caseKey, distinctCases, limitMs, nodeBounds } from './limit.ts';
-import { type EnsureOptions, ensureRates } from './limit-rates.ts';
-import { pointGraph } from './graph.ts';
+import { type LimitRates, type NodeBound, addBytes, analyseGraph, caseKey, distinctCases, limitMs, nodeBounds } from './analyse.ts';
+import { type EnsureOptions, ensureRates } from './rates.ts';
+import { pointGraph } from '../bench/graph.ts';
 import { SQUARE_CASE } from './roofline.ts';
-import type { BenchPoint, BenchRecord, MachineLimits, NodeTime, ProfileNode } from './types.ts';
+import type { BenchPoint, BenchRecord, MachineLimits, NodeTime, ProfileNode } from '../bench/types.ts';
 
 export interface PriceOptions extends EnsureOptions {
   readonly ep: ExecutionProvider;

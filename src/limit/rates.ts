@@ -11,9 +11,9 @@ import { dirname, join } from 'node:path';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { type Value, numel } from '../onnx/ir.ts';
 import { runtimeInfo, Session, type ExecutionProvider } from '../runtime/session.ts';
-import { type MatMulCase, type MatMulShape, type Orientation, addBytes, caseDims, caseKey } from './limit.ts';
-import { benchInputs } from './measure.ts';
-import type { MachineLimits, RateEntry } from './types.ts';
+import { type MatMulCase, type MatMulShape, type Orientation, addBytes, caseDims, caseKey } from './analyse.ts';
+import { benchInputs } from '../bench/measure.ts';
+import type { MachineLimits, RateEntry } from '../bench/types.ts';
 
 /** Timed runs per measurement: at least MIN_REPEATS, then more while under BUDGET_MS, at most MAX_REPEATS. */
 const MIN_REPEATS = 3;

@@ -11,11 +11,11 @@
  * `inconclusive`, with the number of processes that would be needed.
  */
 import { errorKey, type ErrorLike, pointKey } from '../results/keys.ts';
-import { holm, minDetectableRatio, pairedYuenLogRatio, type RatioTest, runsNeeded, yuenLogRatio } from './significance.ts';
-import { summarize } from './stats.ts';
-import type { BenchRecord } from './types.ts';
+import { holm, minDetectableRatio, pairedYuenLogRatio, type RatioTest, runsNeeded, yuenLogRatio } from '../stats/significance.ts';
+import { summarize } from '../stats/descriptive.ts';
+import type { BenchRecord } from '../bench/types.ts';
 
-export { holm } from './significance.ts';
+export { holm } from '../stats/significance.ts';
 
 export type Verdict = 'faster' | 'slower' | 'unchanged' | 'inconclusive' | 'invalid';
 

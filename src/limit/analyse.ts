@@ -5,7 +5,7 @@
  * - A MatMul costs its FLOPs at the rate ONNX Runtime's float32 MatMul reaches at that very shape:
  *   operand shapes, batch broadcasting, orientation (an operand made by a last-two-axes Transpose
  *   runs as a transposed operand of one FusedMatMul) and whether B is a constant (prepacked).
- *   The rates are measured by bench/limit-rates.ts.
+ *   The rates are measured by limit/rates.ts.
  * - Nodes ONNX Runtime does not execute cost nothing: shape-only ops (Reshape, Squeeze, Unsqueeze,
  *   Identity); a last-two-axes Transpose read only by MatMuls (MatmulTransposeFusion); a Mul or
  *   Div by a one-element constant next to a MatMul (MatMulScaleFusion, the same conditions);
@@ -58,7 +58,7 @@ export interface NodeCost {
 
 /**
  * Bytes a float32 Add of two `elements`-element tensors moves (two read, one written): how the
- * bandwidths are measured (limit-rates.ts) and the footprint a cache-resident rate holds for.
+ * bandwidths are measured (rates.ts) and the footprint a cache-resident rate holds for.
  */
 export const addBytes = (elements: number): number => 12 * elements;
 

@@ -213,7 +213,11 @@ function checkAlpha(alpha: number): void {
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
 }
 
-/** Builds a RatioTest from a mean log-difference, its standard error and df. */
+/**
+ * Builds a RatioTest from a mean log-difference, its standard error and df. With se = 0 (no spread)
+ * the interval collapses to the ratio and the p-values are 0/1 by the sign of the difference (0.5
+ * each when it is 0).
+ */
 function ratioTest(diff: number, se: number, df: number, alpha: number, n: [number, number]): RatioTest {
   const ratio = Math.exp(diff);
   if (se === 0) {
@@ -232,27 +236,6 @@ function ratioTest(diff: number, se: number, df: number, alpha: number, n: [numb
     pFaster: studentTUpper(-t, df),
     n,
   };
-}
-
-/**
- * Welch's unequal-variance t test on log values (Welch 1947; Satterthwaite 1946 df):
- * d = mean(log cur) − mean(log base), se² = s_b²/n_b + s_c²/n_c,
- * df = se⁴ / ((s_b²/n_b)²/(n_b − 1) + (s_c²/n_c)²/(n_c − 1)).
- * Each value is one process's median (ms). Returns null when a side has fewer than 2 values or any
- * value is ≤ 0 or non-finite. When both variances are 0, se = 0, the interval collapses to the
- * ratio, p-values are 0/1 by the sign of d (0.5 each when d = 0), and df is the pooled n_b + n_c − 2
- * (Welch–Satterthwaite is 0/0 there). Throws RangeError unless 0 < alpha < 1.
- */
-export function welchLogRatio(base: readonly number[], cur: readonly number[], alpha: number): RatioTest | null {
-  checkAlpha(alpha);
-  if (!validSample(base) || !validSample(cur)) return null;
-  const b = meanVar(base.map(Math.log));
-  const c = meanVar(cur.map(Math.log));
-  const vb = b.variance / base.length;
-  const vc = c.variance / cur.length;
-  const se2 = vb + vc;
-  const df = se2 === 0 ? base.length + cur.length - 2 : (se2 * se2) / ((vb * vb) / (base.length - 1) + (vc * vc) / (cur.length - 1));
-  return ratioTest(c.mean - b.mean, Math.sqrt(se2), df, alpha, [base.length, cur.length]);
 }
 
 /**
@@ -308,7 +291,7 @@ export function pairedYuenLogRatio(base: readonly number[], cur: readonly number
  * Paired t test on d_i = log(cur_i / base_i), df = n − 1 (Student 1908): for designs where
  * baseline and current process i ran back to back (same machine state, shared "round" effects).
  * Returns null unless both sides have the same length ≥ 2 and all values are positive and finite.
- * se = 0 is handled as in welchLogRatio. Throws RangeError unless 0 < alpha < 1.
+ * se = 0 is handled as in ratioTest. Throws RangeError unless 0 < alpha < 1.
  */
 export function pairedLogRatio(base: readonly number[], cur: readonly number[], alpha: number): RatioTest | null {
   checkAlpha(alpha);
@@ -316,84 +299,6 @@ export function pairedLogRatio(base: readonly number[], cur: readonly number[], 
   const d = meanVar(cur.map((c, i) => Math.log(c / base[i]!)));
   const n = base.length;
   return ratioTest(d.mean, Math.sqrt(d.variance / n), n - 1, alpha, [n, n]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Mann–Whitney U
-// ---------------------------------------------------------------------------------------------
-
-/** Doubled mid-ranks (integers) of `values` in the pooled order, plus the tie-group sizes. */
-function doubledMidRanks(values: readonly number[]): { ranks: number[]; ties: number[] } {
-  const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
-  const ranks = new Array<number>(values.length);
-  const ties: number[] = [];
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
-    for (let k = i; k <= j; k++) ranks[order[k]![1]] = i + j + 2; // 2 × mean of ranks i+1..j+1
-    ties.push(j - i + 1);
-    i = j + 1;
-  }
-  return { ranks, ties };
-}
-
-/**
- * Exact null distribution of the sum of k of the given integer scores, all C(N, k) subsets equally
- * likely: counts[s] = number of subsets with sum s, by the recursion
- * c_i(j, s) = c_{i−1}(j, s) + c_{i−1}(j − 1, s − r_i). With distinct ranks this is Mann & Whitney's
- * (1947) recursion for U; with mid-ranks it is the exact permutation distribution under ties.
- */
-function subsetSumCounts(scores: readonly number[], k: number): Float64Array {
-  const maxSum = scores.reduce((a, b) => a + b, 0);
-  const width = maxSum + 1;
-  const table = new Float64Array((k + 1) * width);
-  table[0] = 1;
-  scores.forEach((r, i) => {
-    for (let j = Math.min(i + 1, k); j >= 1; j--) {
-      const row = j * width;
-      const prev = (j - 1) * width;
-      for (let s = maxSum - r; s >= 0; s--) table[row + s + r]! += table[prev + s]!;
-    }
-  });
-  return table.subarray(k * width);
-}
-
-/** Normal approximation for U with tie correction and continuity correction 1/2 (Lehmann 1975, 1.4). */
-function mannWhitneyNormal(u: number, n1: number, n2: number, ties: readonly number[]): number {
-  const n = n1 + n2;
-  const tieSum = ties.reduce((a, t) => a + t * t * t - t, 0);
-  const variance = ((n1 * n2) / 12) * (n + 1 - tieSum / (n * (n - 1)));
-  if (variance <= 0) return 1;
-  return normalUpper((u - (n1 * n2) / 2 - 0.5) / Math.sqrt(variance));
-}
-
-const MW_EXACT_MAX = 30;
-
-/**
- * One-sided Mann–Whitney (Wilcoxon rank-sum) p-value that `b` tends to be larger than `a`
- * (Mann & Whitney 1947): P(U ≥ u_obs) under the null, with U = #{(i, j): b_j > a_i} + ½·#ties.
- * Exact when both sides have ≤ 30 values: the null distribution is enumerated by the counting
- * recursion over the pooled (mid-)ranks, so ties are handled exactly as a permutation test on
- * mid-ranks. Larger samples fall back to the normal approximation with tie and continuity
- * corrections. Throws RangeError on empty or non-finite input.
- */
-export function mannWhitneyExact(a: readonly number[], b: readonly number[]): number {
-  if (!a.length || !b.length || ![...a, ...b].every(Number.isFinite)) {
-    throw new RangeError('mannWhitneyExact needs non-empty samples of finite values');
-  }
-  const { ranks, ties } = doubledMidRanks([...a, ...b]);
-  const observed = ranks.slice(a.length).reduce((x, y) => x + y, 0);
-  if (a.length > MW_EXACT_MAX || b.length > MW_EXACT_MAX) {
-    return mannWhitneyNormal(observed / 2 - (b.length * (b.length + 1)) / 2, a.length, b.length, ties);
-  }
-  const counts = subsetSumCounts(ranks, b.length);
-  let total = 0;
-  let upper = 0;
-  counts.forEach((c, s) => {
-    total += c;
-    if (s >= observed) upper += c;
-  });
-  return upper / total;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,19 +1,19 @@
 /**
  * This machine's single-number roofline through ONNX Runtime: the float32 rate of one large square
- * product and the elementwise bandwidth. Both come from the limit cache (bench/limit-rates.ts), so
+ * product and the elementwise bandwidth. Both come from the limit cache (limit/rates.ts), so
  * they are the best ever measured on this machine fingerprint, never a reading taken under load.
- * The limit model (bench/limit.ts) prices each graph at its own shapes; this number remains the
+ * The limit model (limit/analyse.ts) prices each graph at its own shapes; this number remains the
  * fallback rate for products without a measured case and the reference of rooflineFraction.
  */
 import { RuntimeError } from '../errors.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
-import type { MatMulCase } from './limit.ts';
-import { caseKey } from './limit.ts';
-import { ensureRates } from './limit-rates.ts';
-import type { Roofline } from './types.ts';
+import type { MatMulCase } from './analyse.ts';
+import { caseKey } from './analyse.ts';
+import { ensureRates } from './rates.ts';
+import type { Roofline } from '../bench/types.ts';
 
-export type { Roofline } from './types.ts';
-export { fingerprint } from './limit-rates.ts';
+export type { Roofline } from '../bench/types.ts';
+export { fingerprint } from './rates.ts';
 
 const MATMUL_N = 1536;
 

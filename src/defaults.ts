@@ -18,7 +18,7 @@ export const RELU_FEATURE_EPS = 1e-3;
 export const DENOMINATOR_EPS = 1e-6;
 /**
  * Tokens per block of the chunked causal strategy: 64 beat 128 and 256 and tied or beat 32 in
- * rounds of separate `performer bench` processes (README, "Performance" and "Causal strategies").
+ * rounds of separate `performer bench` processes (docs/performance.md; docs/formulas.md, causal strategies).
  */
 export const DEFAULT_CHUNK_SIZE = 64;
 export const DEFAULT_SEED = 0;

@@ -83,7 +83,7 @@ export const notMeasured = (status: Status, error: string): Measurement => ({
   status, samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error,
 });
 
-/** One row of results.json / results.csv (documented in the README). */
+/** One row of results.json / results.csv (documented in docs/bench.md). */
 export interface BenchRecord extends BenchPoint {
   readonly status: Status;
   readonly medianMs: number | null;

@@ -7,7 +7,7 @@ import { Rng } from '../random.ts';
 export const FEATURE_TYPES = ['iid', 'orthogonal', 'orthogonal-fixed', 'sorf', 'sorf-fixed'] as const;
 export type FeatureType = (typeof FEATURE_TYPES)[number];
 
-/** What each projection is, for `performer kernels --verbose` (measured bias: README, "error and theory"). */
+/** What each projection is, for `performer kernels --verbose` (measured bias: docs/error.md). */
 export const FEATURE_TYPE_NOTES: Readonly<Record<FeatureType, string>> = {
   iid: 'rows N(0, I_d): unbiased',
   orthogonal: 'Haar-orthogonal d×d blocks, each row rescaled to an independent χ_d norm: unbiased, lower MSE where ‖x+y‖² is small (Theorem 2)',

@@ -258,6 +258,12 @@ function trimmed(xs: readonly number[], trim: number): { mean: number; d: number
 export const DEFAULT_TRIM = 0.2;
 
 /**
+ * The name the docs give the test that yuenLogRatio and pairedYuenLogRatio run, the tests behind
+ * `performer compare` and `bench --against` (test/docs.test.ts checks README.md and docs/ use it).
+ */
+export const TEST_NAME = "Yuen's trimmed-means test";
+
+/**
  * Yuen's trimmed-means test on log values (Yuen 1974; Wilcox, "Introduction to Robust
  * Estimation", 2012, §5.3): the difference of 20%-trimmed means of log cur and log base, with
  * se² = d_b + d_c from winsorized variances and df = (d_b + d_c)² / (d_b²/(h_b − 1) + d_c²/(h_c − 1)).

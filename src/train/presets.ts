@@ -1,6 +1,6 @@
 /**
  * Named option sets for `performer train --preset`; explicit flags win.
- * - quick: a CI-sized run on the separable toy task (seconds), the README's smoke test;
+ * - quick: a CI-sized run on the separable toy task (seconds), the smoke test of docs/train.md;
  * - poster: the student poster's IMDB setup (embedding width 50, one head, m = 100), on any task.
  */
 import { DEFAULT_KERNELS } from '../kernels/index.ts';

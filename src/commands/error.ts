@@ -9,11 +9,12 @@ import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from '../kernels/index.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
 import { CAUSAL_IMPLS, type CausalImpl } from '../kernels/types.ts';
-import { LEAK_COLUMNS, leakTable, pairedErrorTable } from '../report/error.ts';
+import type { ErrorDocument } from '../error/sweep.ts';
+import { inputStatsTable, LEAK_COLUMNS, leakTable, pairedErrorTable } from '../report/error.ts';
 import { toCsv, toJson } from '../report/formats.ts';
 import { FORMATS, type Format, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
-import { print, progress, progressDone } from '../report/terminal.ts';
+import { note, print, progress, progressDone } from '../report/terminal.ts';
 import { ensureDir, lockDir, refuseOtherKind, writeAtomic } from '../results/files.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import { listOf, numberList, oneOf, positiveInt, sizeList, withDefault } from './options.ts';
@@ -41,6 +42,21 @@ interface ErrorCliOptions {
   out?: string;
   shard?: Shard;
   baseline?: string;
+  inputs?: string;
+}
+
+/** Flags that describe drawn inputs or paths --inputs does not take: given with it, they would be ignored in silence. */
+const DRAWN_ONLY = ['seqLen', 'inputScale', 'shard', 'leak'] as const;
+
+/** With --inputs: the flags it cannot honour, refused by name. */
+function checkInputsFlags(o: ErrorCliOptions, cmd: Command): void {
+  const given = DRAWN_ONLY.find((k) => cmd.getOptionValueSource(k) === 'cli');
+  if (given) {
+    const flag = `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw usage(flag, 'does not apply to --inputs (L, d and the scale are the inputs\' own)', 'with --inputs: --kernels, --feature-types, --features, --seeds, --dim (a check), --causal, --target output|kernel, --baseline, --format, --out');
+  }
+  if (o.target !== 'output' && o.target !== 'kernel') throw usage('--target', `${o.target} is not measured on given inputs yet`, 'output, kernel');
+  if (o.estimator.includes('exact')) throw usage('--estimator', 'exact is not available with --inputs yet', 'graph');
 }
 
 export function errorOptions(o: ErrorCliOptions): ErrorRequest {
@@ -96,7 +112,9 @@ export const errorCommand = new Command('error')
   .option('--out <dir>', 'write results.json and results.csv there')
   .option('--shard <i/n>', 'run only shard i of n of the (kernel, feature type, m) cases', parseShard)
   .option('--baseline <kernel>', 'also compare every case with this kernel\'s on paired seeds (ratio, 95% CI, paired p)')
+  .option('--inputs <file|dir>', 'given q, k, v instead of Gaussian draws: an .npz (performer capture, numpy.savez) or a directory of .npy, arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v], [B, H, L, d] raw projections: the tool applies d^(-1/4) itself. Seeds then draw only the projections; results per layer and head, with each head\'s input statistics (docs/error-inputs.md)')
   .action(async (o: ErrorCliOptions, cmd: Command) => {
+    if (o.inputs !== undefined) return errorOnInputs(o, cmd, o.inputs);
     // Every flag is checked before --out is created, so a refused command leaves nothing behind.
     const opts = o.leak ? (checkLeakFlags(cmd), null) : errorOptions(o);
     if (o.out) {
@@ -123,3 +141,30 @@ export const errorCommand = new Command('error')
     print(formatResults(doc, o.format));
     if (o.baseline && o.format === 'table') print(pairedErrorTable(doc.records, o.baseline));
   });
+
+/** `error --inputs`: the sweep on given q, k, v, grouped by layer and head (src/error/given.ts). */
+async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Promise<void> {
+  checkInputsFlags(o, cmd);
+  const req = errorOptions(o);
+  const { loadInputs } = await import('../error/inputs.ts');
+  // Read and checked before --out is created, so refused inputs leave nothing behind.
+  const inputs = loadInputs(path, cmd.getOptionValueSource('dim') === 'cli' ? o.dim : undefined);
+  if (o.out) {
+    refuseOtherKind(o.out, 'error');
+    ensureDir(o.out);
+    lockDir(o.out);
+  }
+  for (const n of inputs.notes) note(`${path}: ${n}`);
+  const g0 = inputs.groups[0]!;
+  if (inputs.sidecar?.causal === true && !o.causal) note(`${path}: the captured model's attention is causal; add --causal to measure it so`);
+  const { runGivenSweep } = await import('../error/given.ts');
+  const { collectEnvironment } = await import('../environment.ts');
+  const environment = collectEnvironment();
+  const { inputScales: _, ...rest } = req;
+  const { records, heads } = await runGivenSweep({ ...rest, seqLen: g0.seqLen, dim: g0.dim, inputScale: 0, estimator: 'graph' }, inputs, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }).finally(progressDone);
+  const doc: ErrorDocument = { schemaVersion: SCHEMA_VERSION, kind: 'error', environment, options: { ...req, inputs: path }, records, inputs: { path, sidecar: inputs.sidecar, notes: inputs.notes, heads } };
+  if (o.out) writeResultsFiles(o.out, doc);
+  if (o.format === 'table' || o.format === 'markdown') print(inputStatsTable(heads, o.format === 'markdown'));
+  print(formatResults(doc, o.format));
+  if (o.baseline && o.format === 'table') print(pairedErrorTable(doc.records, o.baseline));
+}

@@ -62,7 +62,8 @@ function readArrays(path: string): Map<string, NpyArray> {
     if (path.endsWith('.npy')) throw usage('--inputs', `${path} is one .npy array; q and k need two`, ALLOWED);
     return readNpz(bytes);
   } catch (e) {
-    if (e instanceof NpyError) throw usage('--inputs', `${path}: ${e.message}`, ALLOWED);
+    // An NpyError that says what is allowed (dtype, byte order, version) needs no second list.
+    if (e instanceof NpyError) throw usage('--inputs', `${path}: ${e.message}`, /\(allowed: /.test(e.message) ? undefined : ALLOWED);
     const code = (e as NodeJS.ErrnoException).code;
     if (code) throw usage('--inputs', `cannot read ${path} (${code})`, ALLOWED);
     throw e;

@@ -67,11 +67,13 @@ describe('capture → error --inputs round trip', () => {
   });
 
   it('error --inputs: a record per layer, head and case, paired against --baseline, and the head statistics in JSON', () => {
-    const r = cli(['error', '--inputs', qk, '--kernels', 'favor-pos,favor-opr', '--feature-types', 'iid', '--features', '16', '--seeds', '3', '--baseline', 'favor-pos', '--format', 'json']);
+    const r = cli(['error', '--inputs', qk, '--kernels', 'favor-pos,aderf', '--feature-types', 'iid', '--features', '16', '--seeds', '3', '--baseline', 'favor-pos', '--format', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
-    assert.deepEqual(doc.records.map((x: { group: string; kernel: string }) => `${x.group} ${x.kernel}`).sort(), ['l0.h0 favor-opr', 'l0.h0 favor-pos', 'l0.h1 favor-opr', 'l0.h1 favor-pos', 'l1.h0 favor-opr', 'l1.h0 favor-pos', 'l1.h1 favor-opr', 'l1.h1 favor-pos']);
-    for (const x of doc.records) assert.ok(x.status === 'ok' && x.perSeed.length === 3 && x.mean > 0 && x.theoryMse > 0);
+    assert.deepEqual(doc.records.map((x: { group: string; kernel: string }) => `${x.group} ${x.kernel}`).sort(), ['l0.h0 aderf', 'l0.h0 favor-pos', 'l0.h1 aderf', 'l0.h1 favor-pos', 'l1.h0 aderf', 'l1.h0 favor-pos', 'l1.h1 aderf', 'l1.h1 favor-pos']);
+    for (const x of doc.records) assert.ok(x.status === 'ok' && x.perSeed.length === 3 && x.mean > 0, JSON.stringify(x));
+    for (const x of doc.records) assert.equal(x.estimator, x.kernel === 'aderf' ? 'exact' : 'graph');
+    assert.ok(doc.records.filter((x: { kernel: string }) => x.kernel === 'favor-pos').every((x: { theoryMse: number }) => x.theoryMse > 0));
     assert.deepEqual(doc.inputs.heads.map((h: { group: string }) => h.group), ['l0.h0', 'l0.h1', 'l1.h0', 'l1.h1']);
   });
 });
@@ -154,6 +156,8 @@ describe('error --inputs: bad inputs exit 2 with one line naming the flag', () =
     ['a NaN (array and first index)', ['--inputs', 'bad/nan.npz'], /^--inputs: array k holds NaN at index \[0, 1, 1, 1\]/],
     ['an ∞ (array and first index)', ['--inputs', 'bad/inf.npz'], /^--inputs: array l0\.q holds Infinity at index \[0, 1, 1\]/],
     ['an .npz without q/k (the arrays found)', ['--inputs', fixture('no-qk.npz')], /^--inputs: .*no-qk\.npz has no q and k arrays \(found: queries, values\)/],
+    ['a host-side estimator without --inputs', ['--kernels', 'favor-pos,sderf'], /^--kernels: sderf is evaluated on the host for given inputs only/],
+    ['a host-side estimator with --causal', ['--inputs', fixture('qkv.npz'), '--kernels', 'sderf', '--causal'], /^--kernels: sderf \(host-side FAVOR#\) are bidirectional only/],
     ['a flag of drawn inputs', ['--inputs', fixture('qkv.npz'), '--seq-len', '128'], /^--seq-len: does not apply to --inputs/],
   ];
   for (const [what, args, message] of cases) {

@@ -4,7 +4,7 @@ import { parseShard, type Shard } from '../bench/shard.ts';
 import { SCHEMA_VERSION } from '../bench/types.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_ERROR_DIM, DEFAULT_ERROR_SEQ_LEN } from '../defaults.ts';
 import type { ErrorRequest } from '../error/run.ts';
-import { ESTIMATOR_PATHS, type EstimatorPath, EXACT_TARGETS, TARGETS, type Target } from '../error/targets.ts';
+import { ESTIMATOR_PATHS, type EstimatorPath, EXACT_TARGETS, HOST_ESTIMATORS, isHostEstimator, TARGETS, type Target } from '../error/targets.ts';
 import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from '../kernels/index.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
@@ -60,6 +60,8 @@ function checkInputsFlags(o: ErrorCliOptions, cmd: Command): void {
 }
 
 export function errorOptions(o: ErrorCliOptions): ErrorRequest {
+  const host = o.kernels.find(isHostEstimator);
+  if (host) throw usage('--kernels', `${host} is evaluated on the host for given inputs only`, `${host} with --inputs; here: ${LINEAR.join(', ')}`);
   const bad = o.kernels.find((k) => !LINEAR.includes(k));
   if (bad) throw usage('--kernels', `'${bad}' is not a feature kernel`, LINEAR.join(', '));
   if (o.target === 'kernel') {
@@ -93,7 +95,7 @@ function checkLeakFlags(cmd: Command): void {
 
 export const errorCommand = new Command('error')
   .description('approximation error of the feature kernels vs exact softmax attention (the paper\'s Fig. 4), with closed forms')
-  .addOption(withDefault('--kernels <list>', 'feature kernels', listOf('--kernels', KERNEL_NAMES), DEFAULT_KERNELS.error.join(',')))
+  .addOption(withDefault('--kernels <list>', 'feature kernels', listOf('--kernels', [...KERNEL_NAMES, ...HOST_ESTIMATORS]), DEFAULT_KERNELS.error.join(',')))
   .addOption(withDefault('--feature-types <list>', 'projections', listOf('--feature-types', FEATURE_TYPES), 'iid,orthogonal'))
   .addOption(withDefault('--features <list>', 'numbers of random features m', sizeList('--features'), DEFAULT_ERROR_FEATURES))
   .option('--seq-len <L>', 'sequence length', positiveInt('--seq-len'), DEFAULT_ERROR_SEQ_LEN)
@@ -145,7 +147,10 @@ export const errorCommand = new Command('error')
 /** `error --inputs`: the sweep on given q, k, v, grouped by layer and head (src/error/given.ts). */
 async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Promise<void> {
   checkInputsFlags(o, cmd);
-  const req = errorOptions(o);
+  const host = o.kernels.filter(isHostEstimator);
+  if (host.length && o.causal) throw usage('--kernels', `${host.join(', ')} (host-side FAVOR#) are bidirectional only here`, 'leave out --causal, or the graph kernels');
+  if (o.baseline !== undefined && isHostEstimator(o.baseline) && !host.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
+  const req = errorOptions({ ...o, kernels: o.kernels.filter((k) => !isHostEstimator(k)), ...(o.baseline !== undefined && isHostEstimator(o.baseline) ? { baseline: undefined } : {}) });
   const { loadInputs } = await import('../error/inputs.ts');
   // Read and checked before --out is created, so refused inputs leave nothing behind.
   const inputs = loadInputs(path, cmd.getOptionValueSource('dim') === 'cli' ? o.dim : undefined);
@@ -161,8 +166,8 @@ async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Pr
   const { collectEnvironment } = await import('../environment.ts');
   const environment = collectEnvironment();
   const { inputScales: _, ...rest } = req;
-  const { records, heads } = await runGivenSweep({ ...rest, seqLen: g0.seqLen, dim: g0.dim, inputScale: 0, estimator: 'graph' }, inputs, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }).finally(progressDone);
-  const doc: ErrorDocument = { schemaVersion: SCHEMA_VERSION, kind: 'error', environment, options: { ...req, inputs: path }, records, inputs: { path, sidecar: inputs.sidecar, notes: inputs.notes, heads } };
+  const { records, heads } = await runGivenSweep({ ...rest, seqLen: g0.seqLen, dim: g0.dim, inputScale: 0, estimator: 'graph' }, inputs, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }, host).finally(progressDone);
+  const doc: ErrorDocument = { schemaVersion: SCHEMA_VERSION, kind: 'error', environment, options: { ...req, kernels: o.kernels, inputs: path }, records, inputs: { path, sidecar: inputs.sidecar, notes: inputs.notes, heads } };
   if (o.out) writeResultsFiles(o.out, doc);
   if (o.format === 'table' || o.format === 'markdown') print(inputStatsTable(heads, o.format === 'markdown'));
   print(formatResults(doc, o.format));

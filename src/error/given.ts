@@ -13,8 +13,11 @@ import { Rng } from '../kernels/projection.ts';
 import type { KernelConfig } from '../kernels/types.ts';
 import { symmetricEigen } from '../reference/oprf.ts';
 import { type HostTensor, runGraph } from '../runtime/session.ts';
+import { derfAttention, derfEstimate, derfSecondMoment, type DerfFit, fitDerf } from './derf.ts';
 import type { GivenInputs, InputGroup } from './inputs.ts';
 import { isToken, tokenRows } from './inputs.ts';
+import { type HostEstimator } from './targets.ts';
+import { projectionMatrix } from '../kernels/projection.ts';
 import { type Case, cases, type ErrorOptions, type ErrorRecord, kernelErrors, kernelTheory, PAIRS, type Pairs, stats, type SweepHooks } from './sweep.ts';
 
 /** One head's inputs, as the estimators see them (x = q·d^(-1/4), y = k·d^(-1/4)); token positions only. */
@@ -156,7 +159,7 @@ function headMse(g: InputGroup, out: Float32Array, ref: Float64Array): number[] 
  * Every case on every group and head of the given inputs: records (with `group`) and the heads'
  * input statistics. Options' seqLen, dim and inputScale are replaced by each group's.
  */
-export async function runGivenSweep(o: ErrorOptions, inputs: GivenInputs, hooks: SweepHooks = {}): Promise<{ records: ErrorRecord[]; heads: HeadStats[] }> {
+export async function runGivenSweep(o: ErrorOptions, inputs: GivenInputs, hooks: SweepHooks = {}, host: readonly HostEstimator[] = []): Promise<{ records: ErrorRecord[]; heads: HeadStats[] }> {
   const records: ErrorRecord[] = [];
   const heads: HeadStats[] = [];
   for (const g of inputs.groups) {
@@ -166,6 +169,11 @@ export async function runGivenSweep(o: ErrorOptions, inputs: GivenInputs, hooks:
     heads.push(...ref.stats);
     const pairs = Array.from({ length: g.heads }, (_, h) => headPairs(g, h));
     const base = (c: Case, h: number) => ({ ...c, target: o.target, estimator: 'graph' as const, seqLen: g.seqLen, dim: g.dim, causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScale: 0, seeds: o.seeds, ep: o.ep, group: groupName(g, h) });
+    const hostCases = host.flatMap((kernel) => o.featureTypes.flatMap((featureType) => o.features.map((features) => ({ kernel, featureType, features }))));
+    for (const [i, c] of hostCases.entries()) {
+      hooks.onProgress?.(i, hostCases.length, `${g.name || 'inputs'} ${c.kernel} ${c.featureType} m=${c.features} (host)`);
+      records.push(...hostRecords(go, g, c, ref.out, pairs).map((r, h) => ({ ...base(c, h), estimator: 'exact' as const, ...r })));
+    }
     if (o.target === 'kernel') {
       for (const [i, c] of all.entries()) {
         hooks.onProgress?.(i, all.length, `${g.name || 'inputs'} ${c.kernel} ${c.featureType} m=${c.features}`);
@@ -193,4 +201,68 @@ export async function runGivenSweep(o: ErrorOptions, inputs: GivenInputs, hooks:
     }
   }
   return { records, heads };
+}
+
+/** The record fields of one host estimator case (src/error/derf.ts) for every head of a group. */
+function hostRecords(o: ErrorOptions, g: InputGroup, c: Case & { kernel: HostEstimator }, ref: Float64Array, pairs: readonly Pairs[]) {
+  const none = { theoryMse: null, theoryBound: null, theoryRelMse: null, bias: null, nonPositiveDenominators: null };
+  const w = (s: number) => projectionMatrix(c.features, g.dim, c.featureType as Exclude<Case['featureType'], 'none'>, s);
+  if (o.target === 'kernel') {
+    return pairs.map((ps) => {
+      const fit = fitDerf(c.kernel, ps.map((p) => p[0]), ps.map((p) => p[1]));
+      const exact = ps.map(([x, y]) => Math.exp(x.reduce((a, t, l) => a + t * y[l]!, 0)));
+      const perSeed: number[] = [];
+      const signed: number[] = [];
+      for (let s = 0; s < o.seeds; s++) {
+        const ws = w(s);
+        const err = ps.map(([x, y], i) => derfEstimate(fit, ws, x, y) - exact[i]!);
+        perSeed.push(err.reduce((a, e) => a + e * e, 0) / ps.length);
+        signed.push(err.reduce((a, e) => a + e, 0) / exact.reduce((a, e) => a + e, 0));
+      }
+      // Closed form (i.i.d. rows only): (S₂ − SM²)/m per pair, averaged; relative: ÷ SM².
+      const theory = c.featureType === 'iid' ? ps.map(([x, y], i) => (derfSecondMoment(fit, x, y) - exact[i]! ** 2) / c.features) : null;
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      return { metric: 'mse', ...stats(perSeed), ...none, bias: mean(signed), perSeed, ...(theory ? { theoryMse: mean(theory), theoryRelMse: mean(theory.map((t, i) => t / exact[i]! ** 2)) } : {}) };
+    });
+  }
+  const { batch: B, heads: H, seqLen: L, dim: d } = g;
+  const sc = d ** -0.25;
+  const fits = new Map<string, DerfFit>();
+  return Array.from({ length: H }, (_, h) => {
+    const perSeed: number[] = [];
+    for (let s = 0; s < o.seeds; s++) {
+      const ws = w(s);
+      let [sum, n] = [0, 0];
+      for (let b = 0; b < B; b++) {
+        const x = tokenRows(g, g.q, b, h, sc);
+        if (!x.length) continue;
+        const y = tokenRows(g, g.k, b, h, sc);
+        const key = `${b}/${h}`;
+        if (!fits.has(key)) fits.set(key, fitOrPooled(c.kernel, g, b, h, x, y));
+        const out = derfAttention(fits.get(key)!, ws, x, y, tokenRows(g, g.v, b, h));
+        let t = 0;
+        for (let i = 0; i < L; i++) {
+          if (!isToken(g, b, i)) continue;
+          const at = ((b * H + h) * L + i) * d;
+          for (let l = 0; l < d; l++) sum += (out[t]![l]! - ref[at + l]!) ** 2;
+          t++;
+          n += d;
+        }
+      }
+      perSeed.push(sum / n);
+    }
+    return { metric: 'mse', ...stats(perSeed), ...none, perSeed };
+  });
+}
+
+/** The (b, h) fit; ADERF on a sequence whose moments are singular (fewer tokens than d) fits the head's rows of every sequence instead. */
+function fitOrPooled(kind: HostEstimator, g: InputGroup, b: number, h: number, x: number[][], y: number[][]): DerfFit {
+  try {
+    return fitDerf(kind, x, y);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const sc = g.dim ** -0.25;
+    const all = (a: Float32Array) => Array.from({ length: g.batch }, (_, bb) => tokenRows(g, a, bb, h, sc)).flat();
+    return fitDerf(kind, all(g.q), all(g.k));
+  }
 }

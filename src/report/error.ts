@@ -48,7 +48,9 @@ export function leakTable(records: readonly LeakRecord[]): string {
  * "lower"/"higher" where p < alpha, else "inconclusive".
  */
 export function pairedErrorTable(records: readonly ErrorRecord[], baseline: string, alpha = 0.05, markdown = false): string {
-  const same = (a: ErrorRecord, b: ErrorRecord) => a.group === b.group && a.featureType === b.featureType && a.features === b.features && a.inputScale === b.inputScale && estimatorOf(a) === estimatorOf(b) && a.metric === b.metric && a.seeds === b.seeds;
+  // Given inputs pair across estimator paths too: the host-side FAVOR# estimators (float64, no ε)
+  // against the graph kernels, on the same projections; the estimator column says which is which.
+  const same = (a: ErrorRecord, b: ErrorRecord) => a.group === b.group && a.featureType === b.featureType && a.features === b.features && a.inputScale === b.inputScale && (a.group !== undefined || estimatorOf(a) === estimatorOf(b)) && a.metric === b.metric && a.seeds === b.seeds;
   const rows: string[][] = [];
   const g = grouped(records);
   for (const r of records.filter((x) => x.kernel !== baseline)) {

@@ -114,7 +114,7 @@ export const errorCommand = new Command('error')
   .option('--out <dir>', 'write results.json and results.csv there')
   .option('--shard <i/n>', 'run only shard i of n of the (kernel, feature type, m) cases', parseShard)
   .option('--baseline <kernel>', 'also compare every case with this kernel\'s on paired seeds (ratio, 95% CI, paired p)')
-  .option('--inputs <file|dir>', 'given q, k, v instead of Gaussian draws: an .npz (performer capture, numpy.savez) or a directory of .npy, arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v], [B, H, L, d] raw projections: the tool applies d^(-1/4) itself. Seeds then draw only the projections; results per layer and head, with each head\'s input statistics (docs/error-inputs.md)')
+  .option('--inputs <file|dir>', 'given q, k, v instead of Gaussian draws: an .npz (performer capture, numpy.savez), a directory of .npy, or a performer train --out directory (captured here: two test batches, seed 0); arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v], [B, H, L, d] raw projections: the tool applies d^(-1/4) itself. Seeds then draw only the projections; results per layer and head, with each head\'s input statistics (docs/error-inputs.md)')
   .action(async (o: ErrorCliOptions, cmd: Command) => {
     if (o.inputs !== undefined) return errorOnInputs(o, cmd, o.inputs);
     // Every flag is checked before --out is created, so a refused command leaves nothing behind.
@@ -151,9 +151,17 @@ async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Pr
   if (host.length && o.causal) throw usage('--kernels', `${host.join(', ')} (host-side FAVOR#) are bidirectional only here`, 'leave out --causal, or the graph kernels');
   if (o.baseline !== undefined && isHostEstimator(o.baseline) && !host.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
   const req = errorOptions({ ...o, kernels: o.kernels.filter((k) => !isHostEstimator(k)), ...(o.baseline !== undefined && isHostEstimator(o.baseline) ? { baseline: undefined } : {}) });
-  const { loadInputs } = await import('../error/inputs.ts');
+  const { CAPTURE_DEFAULTS, groupInputs, isTrainRun, loadInputs } = await import('../error/inputs.ts');
+  const dim = cmd.getOptionValueSource('dim') === 'cli' ? o.dim : undefined;
   // Read and checked before --out is created, so refused inputs leave nothing behind.
-  const inputs = loadInputs(path, cmd.getOptionValueSource('dim') === 'cli' ? o.dim : undefined);
+  let inputs;
+  if (isTrainRun(path)) {
+    // A train run's directory: its attention inputs captured here, as `performer capture` would.
+    const { runCapture } = await import('../train/capture.ts');
+    const cap = await runCapture({ from: path, ...CAPTURE_DEFAULTS });
+    inputs = groupInputs(new Map([...cap.arrays].map(([n, a]) => [n, { ...a, notes: [] }])), path, cap.meta as unknown as Record<string, unknown>, dim);
+    note(`${path}: captured ${cap.meta.examples} ${cap.meta.split} examples of ${cap.meta.label} seed ${cap.meta.seed} (step ${cap.meta.step})`);
+  } else inputs = loadInputs(path, dim);
   if (o.out) {
     refuseOtherKind(o.out, 'error');
     ensureDir(o.out);

@@ -6,7 +6,8 @@
  * Names: `q`, `k`, `v` (one group) or `<prefix>.q`, `<prefix>.k`, `<prefix>.v` (one group per
  * prefix, e.g. `l0`, `l1`), with an optional `mask` or `<prefix>.mask` [B, L] (1 token, 0 padding)
  * and `<prefix>.out`, the attention output a capture recorded. Shapes [B, H, L, d], [H, L, d] or
- * [L, d]. Without v, V ~ N(0, 1) is drawn from seed 0 (noted).
+ * [L, d]. Without v, V ~ N(0, 1) is drawn from seed 0 (noted). A `performer train --out`
+ * directory is captured in-process instead (src/train/capture.ts, {@link CAPTURE_DEFAULTS}).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,9 @@ import { usage } from '../errors.ts';
 import { NpyError, type NpyArray, readNpy } from '../io/npy.ts';
 import { readNpz } from '../io/npz.ts';
 import { Rng } from '../kernels/projection.ts';
+
+/** What `error --inputs <train --out dir>` captures: the run's only label, seed 0, two test batches. */
+export const CAPTURE_DEFAULTS = { label: null, seed: 0, batches: 2, split: 'test' } as const;
 
 const ALLOWED = 'an .npz or a directory of .npy files with arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v] of shape [B, H, L, d], float32 (float16/float64 converted)';
 
@@ -100,7 +104,28 @@ function checkFinite(name: string, a: NpyArray): void {
  *   than `dim`, a NaN or ∞ (the array and first index named)
  */
 export function loadInputs(path: string, dim?: number): GivenInputs {
-  const arrays = readArrays(path);
+  const side = path.replace(/\.npz$/, '') + '.json';
+  let sidecar: Record<string, unknown> | null = null;
+  const notes: string[] = [];
+  if (path.endsWith('.npz') && existsSync(side)) {
+    try {
+      sidecar = JSON.parse(readFileSync(side, 'utf8')) as Record<string, unknown>;
+    } catch {
+      notes.push(`${side} is not valid JSON: ignored`);
+    }
+  }
+  const given = groupInputs(readArrays(path), path, sidecar, dim);
+  return { ...given, notes: [...given.notes, ...notes] };
+}
+
+/** Whether `path` is a `performer train --out` directory (error --inputs then captures from it). */
+export const isTrainRun = (path: string): boolean => existsSync(join(path, 'checkpoints')) && statSync(path).isDirectory();
+
+/**
+ * Groups and checks arrays by name (see the file's comment): from files, or from a capture run
+ * in-process. @throws UsageError as {@link loadInputs}
+ */
+export function groupInputs(arrays: ReadonlyMap<string, NpyArray>, path: string, sidecar: Record<string, unknown> | null, dim?: number): GivenInputs {
   const notes = new Set<string>();
   const prefixes = [...arrays.keys()].filter((n) => /(^|\.)q$/.test(n)).map((n) => n.slice(0, -1).replace(/\.$/, '')).filter((p) => arrays.has(p ? `${p}.k` : 'k'));
   if (!prefixes.length) throw usage('--inputs', `${path} has no q and k arrays (found: ${[...arrays.keys()].join(', ') || 'none'})`, ALLOWED);
@@ -137,15 +162,6 @@ export function loadInputs(path: string, dim?: number): GivenInputs {
   });
   const dims = new Set(groups.map((g) => g.dim));
   if (dims.size > 1) throw usage('--inputs', `groups of ${path} differ in head dimension (${[...dims].join(', ')})`, 'one head dimension d for every layer');
-  const side = path.replace(/\.npz$/, '') + '.json';
-  let sidecar: Record<string, unknown> | null = null;
-  if (path.endsWith('.npz') && existsSync(side)) {
-    try {
-      sidecar = JSON.parse(readFileSync(side, 'utf8')) as Record<string, unknown>;
-    } catch {
-      notes.add(`${side} is not valid JSON: ignored`);
-    }
-  }
   return { path, groups, notes: [...notes], sidecar };
 }
 

@@ -207,10 +207,20 @@ export async function runGivenSweep(o: ErrorOptions, inputs: GivenInputs, hooks:
 function hostRecords(o: ErrorOptions, g: InputGroup, c: Case & { kernel: HostEstimator }, ref: Float64Array, pairs: readonly Pairs[]) {
   const none = { theoryMse: null, theoryBound: null, theoryRelMse: null, bias: null, nonPositiveDenominators: null };
   const w = (s: number) => projectionMatrix(c.features, g.dim, c.featureType as Exclude<Case['featureType'], 'none'>, s);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // The kernel-level closed form over a head's pairs (i.i.d. rows only), fitted to those pairs as
+  // the graph kernels' theory columns are: (S₂ − SM²)/m per pair, averaged; relative: ÷ SM².
+  const theoryOf = (ps: Pairs, fit: DerfFit, exact: number[]) => {
+    if (c.featureType !== 'iid') return {};
+    const t = ps.map(([x, y], i) => (derfSecondMoment(fit, x, y) - exact[i]! ** 2) / c.features);
+    return { theoryMse: mean(t), theoryRelMse: mean(t.map((v, i) => v / exact[i]! ** 2)) };
+  };
+  const pairFit = (ps: Pairs) => fitDerf(c.kernel, ps.map((p) => p[0]), ps.map((p) => p[1]));
+  const exactOf = (ps: Pairs) => ps.map(([x, y]) => Math.exp(x.reduce((a, t, l) => a + t * y[l]!, 0)));
   if (o.target === 'kernel') {
     return pairs.map((ps) => {
-      const fit = fitDerf(c.kernel, ps.map((p) => p[0]), ps.map((p) => p[1]));
-      const exact = ps.map(([x, y]) => Math.exp(x.reduce((a, t, l) => a + t * y[l]!, 0)));
+      const fit = pairFit(ps);
+      const exact = exactOf(ps);
       const perSeed: number[] = [];
       const signed: number[] = [];
       for (let s = 0; s < o.seeds; s++) {
@@ -219,10 +229,7 @@ function hostRecords(o: ErrorOptions, g: InputGroup, c: Case & { kernel: HostEst
         perSeed.push(err.reduce((a, e) => a + e * e, 0) / ps.length);
         signed.push(err.reduce((a, e) => a + e, 0) / exact.reduce((a, e) => a + e, 0));
       }
-      // Closed form (i.i.d. rows only): (S₂ − SM²)/m per pair, averaged; relative: ÷ SM².
-      const theory = c.featureType === 'iid' ? ps.map(([x, y], i) => (derfSecondMoment(fit, x, y) - exact[i]! ** 2) / c.features) : null;
-      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      return { metric: 'mse', ...stats(perSeed), ...none, bias: mean(signed), perSeed, ...(theory ? { theoryMse: mean(theory), theoryRelMse: mean(theory.map((t, i) => t / exact[i]! ** 2)) } : {}) };
+      return { metric: 'mse', ...stats(perSeed), ...none, bias: mean(signed), perSeed, ...theoryOf(ps, fit, exact) };
     });
   }
   const { batch: B, heads: H, seqLen: L, dim: d } = g;
@@ -251,7 +258,7 @@ function hostRecords(o: ErrorOptions, g: InputGroup, c: Case & { kernel: HostEst
       }
       perSeed.push(sum / n);
     }
-    return { metric: 'mse', ...stats(perSeed), ...none, perSeed };
+    return { metric: 'mse', ...stats(perSeed), ...none, perSeed, ...theoryOf(pairs[h]!, pairFit(pairs[h]!), exactOf(pairs[h]!)) };
   });
 }
 

@@ -157,6 +157,18 @@ export const EXPERIMENTS: readonly Experiment[] = [
     quick: ['train', '--objective', 'mlm', '--init-from', '{pre}', '--kernels', 'softmax,favor-pos,favor-pos+noredraw,favor-pos+scratch', '--redraw-every', '10', ...QUICK_PROTEIN, '--steps', '20'],
   },
   {
+    id: 'error-real', title: 'Approximation error on a trained model\'s own attention inputs', kind: 'error',
+    description: 'q, k, v of the train-spam softmax model (300 steps, seed 0) on two test batches (32 e-mails, L = 512, 2 layers × 2 heads, d = 32), captured by error --inputs; output MSE per head of favor-pos, favor-opr, favor-sade, SDERF/ADERF (host, float64), favor-trig, favor-relu at m = 16…256, iid/orthogonal, 10 seeds, paired against favor-pos',
+    pre: {
+      name: 'model',
+      full: ['train', '--task', 'spam', '--kernels', 'softmax', '--seeds', '1', '--steps', '300', '--eval-every', '25', '--eval-batches', '20'],
+      quick: ['train', '--preset', 'quick', '--kernels', 'softmax', '--seq-len', '32', '--steps', '20'],
+    },
+    full: ['error', '--inputs', '{pre}', '--kernels', 'favor-pos,favor-opr,favor-sade,sderf,aderf,favor-trig,favor-relu', '--feature-type', 'iid,orthogonal', '--features', '16,32,64,128,256', '--seeds', '10', '--baseline', 'favor-pos'],
+    quick: ['error', '--inputs', '{pre}', '--kernels', 'favor-pos,favor-opr,sderf', '--feature-type', 'iid', '--features', '8,32', '--seeds', '3', '--baseline', 'favor-pos'],
+    baseline: 'favor-pos',
+  },
+  {
     id: 'train-step-time', title: 'Seconds per training step against L', kind: 'train-steps',
     description: 'the train-spam model (width 64, 2 layers, 2 heads, d_ff 128, m = 64, batch 16) on synthetic tokens, L = 128…4096, 5 interleaved rounds',
     full: ['train', '--step-time', '--seq-len', '128..4096', '--kernels', 'softmax,favor-pos,favor-relu', '--repeat', '5'],

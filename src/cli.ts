@@ -17,6 +17,7 @@ import { reproduceCommand } from './commands/reproduce.ts';
 import { rooflineCommand } from './commands/roofline.ts';
 import { theoryCommand } from './commands/theory.ts';
 import { trainCommand } from './commands/train.ts';
+import { captureCommand } from './commands/capture.ts';
 import { onnxruntimeVersion, projectVersion } from './version.ts';
 import { oneLine, usage, UsageError } from './errors.ts';
 import { canonicalArgs } from './commands/vocabulary.ts';
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
     .version(`${projectVersion()} (ONNX Runtime ${onnxruntimeVersion()})`)
     .showSuggestionAfterError();
-  for (const cmd of [benchCommand, errorCommand, trainCommand, theoryCommand, reproduceCommand, plotCommand, reportCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
+  for (const cmd of [benchCommand, errorCommand, trainCommand, captureCommand, theoryCommand, reproduceCommand, plotCommand, reportCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.
   const quiet = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {}, writeOut: (text) => process.stdout.write(fitText(text)) });

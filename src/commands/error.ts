@@ -4,16 +4,17 @@ import { parseShard, type Shard } from '../bench/shard.ts';
 import { SCHEMA_VERSION } from '../bench/types.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_ERROR_DIM, DEFAULT_ERROR_SEQ_LEN } from '../defaults.ts';
 import type { ErrorRequest } from '../error/run.ts';
-import { ESTIMATOR_PATHS, type EstimatorPath, EXACT_TARGETS, TARGETS, type Target } from '../error/targets.ts';
+import { ESTIMATOR_PATHS, type EstimatorPath, EXACT_TARGETS, HOST_ESTIMATORS, isHostEstimator, TARGETS, type Target } from '../error/targets.ts';
 import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from '../kernels/index.ts';
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
 import { CAUSAL_IMPLS, type CausalImpl } from '../kernels/types.ts';
-import { LEAK_COLUMNS, leakTable, pairedErrorTable } from '../report/error.ts';
+import type { ErrorDocument } from '../error/sweep.ts';
+import { inputStatsTable, LEAK_COLUMNS, leakTable, pairedErrorTable } from '../report/error.ts';
 import { toCsv, toJson } from '../report/formats.ts';
 import { FORMATS, type Format, formatResults } from '../report/output.ts';
 import { writeResultsFiles } from '../report/files.ts';
-import { print, progress, progressDone, show } from '../report/terminal.ts';
+import { note, print, progress, progressDone, show } from '../report/terminal.ts';
 import { ensureDir, lockDir, refuseOtherKind, writeAtomic } from '../results/files.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import { listOf, numberList, oneOf, positiveInt, sizeList, withDefault } from './options.ts';
@@ -41,9 +42,26 @@ interface ErrorCliOptions {
   out?: string;
   shard?: Shard;
   baseline?: string;
+  inputs?: string;
+}
+
+/** Flags that describe drawn inputs or paths --inputs does not take: given with it, they would be ignored in silence. */
+const DRAWN_ONLY = ['seqLen', 'inputScale', 'shard', 'leak'] as const;
+
+/** With --inputs: the flags it cannot honour, refused by name. */
+function checkInputsFlags(o: ErrorCliOptions, cmd: Command): void {
+  const given = DRAWN_ONLY.find((k) => cmd.getOptionValueSource(k) === 'cli');
+  if (given) {
+    const flag = `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw usage(flag, 'does not apply to --inputs (L, d and the scale are the inputs\' own)', 'with --inputs: --kernels, --feature-type, --features, --seeds, --dim (a check), --causal, --target output|kernel, --baseline, --format, --out');
+  }
+  if (o.target !== 'output' && o.target !== 'kernel') throw usage('--target', `${o.target} is not measured on given inputs yet`, 'output, kernel');
+  if (o.estimator.includes('exact')) throw usage('--estimator', 'exact is not available with --inputs yet', 'graph');
 }
 
 export function errorOptions(o: ErrorCliOptions): ErrorRequest {
+  const host = o.kernels.find(isHostEstimator);
+  if (host) throw usage('--kernels', `${host} is evaluated on the host for given inputs only`, `${host} with --inputs; here: ${LINEAR.join(', ')}`);
   const bad = o.kernels.find((k) => !LINEAR.includes(k));
   if (bad) throw usage('--kernels', `'${bad}' is not a feature kernel`, LINEAR.join(', '));
   if (o.target === 'kernel') {
@@ -77,7 +95,7 @@ function checkLeakFlags(cmd: Command): void {
 
 export const errorCommand = new Command('error')
   .description('approximation error of the feature kernels vs exact softmax attention (the paper\'s Fig. 4), with closed forms')
-  .addOption(withDefault('--kernels <list>', 'feature kernels', listOf('--kernels', KERNEL_NAMES), DEFAULT_KERNELS.error.join(',')))
+  .addOption(withDefault('--kernels <list>', 'feature kernels', listOf('--kernels', [...KERNEL_NAMES, ...HOST_ESTIMATORS]), DEFAULT_KERNELS.error.join(',')))
   .addOption(withDefault('--feature-type <list>', 'projection matrices to sweep', listOf('--feature-type', FEATURE_TYPES), 'iid,orthogonal'))
   .addOption(withDefault('--features <list>', 'numbers of random features m', sizeList('--features'), DEFAULT_ERROR_FEATURES))
   .option('--seq-len <L>', 'sequence length', positiveInt('--seq-len'), DEFAULT_ERROR_SEQ_LEN)
@@ -96,7 +114,9 @@ export const errorCommand = new Command('error')
   .option('--out <dir>', 'write results.json and results.csv there')
   .option('--shard <i/n>', 'run only shard i of n of the (kernel, feature type, m) cases', parseShard)
   .option('--baseline <kernel>', 'also compare every case with this kernel\'s on paired seeds (ratio, 95% CI, paired p)')
+  .option('--inputs <file|dir>', 'given q, k, v instead of Gaussian draws: an .npz (performer capture, numpy.savez), a directory of .npy, or a performer train --out directory (captured here: two test batches, seed 0); arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v], [B, H, L, d] raw projections: the tool applies d^(-1/4) itself. Seeds then draw only the projections; results per layer and head, with each head\'s input statistics (docs/error-inputs.md)')
   .action(async (o: ErrorCliOptions, cmd: Command) => {
+    if (o.inputs !== undefined) return errorOnInputs(o, cmd, o.inputs);
     // Every flag is checked before --out is created, so a refused command leaves nothing behind.
     const opts = o.leak ? (checkLeakFlags(cmd), null) : errorOptions(o);
     if (o.out) {
@@ -123,3 +143,42 @@ export const errorCommand = new Command('error')
     (o.format === 'table' ? show : print)(formatResults(doc, o.format));
     if (o.baseline && o.format === 'table') show(pairedErrorTable(doc.records, o.baseline));
   });
+
+/** `error --inputs`: the sweep on given q, k, v, grouped by layer and head (src/error/given.ts). */
+async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Promise<void> {
+  checkInputsFlags(o, cmd);
+  const host = o.kernels.filter(isHostEstimator);
+  if (host.length && o.causal) throw usage('--kernels', `${host.join(', ')} (host-side FAVOR#) are bidirectional only here`, 'leave out --causal, or the graph kernels');
+  if (o.baseline !== undefined && isHostEstimator(o.baseline) && !host.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
+  const req = errorOptions({ ...o, kernels: o.kernels.filter((k) => !isHostEstimator(k)), ...(o.baseline !== undefined && isHostEstimator(o.baseline) ? { baseline: undefined } : {}) });
+  const { CAPTURE_DEFAULTS, groupInputs, isTrainRun, loadInputs } = await import('../error/inputs.ts');
+  const dim = cmd.getOptionValueSource('dim') === 'cli' ? o.dim : undefined;
+  // Read and checked before --out is created, so refused inputs leave nothing behind.
+  let inputs;
+  if (isTrainRun(path)) {
+    // A train run's directory: its attention inputs captured here, as `performer capture` would.
+    const { runCapture } = await import('../train/capture.ts');
+    const cap = await runCapture({ from: path, ...CAPTURE_DEFAULTS });
+    inputs = groupInputs(new Map([...cap.arrays].map(([n, a]) => [n, { ...a, notes: [] }])), path, cap.meta as unknown as Record<string, unknown>, dim);
+    note(`${path}: captured ${cap.meta.examples} ${cap.meta.split} examples of ${cap.meta.label} seed ${cap.meta.seed} (step ${cap.meta.step})`);
+  } else inputs = loadInputs(path, dim);
+  if (o.out) {
+    refuseOtherKind(o.out, 'error');
+    ensureDir(o.out);
+    lockDir(o.out);
+  }
+  for (const n of inputs.notes) note(`${path}: ${n}`);
+  const g0 = inputs.groups[0]!;
+  if (inputs.sidecar?.causal === true && !o.causal) note(`${path}: the captured model's attention is causal; add --causal to measure it so`);
+  const { runGivenSweep } = await import('../error/given.ts');
+  const { collectEnvironment } = await import('../environment.ts');
+  const environment = collectEnvironment();
+  const { inputScales: _, ...rest } = req;
+  const { records, heads } = await runGivenSweep({ ...rest, seqLen: g0.seqLen, dim: g0.dim, inputScale: 0, estimator: 'graph' }, inputs, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }, host).finally(progressDone);
+  const doc: ErrorDocument = { schemaVersion: SCHEMA_VERSION, kind: 'error', environment, options: { ...req, kernels: o.kernels, inputs: path }, records, inputs: { path, sidecar: inputs.sidecar, notes: inputs.notes, heads } };
+  if (o.out) writeResultsFiles(o.out, doc);
+  if (o.format === 'table') show(inputStatsTable(heads, false));
+  if (o.format === 'markdown') print(inputStatsTable(heads, true));
+  (o.format === 'table' ? show : print)(formatResults(doc, o.format));
+  if (o.baseline && o.format === 'table') show(pairedErrorTable(doc.records, o.baseline));
+}

@@ -30,7 +30,7 @@ export const ALIASES: readonly Alias[] = [
 ];
 
 /** Every command of the program, by the name the first argument gives. */
-export const COMMANDS = ['bench', 'error', 'train', 'theory', 'reproduce', 'plot', 'report', 'compare', 'merge', 'roofline', 'info', 'kernels', 'export', 'completion'] as const;
+export const COMMANDS = ['bench', 'error', 'train', 'capture', 'theory', 'reproduce', 'plot', 'report', 'compare', 'merge', 'roofline', 'info', 'kernels', 'export', 'completion'] as const;
 
 /**
  * The arguments with old spellings rewritten to today's names, for the command named by the
@@ -75,6 +75,7 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--baseline': { meaning: 'a kernel every other kernel is compared with on paired seeds', commands: ['error'] },
   '--baseline-file': { meaning: 'a baseline results.json each bench file is compared with', commands: ['report'] },
   '--batch': { meaning: 'batch size (a list where the command sweeps it)', commands: ['bench', 'train', 'export', 'roofline'] },
+  '--batches': { meaning: 'held-out batches of the run\'s batch size to capture', commands: ['capture'] },
   '--causal': { meaning: 'causal (unidirectional) attention', commands: GRAPH },
   '--causal-impl': { meaning: 'causal strategy of the linear kernels: prefix or chunked', commands: GRAPH },
   '--chunk-size': { meaning: 'tokens per block of the chunked causal strategy', commands: GRAPH },
@@ -93,13 +94,16 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--feature-type': { meaning: 'projection matrix of the random features (a list where the command sweeps it)', commands: [...GRAPH, 'theory'] },
   '--features': { meaning: 'random features m (a list where the command sweeps it)', commands: [...GRAPH, 'theory'] },
   '--format': { meaning: 'output format on stdout', commands: ['bench', 'error', 'train', 'theory'] },
+  '--from': { meaning: 'the --out directory of a train run to read checkpoints from', commands: ['capture'] },
   '--heads': { meaning: 'attention heads H', commands: ['bench', 'train', 'export', 'roofline'] },
   '--init-from': { meaning: "a train run's --out whose final checkpoints start every run", commands: ['train'] },
   '--init-kernel': { meaning: 'which kernel of the --init-from run to start from', commands: ['train'] },
   '--input-scale': { meaning: 'σ of the Gaussian queries and keys', commands: ['error'] },
+  '--inputs': { meaning: 'given q, k, v (an .npz, a folder of .npy, or a train --out directory) instead of Gaussian draws', commands: ['error'] },
   '--interleave': { meaning: 'time the kernels of each size in alternating rounds in one process', commands: ['bench'] },
   '--json': { meaning: 'machine-readable output (commands without --format)', commands: ['compare', 'info', 'kernels', 'reproduce', 'roofline', 'theory'] },
   '--kernel': { meaning: 'exactly one kernel', commands: ['export', 'roofline'] },
+  '--kernel-label': { meaning: 'which run (kernel label) of a train --out directory to read', commands: ['capture'] },
   '--kernels': { meaning: 'a list of kernels (train: run labels such as favor-pos+noredraw)', commands: ['bench', 'error', 'train'] },
   '--layers': { meaning: 'encoder blocks', commands: ['bench', 'train'] },
   '--leak': { meaning: 'the causal leak probe instead of the error sweep', commands: ['error'] },
@@ -113,7 +117,7 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--norm-steps': { meaning: 'grid points along the norm l', commands: ['theory'] },
   '--objective': { meaning: 'what a train run learns: classify, lm or mlm', commands: ['train'] },
   '--out': { meaning: 'a directory the command writes its files into', commands: ['bench', 'error', 'train', 'reproduce'] },
-  '--output': { meaning: 'the one file the command writes', commands: ['export', 'merge', 'plot', 'report', 'theory'] },
+  '--output': { meaning: 'the one file the command writes', commands: ['export', 'merge', 'plot', 'report', 'theory', 'capture'] },
   '--pass': { meaning: 'forward, backward (the whole gradient pass), or both', commands: ['bench', 'export', 'roofline'] },
   '--pooling': { meaning: 'classifier input: mean over tokens or the CLS token', commands: ['train'] },
   '--preset': { meaning: 'a named option set; explicit flags win', commands: ['bench', 'train'] },
@@ -127,10 +131,11 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--repeat': { meaning: 'independent repetitions: bench, fresh processes per point; train --step-time, timed rounds; both interleaved', commands: ['bench', 'train'] },
   '--resume': { meaning: 'continue an interrupted run from its journal', commands: ['bench', 'train', 'reproduce'] },
   '--scope': { meaning: 'attention alone, or a whole encoder', commands: ['bench'] },
-  '--seed': { meaning: 'one seed value', commands: ['bench', 'export', 'roofline'] },
+  '--seed': { meaning: 'one seed value (capture: the training seed whose checkpoint is read)', commands: ['bench', 'export', 'roofline', 'capture'] },
   '--seeds': { meaning: 'how many paired seeds', commands: ['error', 'train'] },
   '--seq-len': { meaning: 'sequence length L in tokens (a list or lo..hi range where the command sweeps it)', commands: ['bench', 'error', 'train', 'export', 'roofline'] },
   '--shard': { meaning: 'run only shard i of n of the grid', commands: ['bench', 'error'] },
+  '--split': { meaning: 'which held-out examples to run: test or validation', commands: ['capture'] },
   '--status': { meaning: 'whether committed results match the graphs of today', commands: ['reproduce'] },
   '--step-time': { meaning: 'time training steps against --seq-len instead of training', commands: ['train'] },
   '--steps': { meaning: 'optimiser steps per run', commands: ['train'] },

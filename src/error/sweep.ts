@@ -88,6 +88,8 @@ export interface ErrorRecord {
   readonly theoryMse: number | null;
   /** Kernels with signed features (trig): fraction of attention denominators ≤ 0 (target output), over all seeds. */
   readonly nonPositiveDenominators: number | null;
+  /** Given inputs (`error --inputs`): the layer and head, `l0.h1` (`h1` for bare q, k, v); absent for drawn inputs. */
+  readonly group?: string;
 }
 
 /** results.json of an error sweep. */
@@ -99,9 +101,11 @@ export interface ErrorDocument {
   readonly environments?: readonly unknown[];
   readonly options: unknown;
   readonly records: ErrorRecord[];
+  /** Given inputs (`error --inputs`): the file, its capture sidecar, notes, and each head's input statistics. */
+  readonly inputs?: { readonly path: string; readonly sidecar: unknown; readonly notes: readonly string[]; readonly heads: readonly unknown[] };
 }
 
-interface Case {
+export interface Case {
   readonly kernel: string;
   readonly featureType: FeatureType | 'none';
   readonly features: number;
@@ -131,7 +135,7 @@ export function errorInputs(o: ErrorOptions, s: number) {
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Mean, std, min and max over seeds; `invalid` when a seed's value is not finite. */
-function stats(xs: readonly number[]) {
+export function stats(xs: readonly number[]) {
   const m = mean(xs);
   const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
   return { status: xs.every(Number.isFinite) ? ('ok' as const) : ('invalid' as const), mean: m, std, min: Math.min(...xs), max: Math.max(...xs) };
@@ -192,15 +196,18 @@ function nonPositiveDenominators(o: ErrorOptions, s: number, c: Case, x: Inputs)
   return bad / L;
 }
 
+/** Pairs (x, y) of a query and a key, scaled by d^(-1/4) as in attention. */
+export type Pairs = (readonly [number[], number[]])[];
+
 /** The pairs (q_i, k_i), i < 256, of seed 0's inputs, scaled by d^(-1/4) as in attention. */
-function inputPairs(o: ErrorOptions): (readonly [number[], number[]])[] {
+function inputPairs(o: ErrorOptions): Pairs {
   const d = o.dim;
   const sc = d ** -0.25;
   const x0 = errorInputs(o, 0);
   return Array.from({ length: Math.min(PAIRS, o.seqLen) }, (_, i) => [Array.from(x0.q.subarray(i * d, (i + 1) * d), (v) => v * sc), Array.from(x0.k.subarray(i * d, (i + 1) * d), (v) => v * sc)] as const);
 }
 
-const PAIRS = 256;
+export const PAIRS = 256;
 
 /**
  * The closed-form MSE of a case's raw estimator of SM(x, y), averaged over the input pairs: the
@@ -208,10 +215,10 @@ const PAIRS = 256;
  * Theorem 2 bound (m ≤ d) beside it. Null where none holds (orthogonal-fixed rows are biased;
  * kernels that estimate no softmax kernel).
  */
-function kernelTheory(o: ErrorOptions, c: Case): Pick<ErrorRecord, 'theoryMse' | 'theoryBound' | 'theoryRelMse'> {
+export function kernelTheory(o: ErrorOptions, c: Case, given?: Pairs): Pick<ErrorRecord, 'theoryMse' | 'theoryBound' | 'theoryRelMse'> {
   const est = getKernel(c.kernel).estimator;
   if (!est || (c.featureType !== 'iid' && c.featureType !== 'orthogonal')) return { theoryMse: null, theoryBound: null, theoryRelMse: null };
-  const { pairs, fit } = fittedPairs(o, est);
+  const { pairs, fit } = fittedPairs(o, est, given);
   const gs = pairs.map(([x, y]) => geometry(x, y));
   const avg = (f: (g: (typeof gs)[number]) => number) => mean(gs.map(f));
   const rel = (f: (g: (typeof gs)[number]) => number) => avg((g) => f(g) * Math.exp(-2 * g.xy));
@@ -226,19 +233,19 @@ function kernelTheory(o: ErrorOptions, c: Case): Pick<ErrorRecord, 'theoryMse' |
  * The input pairs with a data-dependent estimator's parameters fitted to them as the graph fits
  * them per head (FAVOR++'s A; FAVOR#'s Ψ, which maps each pair to (Ψ⊙x, y/Ψ), keeping xᵀy).
  */
-function fittedPairs(o: ErrorOptions, est: EstimatorFacts) {
-  const raw = inputPairs(o);
+function fittedPairs(o: ErrorOptions, est: EstimatorFacts, given?: Pairs) {
+  const raw = given ?? inputPairs(o);
   const fit = est.fit?.(raw.map((p) => p[0]), raw.map((p) => p[1]), o.dim);
   const pairs = raw.map(([x, y]) => rescalePair(x, y, fit?.psi));
   return { raw, pairs, fit };
 }
 
 /** Per-pair kernel estimates: the pairs of {@link inputPairs}, one projection per seed. */
-function kernelErrors(o: ErrorOptions, c: Case) {
+export function kernelErrors(o: ErrorOptions, c: Case, given?: Pairs) {
   const d = o.dim;
   const est = getKernel(c.kernel).estimator!;
   // Raw pairs with the fit: estimateSoftmaxKernel applies the fit's Ψ itself.
-  const { raw: all, fit } = fittedPairs(o, est);
+  const { raw: all, fit } = fittedPairs(o, est, given);
   const pair = (i: number) => all[i]!;
   const n = all.length;
   const perSeed: number[] = [];

@@ -21,6 +21,8 @@ export interface AttentionGraphRequest {
   readonly pass: Pass;
   /** Width of v (default d): V = I_L with valueDim = L makes `out` the attention matrix. */
   readonly valueDim?: number;
+  /** Adds input `key_mask` [B, 1, L, 1] (1 token, 0 padding): padded keys get no weight (given inputs, `error --inputs`). */
+  readonly keyMask?: boolean;
 }
 
 export interface AttentionGraph {
@@ -56,7 +58,8 @@ export function buildAttentionGraph(req: AttentionGraphRequest): AttentionGraph 
     projection = projectionMatrix(config.features, shape.dim, config.featureType, config.seed);
     projValue = b.constant(projection, [config.features, shape.dim], { name: 'projection' });
   }
-  const ctx = { q, k, v, shape, config, ...(projValue && projection ? { projection: { value: projValue, host: projection } } : {}) };
+  const keyMask = req.keyMask ? b.input('key_mask', [shape.batch, 1, shape.seqLen, 1]) : undefined;
+  const ctx = { q, k, v, shape, config, ...(projValue && projection ? { projection: { value: projValue, host: projection } } : {}), ...(keyMask ? { keyMask } : {}) };
   const raw = kernel.build(b, ctx);
   const out = b.named(raw, 'out');
   if (pass === 'forward') return { graph: b.build([out]), ...(projection ? { projection } : {}) };

@@ -6,7 +6,7 @@ import type { BenchDocument } from '../bench/types.ts';
 import type { ErrorDocument } from '../error/sweep.ts';
 import { BENCH_CSV_COLUMNS, benchMarkdown, benchTable } from './bench.ts';
 import { toBmf, toGab } from './ci-formats.ts';
-import { ERROR_COLUMNS, errorTable } from './error.ts';
+import { ERROR_COLUMNS, errorTable, GROUPED_ERROR_COLUMNS, grouped } from './error.ts';
 import { toCsv, toJson, toMarkdown } from './formats.ts';
 import { renderTable } from './terminal.ts';
 
@@ -29,7 +29,7 @@ const FORMATTERS = {
       const t = errorTable(d.records);
       return renderTable(t.head, t.rows);
     },
-    csv: (d) => toCsv(d.records, ERROR_COLUMNS),
+    csv: (d) => (grouped(d.records) ? toCsv(d.records, GROUPED_ERROR_COLUMNS) : toCsv(d.records, ERROR_COLUMNS)),
     json: toJson,
     markdown: (d) => {
       const t = errorTable(d.records);

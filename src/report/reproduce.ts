@@ -8,7 +8,9 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../../experiments/index.ts';
 import type { BenchDocument } from '../bench/types.ts';
-import { errorTable, pairedErrorTable } from './error.ts';
+import { errorTable, inputStatsTable, pairedErrorTable } from './error.ts';
+import type { HeadStats } from '../error/given.ts';
+import { givenErrorSpec } from './given-plot.ts';
 import type { StepTimeRecord } from '../train/steps.ts';
 import type { TrainDocument } from '../train/types.ts';
 import { stepTimeTable, trainMarkdown } from './train.ts';
@@ -19,7 +21,7 @@ import { plotSpec } from './plot.ts';
 import type { Spec } from './plot-specs.ts';
 import { claimRows, claimTable, fig4Spec, gapCells, panelRows, regimeSpec } from './regime.ts';
 import { estimatorGaps, GAP_NOTE, gapTable } from './estimator-gap.ts';
-import type { ErrorRecord } from '../error/sweep.ts';
+import type { ErrorDocument, ErrorRecord } from '../error/sweep.ts';
 import { renderSvg, svgToPng } from './render.ts';
 import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
 import { usage } from '../errors.ts';
@@ -67,7 +69,8 @@ function table(exp: Experiment, dataJson: string): string {
   if (exp.kind === 'error') {
     const claims = exp.panels?.some((p) => p.claim !== 'all') ? `${PANEL_NOTE}\n\n${claimTable(panelRows(doc.records, exp.panels))}\n` : '';
     const baseline = exp.baseline ? `Every case against ${exp.baseline} on paired seeds (geometric-mean ratio of the output MSE, 95% interval, one-sided paired t-tests on the log-ratios):\n\n${pairedErrorTable(doc.records, exp.baseline, 0.05, true)}\n\n` : '';
-    return head + claims + baseline + gapPart + errorMarkdown(doc.records);
+    const inputs = doc.inputs ? `${GIVEN_NOTE}\n\n${inputStatsTable(doc.inputs.heads, true)}\n` : '';
+    return head + inputs + claims + baseline + gapPart + errorMarkdown(doc.records);
   }
   // r is infinite at φ = ±π (JSON null): the slice table lists the finite values.
   const slice = (doc.records as { angle: number; norm: number; ratio: number | null }[]).filter((r) => Math.abs(r.norm - 1) < 1e-9 && Number.isFinite(r.ratio));
@@ -75,6 +78,7 @@ function table(exp: Experiment, dataJson: string): string {
 }
 
 const REGIME_NOTE = 'Each row: the output MSE of two cases measured on the same seeds (same inputs, same projection seed); the ratio is the geometric mean of the per-seed ratios with a 95% interval, the p-value a one-sided paired t-test on their logarithms (H₀: ratio ≥ 1, no multiple-comparison correction). "Closed form" is the kernel-level prediction at these inputs: the ratio of the closed-form relative MSEs, MSE/SM² (Lemma 2; orthogonal rows: the exact value), averaged over 256 input pairs, since attention normalises each row and its output error follows the relative error of the kernel. "Thm 2 bound / iid" is the Theorem 2 bound (absolute, m ≤ d) over the iid closed form.';
+const GIVEN_NOTE = 'Inputs: the q, k, v of a trained model (performer capture; raw projections, scaled by d^(-1/4) here), per layer and head; each seed draws only the projection. Per head: mean ‖x‖², ‖y‖² and ‖x+y‖² over (query, key) pairs of one sequence after the scaling (the regime map\'s axis), the keys\' covariance anisotropy λmax/λmin, the mean entropy of the exact attention rows, and the largest difference between float64 exact attention on the captured inputs and the model\'s own float32 output (the round trip). Host-side SDERF/ADERF rows (estimator exact) are float64 without ε; they pair with the graph rows on the same projections.';
 const PANEL_NOTE = 'Paired statistics of each panel\'s claim at its input scale (same seeds on both sides; one-sided paired t-test on the log-ratios, no correction across m):';
 
 const errorMarkdown = (records: Parameters<typeof errorTable>[0]) => {
@@ -84,12 +88,13 @@ const errorMarkdown = (records: Parameters<typeof errorTable>[0]) => {
 
 /** The experiment's figure: its own kind's spec where it has one, else the generic plot of its data. */
 function figureSpec(exp: Experiment, dataJson: string): Spec {
-  if (exp.kind !== 'regime' && exp.kind !== 'train' && exp.kind !== 'train-steps' && !exp.panels) return plotSpec(dataJson);
-  const doc = JSON.parse(readFileSync(dataJson, 'utf8')) as { records: ErrorRecord[]; environment?: Record<string, unknown> };
+  const doc = JSON.parse(readFileSync(dataJson, 'utf8')) as { records: ErrorRecord[]; environment?: Record<string, unknown>; inputs?: ErrorDocument['inputs'] };
+  if (exp.kind !== 'regime' && exp.kind !== 'train' && exp.kind !== 'train-steps' && !exp.panels && !doc.inputs) return plotSpec(dataJson);
   const env = doc.environment ?? {};
   const caption = { title: exp.title, machine: `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}` };
   if (exp.kind === 'train') return trainSpec(doc as unknown as TrainDocument, caption);
   if (exp.kind === 'train-steps') return stepTimeSpec(doc.records as unknown as StepTimeRecord[], caption);
+  if (doc.inputs) return givenErrorSpec(doc.records, doc.inputs.heads as HeadStats[], caption);
   return exp.kind === 'regime' ? regimeSpec(claimRows(doc.records), caption, gapCells(doc.records)) : fig4Spec(doc.records, exp.panels!, caption);
 }
 

@@ -59,6 +59,8 @@ export interface ErrorLike {
   readonly ep?: string;
   readonly mean: number | null;
   readonly status?: 'ok' | 'invalid';
+  /** Given inputs: the layer/head group (`l0.h1`). */
+  readonly group?: string;
 }
 
 /** An error record's estimator path: records without the field predate it and are graph records. */
@@ -70,5 +72,5 @@ export const estimatorOf = (r: { readonly estimator?: string }): string => r.est
  */
 export function errorKey(r: ErrorLike): string {
   const mode = !r.causal ? 'bidir' : r.causalImpl === 'prefix' ? 'causal-prefix' : `causal-chunked-C${r.chunkSize}`;
-  return [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, mode, `sigma=${r.inputScale}`, `seeds=${r.seeds}`, r.ep ?? 'cpu', estimatorOf(r)].join('|');
+  return [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, mode, `sigma=${r.inputScale}`, `seeds=${r.seeds}`, r.ep ?? 'cpu', estimatorOf(r), ...(r.group === undefined ? [] : [`group=${r.group}`])].join('|');
 }

@@ -66,7 +66,7 @@ function redraws(label: string): boolean {
 }
 
 /** The batch maker of the request's objective. */
-function batchMaker(req: TrainRequest, data: Dataset): BatchMaker {
+export function batchMaker(req: TrainRequest, data: Dataset): BatchMaker {
   if (req.objective === 'lm') return (examples, real) => makeLmBatch(examples, req.seqLen, data.vocab, real);
   if (req.objective === 'mlm') return (examples, real, key = 0) => makeMlmBatch(examples, req.seqLen, data.vocab, data.masking!, key, real);
   return (examples, real) => makeBatch(examples, req.seqLen, data.classes, real);

@@ -36,7 +36,9 @@ function compile(sources) {
   try {
     tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   } catch {
-    process.stderr.write('performer: dist/ is missing or older than the sources, and TypeScript is not installed: run `npm ci` (with dev dependencies), then `npm run build`\n');
+    process.stderr.write(
+      'performer: dist/ is missing or older than the sources, and TypeScript is not installed: run `npm ci` (with dev dependencies), then `npm run build`\n',
+    );
     process.exit(2);
   }
   const r = spawnSync(process.execPath, [tsc, '-p', path('tsconfig.build.json')], { stdio: ['ignore', 'inherit', 'inherit'] });

@@ -16,7 +16,9 @@ import { exactAttention } from '../src/reference/attention.ts';
 import { oprfRows, scaleRows } from '../src/reference/features.ts';
 import { rowsOf } from '../src/reference/linear-attention.ts';
 
-const [dim = 64, seqLen = 512, features = 64, sigma = 1, featureType = 'orthogonal', seeds = 20] = process.argv.slice(2).map((a, i) => (i === 4 ? a : Number(a))) as [number?, number?, number?, number?, string?, number?];
+const [dim = 64, seqLen = 512, features = 64, sigma = 1, featureType = 'orthogonal', seeds = 20] = process.argv
+  .slice(2)
+  .map((a, i) => (i === 4 ? a : Number(a))) as [number?, number?, number?, number?, string?, number?];
 const A_VALUES = [-0.2, -0.15, -0.1, -0.05, -0.025, 0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12];
 
 const mse = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -41,7 +43,9 @@ for (let s = 0; s < seeds; s++) {
   }
 }
 const mean = (xs: readonly number[]) => xs.reduce((p, v) => p + v, 0) / xs.length;
-console.log(`### A sweep, exact estimator: d = ${dim}, L = ${seqLen}, m = ${features}, σ = ${sigma}, ${featureType}, ${seeds} seeds; fitted A* = ${mean(fitted).toFixed(4)} (${Math.min(...fitted).toFixed(4)} … ${Math.max(...fitted).toFixed(4)})\n`);
+console.log(
+  `### A sweep, exact estimator: d = ${dim}, L = ${seqLen}, m = ${features}, σ = ${sigma}, ${featureType}, ${seeds} seeds; fitted A* = ${mean(fitted).toFixed(4)} (${Math.min(...fitted).toFixed(4)} … ${Math.max(...fitted).toFixed(4)})\n`,
+);
 console.log('| A | mean output MSE | ÷ A = 0 (geo. mean, 95% CI) |\n|---|---|---|');
 for (const a of A_VALUES) {
   const t = pairedLogRatio(perA.get(0)!, perA.get(a)!, 0.05);

@@ -31,7 +31,14 @@ const KERNELS = ['favor-pos', 'favor-opr'] as const;
 const VARIANTS = ['graph-f32', 'graph-f64', 'host-eps', 'host-eps-keys', 'host-eps-query', 'exact', 'unshifted'] as const;
 type Variant = (typeof VARIANTS)[number];
 
-interface Cell { dim: number; seqLen: number; features: number; sigma: number; featureType: FeatureType; seeds: number }
+interface Cell {
+  dim: number;
+  seqLen: number;
+  features: number;
+  sigma: number;
+  featureType: FeatureType;
+  seeds: number;
+}
 
 const ISSUE_CELLS: Cell[] = [
   { dim: 64, seqLen: 512, features: 256, sigma: 0.5, featureType: 'iid', seeds: 20 },
@@ -63,18 +70,19 @@ function unshiftedFeatures(kernel: string, cell: Cell, seed: number, x: ReturnTy
   const [xs, ys] = [rows(x.q), rows(x.k)];
   const a = kernel === 'favor-opr' ? oprfA(attentionPhi(xs, ys), d) : 0;
   const b = Math.sqrt(1 - 4 * a);
-  const feats = (z: number[][]) => z.map((r) => {
-    const half = r.reduce((s, v) => s + v * v, 0) / 2;
-    return Array.from({ length: m }, (_, f) => {
-      let wz = 0;
-      let ww = 0;
-      for (let c = 0; c < d; c++) {
-        wz += w[f * d + c]! * r[c]!;
-        ww += w[f * d + c]! ** 2;
-      }
-      return Math.exp(b * wz + a * ww - half) / Math.sqrt(m);
+  const feats = (z: number[][]) =>
+    z.map((r) => {
+      const half = r.reduce((s, v) => s + v * v, 0) / 2;
+      return Array.from({ length: m }, (_, f) => {
+        let wz = 0;
+        let ww = 0;
+        for (let c = 0; c < d; c++) {
+          wz += w[f * d + c]! * r[c]!;
+          ww += w[f * d + c]! ** 2;
+        }
+        return Math.exp(b * wz + a * ww - half) / Math.sqrt(m);
+      });
     });
-  });
   return { q: feats(xs), k: feats(ys) };
 }
 
@@ -112,17 +120,27 @@ async function runCell(cell: Cell) {
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const fmtCi = (t: ReturnType<typeof pairedLogRatio>) => (t ? `${t.ratio.toPrecision(3)} (${t.lo.toPrecision(3)}–${t.hi.toPrecision(3)})` : '–');
-  const lines = [`### d = ${cell.dim}, L = ${cell.seqLen}, m = ${cell.features}, σ = ${cell.sigma}, ${cell.featureType}, ${cell.seeds} seeds`, '',
-    '| variant | favor-pos MSE | favor-opr MSE | favor-pos ÷ exact | favor-opr ÷ exact | favor-opr ÷ favor-pos (95% CI) | opr wins |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    `### d = ${cell.dim}, L = ${cell.seqLen}, m = ${cell.features}, σ = ${cell.sigma}, ${cell.featureType}, ${cell.seeds} seeds`,
+    '',
+    '| variant | favor-pos MSE | favor-opr MSE | favor-pos ÷ exact | favor-opr ÷ exact | favor-opr ÷ favor-pos (95% CI) | opr wins |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const v of VARIANTS) {
     const [p, r] = KERNELS.map((k) => perSeed.get(`${k}|${v}`)!);
     const [pe, re] = KERNELS.map((k) => perSeed.get(`${k}|exact`)!);
     const wins = r!.filter((y, i) => y < p![i]!).length / r!.length;
-    lines.push(`| ${v} | ${mean(p!).toExponential(3)} | ${mean(r!).toExponential(3)} | ${fmtCi(pairedLogRatio(pe!, p!, 0.05))} | ${fmtCi(pairedLogRatio(re!, r!, 0.05))} | ${fmtCi(pairedLogRatio(p!, r!, 0.05))} | ${(100 * wins).toFixed(0)}% |`);
+    lines.push(
+      `| ${v} | ${mean(p!).toExponential(3)} | ${mean(r!).toExponential(3)} | ${fmtCi(pairedLogRatio(pe!, p!, 0.05))} | ${fmtCi(pairedLogRatio(re!, r!, 0.05))} | ${fmtCi(pairedLogRatio(p!, r!, 0.05))} | ${(100 * wins).toFixed(0)}% |`,
+    );
   }
   const maxOf = (k: string) => Math.max(...KERNELS.map((kn) => Math.max(...perSeed.get(`${kn}|${k}`)!)));
-  lines.push('', `max |graph-f64 − host-eps| = ${maxOf('graph-f64 vs host-eps').toExponential(2)}; max |unshifted − exact| = ${maxOf('unshifted vs exact').toExponential(2)}; ` +
-    `features below ε (both kernels): keys ${(100 * below.k / below.n).toFixed(1)}%, queries ${(100 * below.q / below.n).toFixed(1)}%`, '');
+  lines.push(
+    '',
+    `max |graph-f64 − host-eps| = ${maxOf('graph-f64 vs host-eps').toExponential(2)}; max |unshifted − exact| = ${maxOf('unshifted vs exact').toExponential(2)}; ` +
+      `features below ε (both kernels): keys ${((100 * below.k) / below.n).toFixed(1)}%, queries ${((100 * below.q) / below.n).toFixed(1)}%`,
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -130,7 +148,14 @@ const args = process.argv.slice(2);
 const cells: Cell[] = args.length
   ? Array.from({ length: Math.floor(args.length / 6) }, (_, i) => {
       const [dim, seqLen, features, sigma, featureType, seeds] = args.slice(6 * i, 6 * i + 6);
-      return { dim: Number(dim), seqLen: Number(seqLen), features: Number(features), sigma: Number(sigma), featureType: featureType as FeatureType, seeds: Number(seeds) };
+      return {
+        dim: Number(dim),
+        seqLen: Number(seqLen),
+        features: Number(features),
+        sigma: Number(sigma),
+        featureType: featureType as FeatureType,
+        seeds: Number(seeds),
+      };
     })
   : ISSUE_CELLS;
 for (const cell of cells) console.log(await runCell(cell));

@@ -30,7 +30,24 @@ export function buildProgram(): Command {
     .description('Benchmark and study Performer attention (FAVOR+) against exact softmax attention on ONNX Runtime')
     .version(`${projectVersion()} (ONNX Runtime ${onnxruntimeVersion()})`)
     .showSuggestionAfterError();
-  for (const cmd of [benchCommand, errorCommand, trainCommand, captureCommand, theoryCommand, reproduceCommand, plotCommand, reportCommand, compareCommand, mergeCommand, rooflineCommand, infoCommand, kernelsCommand, exportCommand, completionCommand]) program.addCommand(cmd);
+  for (const cmd of [
+    benchCommand,
+    errorCommand,
+    trainCommand,
+    captureCommand,
+    theoryCommand,
+    reproduceCommand,
+    plotCommand,
+    reportCommand,
+    compareCommand,
+    mergeCommand,
+    rooflineCommand,
+    infoCommand,
+    kernelsCommand,
+    exportCommand,
+    completionCommand,
+  ])
+    program.addCommand(cmd);
   // Commander's own parse errors become usage errors (exit 2), printed once by us.
   const quiet = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {}, writeOut: (text) => process.stdout.write(fitText(text)) });

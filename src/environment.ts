@@ -25,7 +25,9 @@ const root = PROJECT_ROOT;
 
 function git(args: readonly string[], cwd: URL = root): string | null {
   try {
-    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -59,5 +61,11 @@ export function collectEnvironment(argv: readonly string[] = process.argv): Envi
 export function checkoutEnvironment(checkout: URL, argv: readonly string[] = process.argv): Environment {
   const here = collectEnvironment(argv);
   const dirty = git(['status', '--porcelain', '--untracked-files=no'], checkout);
-  return { ...here, performerVersion: projectVersion(checkout), gitCommit: git(['rev-parse', 'HEAD'], checkout) || null, gitDirty: dirty === null ? null : dirty !== '', onnxruntimeVersion: onnxruntimeVersion(checkout) };
+  return {
+    ...here,
+    performerVersion: projectVersion(checkout),
+    gitCommit: git(['rev-parse', 'HEAD'], checkout) || null,
+    gitDirty: dirty === null ? null : dirty !== '',
+    onnxruntimeVersion: onnxruntimeVersion(checkout),
+  };
 }

@@ -29,10 +29,16 @@ async function checkRule(shapes: number[][], build: Build, opts: { positive?: bo
   const named = [b.named(out, 'out'), ...grads.map((g, i) => b.named(g, `grad${i}`))];
   const session = await Session.fromGraph(b.build(named), { ep: 'cpu', threads: 1 });
   const data = shapes.map((s, i) => {
-    const x = randn(31 + i, s.reduce((a, c) => a * c, 1));
+    const x = randn(
+      31 + i,
+      s.reduce((a, c) => a * c, 1),
+    );
     return opts.positive ? x.map((v) => Math.abs(v) + 0.5) : x;
   });
-  const g = randn(97, out.shape.reduce((a, c) => a * c, 1));
+  const g = randn(
+    97,
+    out.shape.reduce((a, c) => a * c, 1),
+  );
   const run = async (inputs: Float64Array[]) => {
     const feeds: Record<string, { dtype: 'float64'; dims: number[]; data: Float64Array }> = { g: { dtype: 'float64', dims: [...out.shape], data: g } };
     inputs.forEach((x, i) => (feeds[`x${i}`] = { dtype: 'float64', dims: shapes[i]!, data: x }));
@@ -61,10 +67,39 @@ async function checkRule(shapes: number[][], build: Build, opts: { positive?: bo
 describe('gradient rules vs central differences (float64 graphs)', () => {
   const cases: [string, number[][], Build, { positive?: boolean }?][] = [
     ['Add (broadcast)', [[2, 3], [3]], (b, [x, y]) => b.add(x!, y!)],
-    ['Sub (broadcast)', [[2, 1], [2, 3]], (b, [x, y]) => b.sub(x!, y!)],
-    ['Mul (broadcast)', [[2, 3], [1, 3]], (b, [x, y]) => b.mul(x!, y!)],
-    ['Div (broadcast)', [[2, 3], [2, 1]], (b, [x, y]) => b.div(x!, y!), { positive: true }],
-    ['Max', [[2, 3], [2, 3]], (b, [x, y]) => b.exp(b.max(x!, y!))],
+    [
+      'Sub (broadcast)',
+      [
+        [2, 1],
+        [2, 3],
+      ],
+      (b, [x, y]) => b.sub(x!, y!),
+    ],
+    [
+      'Mul (broadcast)',
+      [
+        [2, 3],
+        [1, 3],
+      ],
+      (b, [x, y]) => b.mul(x!, y!),
+    ],
+    [
+      'Div (broadcast)',
+      [
+        [2, 3],
+        [2, 1],
+      ],
+      (b, [x, y]) => b.div(x!, y!),
+      { positive: true },
+    ],
+    [
+      'Max',
+      [
+        [2, 3],
+        [2, 3],
+      ],
+      (b, [x, y]) => b.exp(b.max(x!, y!)),
+    ],
     ['Exp', [[2, 3]], (b, [x]) => b.exp(x!)],
     ['Log', [[2, 3]], (b, [x]) => b.log(x!), { positive: true }],
     ['Sqrt', [[2, 3]], (b, [x]) => b.sqrt(x!), { positive: true }],
@@ -73,12 +108,26 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
     ['Relu', [[3, 4]], (b, [x]) => b.relu(x!)],
     ['Neg', [[3]], (b, [x]) => b.neg(x!)],
     ['Identity', [[3]], (b, [x]) => b.identity(x!)],
-    ['MatMul (batched, broadcast)', [[2, 3, 4], [4, 2]], (b, [x, y]) => b.matMul(x!, y!)],
+    [
+      'MatMul (batched, broadcast)',
+      [
+        [2, 3, 4],
+        [4, 2],
+      ],
+      (b, [x, y]) => b.matMul(x!, y!),
+    ],
     ['Transpose', [[2, 3, 4]], (b, [x]) => b.mul(b.transpose(x!, [2, 0, 1]), b.transpose(x!, [2, 0, 1]))],
     ['Reshape', [[2, 6]], (b, [x]) => b.exp(b.reshape(x!, [3, 4]))],
     ['Expand', [[3, 1]], (b, [x]) => b.mul(b.expand(x!, [2, 3, 4]), b.scalar(2))],
     ['Unsqueeze + Squeeze', [[2, 3]], (b, [x]) => b.squeeze(b.exp(b.unsqueeze(x!, [1])), [1])],
-    ['Concat', [[2, 3], [2, 2]], (b, [x, y]) => b.exp(b.concat([x!, y!], 1))],
+    [
+      'Concat',
+      [
+        [2, 3],
+        [2, 2],
+      ],
+      (b, [x, y]) => b.exp(b.concat([x!, y!], 1)),
+    ],
     ['Slice', [[4, 5]], (b, [x]) => b.exp(b.slice(x!, [0, 1], [1, 1], [3, 4]))],
     ['ReduceSum', [[2, 3, 4]], (b, [x]) => b.reduceSum(b.exp(x!), [1], false)],
     ['ReduceMean', [[2, 3, 4]], (b, [x]) => b.reduceMean(x!, [0, 2], true)],
@@ -86,21 +135,42 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
     ['Softmax', [[3, 5]], (b, [x]) => b.softmax(x!, -1)],
     ['CumSum', [[2, 5]], (b, [x]) => b.exp(b.cumSum(x!, 1))],
     ['CumSum (exclusive, reverse)', [[5, 2]], (b, [x]) => b.exp(b.cumSum(x!, 0, { exclusive: true, reverse: true }))],
-    ['Where', [[2, 3], [2, 3]], (b, [x, y]) => b.where(b.lessOrEqual(x!, y!), b.exp(x!), b.mul(y!, y!))],
+    [
+      'Where',
+      [
+        [2, 3],
+        [2, 3],
+      ],
+      (b, [x, y]) => b.where(b.lessOrEqual(x!, y!), b.exp(x!), b.mul(y!, y!)),
+    ],
     ['Trilu', [[4, 4]], (b, [x]) => b.exp(b.trilu(x!, false, 0))],
     // rows 0, 3, 3, 1, 0, 4 of a [5, 3] table: repeated rows sum their gradients, row 2 gets none
     ['Gather (rows, repeated)', [[5, 3]], (b, [x]) => b.exp(b.gather(x!, b.constant([0, 3, 3, 1, 0, 4], [2, 3], { dtype: 'int64' })))],
     ['Relu (a cast mask)', [[3, 4]], (b, [x]) => b.exp(b.relu(x!))],
     // x meets the column pieces of y in two products: x's gradient is joined into one product
     // [g_a g_c]·[y_a y_c]ᵀ and y's (the Slice gradients) into one product xᵀ·[g_a g_c].
-    ['products of x with column pieces of y (joined gradients)', [[8, 12], [12, 3]], (b, [x, y]) => {
-      const [a, c] = [b.matMul(x!, b.slice(y!, [1], [0], [2])), b.matMul(x!, b.slice(y!, [1], [2], [3]))];
-      return b.concat([b.exp(a), b.mul(c, c)], 1);
-    }],
-    ['products of x with pieces of y that leave a gap (zeros in the joined gradient)', [[8, 12], [12, 5]], (b, [x, y]) => {
-      const [a, c] = [b.matMul(x!, b.slice(y!, [1], [0], [2])), b.matMul(x!, b.slice(y!, [1], [3], [4]))];
-      return b.concat([b.exp(a), b.mul(c, c)], 1);
-    }],
+    [
+      'products of x with column pieces of y (joined gradients)',
+      [
+        [8, 12],
+        [12, 3],
+      ],
+      (b, [x, y]) => {
+        const [a, c] = [b.matMul(x!, b.slice(y!, [1], [0], [2])), b.matMul(x!, b.slice(y!, [1], [2], [3]))];
+        return b.concat([b.exp(a), b.mul(c, c)], 1);
+      },
+    ],
+    [
+      'products of x with pieces of y that leave a gap (zeros in the joined gradient)',
+      [
+        [8, 12],
+        [12, 5],
+      ],
+      (b, [x, y]) => {
+        const [a, c] = [b.matMul(x!, b.slice(y!, [1], [0], [2])), b.matMul(x!, b.slice(y!, [1], [3], [4]))];
+        return b.concat([b.exp(a), b.mul(c, c)], 1);
+      },
+    ],
   ];
   for (const [name, shapes, build, opts] of cases) it(name, () => checkRule(shapes, build, opts));
 
@@ -113,7 +183,10 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
     const s = await Session.fromGraph(b.build([b.named(dx!, 'dx')]), { ep: 'cpu' });
     const xs = randn(5, 12);
     const gs = randn(6, 12);
-    const res = await s.run({ x: { dtype: 'float32', dims: [12], data: Float32Array.from(xs) }, g: { dtype: 'float32', dims: [12], data: Float32Array.from(gs) } });
+    const res = await s.run({
+      x: { dtype: 'float32', dims: [12], data: Float32Array.from(xs) },
+      g: { dtype: 'float32', dims: [12], data: Float32Array.from(gs) },
+    });
     const expected = xs.map((v, i) => gs[i]! * (v > 0 ? 1 : Math.exp(Math.fround(v))));
     // float32 rounding of x, g and the product: ≤ 3 ulps ≈ 2e-7 relative.
     assert.ok(relErr(res.dx!.data as Float32Array, expected) <= 1e-6);
@@ -126,13 +199,21 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
       const [x, gamma, beta] = [b.input('x', shape), b.input('gamma', [16]), b.input('beta', [16])];
       const y = b.layerNorm(x, gamma, beta, eps);
       // float32: the one node and its rule; float64: the decomposed form through the other rules
-      assert.equal(b.nodes.some((n) => n.op === 'LayerNormalization'), dtype === 'float32');
+      assert.equal(
+        b.nodes.some((n) => n.op === 'LayerNormalization'),
+        dtype === 'float32',
+      );
       const out = b.exp(b.mul(y, b.scalar(0.5)));
       const g = b.input('g', out.shape);
       const ds = gradients(b, out, [x, gamma, beta], g);
       const s = await Session.fromGraph(b.build([b.named(out, 'out'), ...ds.map((d, i) => b.named(d, `d${i}`))]), { ep: 'cpu', threads: 1 });
       const arr = (n: number, seed: number) => (dtype === 'float32' ? Float32Array.from(randn(seed, n)) : Float64Array.from(Float32Array.from(randn(seed, n))));
-      const feeds = { x: { dtype, dims: shape, data: arr(240, 3) }, gamma: { dtype, dims: [16], data: arr(16, 4) }, beta: { dtype, dims: [16], data: arr(16, 5) }, g: { dtype, dims: shape, data: arr(240, 6) } };
+      const feeds = {
+        x: { dtype, dims: shape, data: arr(240, 3) },
+        gamma: { dtype, dims: [16], data: arr(16, 4) },
+        beta: { dtype, dims: [16], data: arr(16, 5) },
+        g: { dtype, dims: shape, data: arr(240, 6) },
+      };
       const r = await s.run(feeds);
       await s.release();
       return ['out', 'd0', 'd1', 'd2'].map((k) => Float64Array.from(r[k]!.data as ArrayLike<number>));
@@ -145,14 +226,20 @@ describe('gradient rules vs central differences (float64 graphs)', () => {
   });
 
   it('a missing rule is an error naming the op', () => {
-    assert.throws(() => gradRule('MultiHeadAttention'), (e: unknown) => e instanceof GraphError && /MultiHeadAttention/.test(e.message));
+    assert.throws(
+      () => gradRule('MultiHeadAttention'),
+      (e: unknown) => e instanceof GraphError && /MultiHeadAttention/.test(e.message),
+    );
     const b = new GraphBuilder('missing', 'float32');
     const x = b.input('x', [2, 2]);
     const y = b.abs(x); // Abs is emitted only for boolean guards, so it has no rule
     assert.throws(() => gradients(b, y, [x], b.input('g', [2, 2])), /no gradient rule for op Abs/);
     // An op outside the IR's typed union does not compile (`npm test` type-checks the tests first).
-    // @ts-expect-error 'Tanh' is not an Op
-    assert.throws(() => b.node('Tanh', [x], [{ shape: [2, 2], dtype: 'float32' }]).length >= 0 && gradients(b, b.nodes.at(-1)!.outputs[0]!, [x], b.input('g2', [2, 2])), /no gradient rule for op Tanh/);
+    assert.throws(
+      // @ts-expect-error 'Tanh' is not an Op
+      () => b.node('Tanh', [x], [{ shape: [2, 2], dtype: 'float32' }]).length >= 0 && gradients(b, b.nodes.at(-1)!.outputs[0]!, [x], b.input('g2', [2, 2])),
+      /no gradient rule for op Tanh/,
+    );
   });
 
   it('stop-gradient nodes and constants get no gradient', async () => {
@@ -176,29 +263,37 @@ describe('kernel gradients', () => {
   ];
   const loss = (o: Float64Array, g: Float64Array) => o.reduce((a, v, i) => a + v * g[i]!, 0);
 
-  const check = async (kernel: (typeof KERNELS)[string] & {}, mode: (typeof modes)[number], shape: { batch: number; heads: number; seqLen: number; dim: number }, features: number, scale = 0.8) => {
-        const x = randomInputs(40, shape, scale);
-        const config = { ...mode, features, chunkSize: 3, seed: 2 };
-        const { outputs, projection } = await runKernel(kernel.name, shape, x, { config, dtype: 'float64', pass: 'backward' });
-        const ref = (q: Float64Array, k: Float64Array, v: Float64Array) =>
-          kernel.role === 'linear'
-            ? referenceLinearAttention(kernel.name, q, k, v, shape, projection, mode.causal)
-            : kernel.name === 'identity' ? v : exactAttention(q, k, v, shape, mode.causal).out;
-        const h = 1e-5;
-        (['q', 'k', 'v'] as const).forEach((name) => {
-          const fd = x[name].map((_, j) => {
-            const plus = { ...x, [name]: x[name].slice() };
-            const minus = { ...x, [name]: x[name].slice() };
-            plus[name][j]! += h;
-            minus[name][j]! -= h;
-            return (loss(ref(plus.q, plus.k, plus.v), x.gradOut) - loss(ref(minus.q, minus.k, minus.v), x.gradOut)) / (2 * h);
-          });
-          // The reference differentiates through the stabiliser shifts, the graph treats them as
-          // constants (docs/formulas.md §3): they cancel except through ε = 1e-6 (relative to features of
-          // order 1e-1 here), so the two agree to ~1e-5; finite differences add ~1e-9.
-          const err = relErr(outputs[`grad_${name}`]!, fd);
-          assert.ok(err <= 1e-4, `grad_${name}: relative error ${err}`);
-        });
+  const check = async (
+    kernel: (typeof KERNELS)[string] & {},
+    mode: (typeof modes)[number],
+    shape: { batch: number; heads: number; seqLen: number; dim: number },
+    features: number,
+    scale = 0.8,
+  ) => {
+    const x = randomInputs(40, shape, scale);
+    const config = { ...mode, features, chunkSize: 3, seed: 2 };
+    const { outputs, projection } = await runKernel(kernel.name, shape, x, { config, dtype: 'float64', pass: 'backward' });
+    const ref = (q: Float64Array, k: Float64Array, v: Float64Array) =>
+      kernel.role === 'linear'
+        ? referenceLinearAttention(kernel.name, q, k, v, shape, projection, mode.causal)
+        : kernel.name === 'identity'
+          ? v
+          : exactAttention(q, k, v, shape, mode.causal).out;
+    const h = 1e-5;
+    (['q', 'k', 'v'] as const).forEach((name) => {
+      const fd = x[name].map((_, j) => {
+        const plus = { ...x, [name]: x[name].slice() };
+        const minus = { ...x, [name]: x[name].slice() };
+        plus[name][j]! += h;
+        minus[name][j]! -= h;
+        return (loss(ref(plus.q, plus.k, plus.v), x.gradOut) - loss(ref(minus.q, minus.k, minus.v), x.gradOut)) / (2 * h);
+      });
+      // The reference differentiates through the stabiliser shifts, the graph treats them as
+      // constants (docs/formulas.md §3): they cancel except through ε = 1e-6 (relative to features of
+      // order 1e-1 here), so the two agree to ~1e-5; finite differences add ~1e-9.
+      const err = relErr(outputs[`grad_${name}`]!, fd);
+      assert.ok(err <= 1e-4, `grad_${name}: relative error ${err}`);
+    });
   };
   // Kernels with data-fitted constants (FAVOR++'s A, FAVOR#'s Ψ) differentiate with them frozen,
   // which finite differences of the refitting reference cannot see: estimators.test.ts checks
@@ -206,7 +301,8 @@ describe('kernel gradients', () => {
   for (const kernel of Object.values(KERNELS).filter((k) => k.supportsBackward && !k.estimator?.fit))
     for (const mode of modes) {
       if (kernel.role !== 'linear' && mode.causalImpl === 'prefix') continue;
-      it(`${kernel.name} ${mode.causal ? `causal ${mode.causalImpl}` : 'bidirectional'}: graph vs central differences of the float64 reference`, () => check(kernel, mode, shape, 6));
+      it(`${kernel.name} ${mode.causal ? `causal ${mode.causalImpl}` : 'bidirectional'}: graph vs central differences of the float64 reference`, () =>
+        check(kernel, mode, shape, 6));
     }
   // At L = 32, m = 16 the reverse pass joins each query block's gradient into one product (at
   // L = 7, m = 6 the Concats would copy more than they save, so the tests above never join).
@@ -215,10 +311,19 @@ describe('kernel gradients', () => {
   const wide = { batch: 1, heads: 2, seqLen: 32, dim: 3 };
   for (const name of ['favor-pos', 'favor-hyp', 'favor-trig'])
     it(`${name} bidirectional, L = 32, m = 16 (joined query gradients): graph vs central differences`, async () => {
-      const { graph } = buildAttentionGraph({ kernel: KERNELS[name]!, shape: wide, config: { ...DEFAULT_KERNEL_CONFIG, features: 16 }, dtype: 'float64', pass: 'backward' });
+      const { graph } = buildAttentionGraph({
+        kernel: KERNELS[name]!,
+        shape: wide,
+        config: { ...DEFAULT_KERNEL_CONFIG, features: 16 },
+        dtype: 'float64',
+        pass: 'backward',
+      });
       const concats = new Set(graph.nodes.filter((n) => n.op === 'Concat').map((n) => n.outputs[0]!.name));
       // [g_S g_z]·[S z]ᵀ: both operands are Concats, inner d + 1, output [L, m]
-      const joined = graph.nodes.filter((n) => n.op === 'MatMul' && n.inputs.every((v) => concats.has(v.name)) && n.inputs[0]!.shape.at(-1) === wide.dim + 1 && n.outputs[0]!.shape.at(-1) === 16);
+      const joined = graph.nodes.filter(
+        (n) =>
+          n.op === 'MatMul' && n.inputs.every((v) => concats.has(v.name)) && n.inputs[0]!.shape.at(-1) === wide.dim + 1 && n.outputs[0]!.shape.at(-1) === 16,
+      );
       assert.equal(joined.length, name === 'favor-pos' ? 1 : 2, 'one joined product per feature block');
       await check(KERNELS[name]!, modes[0]!, wide, 16, 0.5);
     });
@@ -244,8 +349,7 @@ describe('backward graph structure', () => {
       const fwd = buildAttentionGraph({ ...req, pass: 'forward' }).graph;
       const bwd = buildAttentionGraph({ ...req, pass: 'backward' }).graph;
       for (const n of bwd.nodes)
-        for (const v of [...n.inputs, ...n.outputs])
-          assert.ok(v.shape.filter((dim) => dim >= shape.seqLen).length < 2, `${n.name}: ${v.name} [${v.shape}]`);
+        for (const v of [...n.inputs, ...n.outputs]) assert.ok(v.shape.filter((dim) => dim >= shape.seqLen).length < 2, `${n.name}: ${v.name} [${v.shape}]`);
       // Each forward node adds a bounded number of gradient nodes (≤ 10 per rule), so the
       // backward graph is at most 1 + 10 times the forward's.
       assert.ok(bwd.nodes.length <= 11 * fwd.nodes.length, `${bwd.nodes.length} vs ${fwd.nodes.length}`);
@@ -259,7 +363,10 @@ describe('backward graph structure', () => {
       const { graph } = buildAttentionGraph({ kernel: KERNELS[kernel]!, shape, config, dtype: 'float32', pass: 'backward' });
       const big = graph.nodes.filter((n) => n.op === 'Transpose' && n.outputs[0]!.shape.includes(shape.seqLen) && n.outputs[0]!.shape.includes(16));
       // The forward's Eᵀ (fused into the product by ONNX Runtime) stays; nothing transposes back.
-      assert.ok(big.every((n) => n.outputs[0]!.shape.at(-1) === shape.seqLen), big.map((n) => `${n.name} [${n.outputs[0]!.shape}]`).join(', '));
+      assert.ok(
+        big.every((n) => n.outputs[0]!.shape.at(-1) === shape.seqLen),
+        big.map((n) => `${n.name} [${n.outputs[0]!.shape}]`).join(', '),
+      );
     });
 
   it('favor-pos backward: the key state [m, d+1] and each query gradient are single products, no L×m outer product', () => {
@@ -274,9 +381,14 @@ describe('backward graph structure', () => {
     // and dE_q = [g_S g_z]·[S z]ᵀ as one [L, m] product (with dE_k = [V 1]·d(state)ᵀ and the two
     // projections: four [L, m] products in all, none of them an outer product with inner dim 1)
     assert.deepEqual([count('backward', [m, d + 1]), count('backward', [m, d]), count('backward', [m, 1])], [2, 0, 0]);
-    const lm = buildAttentionGraph({ ...req, pass: 'backward' }).graph.nodes.filter((n) => n.op === 'MatMul' && n.outputs[0]!.shape.slice(-2).join() === [L, m].join());
+    const lm = buildAttentionGraph({ ...req, pass: 'backward' }).graph.nodes.filter(
+      (n) => n.op === 'MatMul' && n.outputs[0]!.shape.slice(-2).join() === [L, m].join(),
+    );
     assert.equal(lm.length, 4);
-    assert.ok(lm.every((n) => n.inputs[0]!.shape.at(-1)! > 1), lm.map((n) => `[${n.inputs[0]!.shape}]`).join(' '));
+    assert.ok(
+      lm.every((n) => n.inputs[0]!.shape.at(-1)! > 1),
+      lm.map((n) => `[${n.inputs[0]!.shape}]`).join(' '),
+    );
     // causal, chunked: joining a block's sum dScores·K_c + g·stateᵀ (inner C + d + 1) would copy
     // more than it saves, so no product has that inner dimension
     const C = 4; // C + d + 1 = 13 ≤ m: a join by width alone would happen
@@ -293,6 +405,9 @@ describe('backward graph structure', () => {
     const out = b.neg(x);
     b.exp(x); // unused
     const g = b.build([out]);
-    assert.deepEqual(g.nodes.map((n) => n.op), ['Neg']);
+    assert.deepEqual(
+      g.nodes.map((n) => n.op),
+      ['Neg'],
+    );
   });
 });

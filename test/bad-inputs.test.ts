@@ -33,10 +33,12 @@ function run(args: readonly string[], cwd: string): Promise<{ code: number | nul
 
 /** Every file under `dir` with its size and modification time: what "left behind" or "changed" compares. */
 function listing(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort().map((f) => {
-    const s = statSync(join(dir, f));
-    return `${f} ${s.isDirectory() ? 'dir' : `${s.size} ${s.mtimeMs}`}`;
-  });
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .sort()
+    .map((f) => {
+      const s = statSync(join(dir, f));
+      return `${f} ${s.isDirectory() ? 'dir' : `${s.size} ${s.mtimeMs}`}`;
+    });
 }
 
 /** The inputs the cases read: results files broken one way each, a Latin-1 CSV, directories holding other kinds of run. */
@@ -55,22 +57,49 @@ function writeInputs(): void {
   writeFileSync(at('latin1.csv'), Buffer.concat([Buffer.from('text,label\ncaf'), Buffer.from([0xe9]), Buffer.from(' au lait,pos\nplain tea,neg\n')]));
   // What `performer train --out` leaves: a journal naming its task, results.json of kind train, checkpoints.
   mkdirSync(at('train-run'));
-  write('train-run/results.jsonl', `${JSON.stringify({ journal: 'performer', schemaVersion: 1, options: { task: 'toy', kernels: ['softmax'], steps: 300 } })}\n`);
+  write(
+    'train-run/results.jsonl',
+    `${JSON.stringify({ journal: 'performer', schemaVersion: 1, options: { task: 'toy', kernels: ['softmax'], steps: 300 } })}\n`,
+  );
   write('train-run/results.json', { schemaVersion: 1, kind: 'train', environment: {}, options: {}, records: [] });
   write('train-run/softmax-seed0.ckpt', 'weights');
   // An interrupted bench run: its journal's header.
   mkdirSync(at('bench-run'));
-  write('bench-run/results.jsonl', `${JSON.stringify({ journal: 'performer', schemaVersion: 1, options: { kernels: ['softmax'], seqLens: [16], passes: ['forward'] } })}\n`);
+  write(
+    'bench-run/results.jsonl',
+    `${JSON.stringify({ journal: 'performer', schemaVersion: 1, options: { kernels: ['softmax'], seqLens: [16], passes: ['forward'] } })}\n`,
+  );
 }
 
 // Flags that keep a case cheap should a regression let it run.
-const tinyBench = ['--seq-len', '16', '--kernels', 'identity', '--pass', 'forward', '--dim', '8', '--time-budget', '5ms', '--min-runs', '1', '--warmup', '0', '--no-roofline', '--quiet'];
+const tinyBench = [
+  '--seq-len',
+  '16',
+  '--kernels',
+  'identity',
+  '--pass',
+  'forward',
+  '--dim',
+  '8',
+  '--time-budget',
+  '5ms',
+  '--min-runs',
+  '1',
+  '--warmup',
+  '0',
+  '--no-roofline',
+  '--quiet',
+];
 const tinyError = ['--seeds', '1', '--seq-len', '16', '--dim', '4'];
 
 type Case = readonly [group: string, args: readonly string[], names: RegExp, needs?: 'webgpu-missing' | 'cuda-missing'];
 
 const CASES: readonly Case[] = [
-  ['1 empty list entry', ['bench', '--kernels', 'softmax,,favor-pos', '--seq-len', '16', '--no-roofline'], /--kernels: 'softmax,,favor-pos' has an empty entry/],
+  [
+    '1 empty list entry',
+    ['bench', '--kernels', 'softmax,,favor-pos', '--seq-len', '16', '--no-roofline'],
+    /--kernels: 'softmax,,favor-pos' has an empty entry/,
+  ],
   ['1 empty list entry', ['bench', '--seq-len', '256,,512', '--kernels', 'identity'], /--seq-len: .* empty entry/],
   ['1 empty list entry', ['bench', '--seq-len', '64,', '--kernels', 'identity'], /--seq-len: '64,' has an empty entry/],
   ['1 empty list entry', ['bench', '--batch', '1,,2', '--seq-len', '16', '--kernels', 'identity'], /--batch: .* empty entry/],
@@ -92,17 +121,41 @@ const CASES: readonly Case[] = [
   ['5 output checked first', ['plot', hand, '-o', 'missing/x.svg'], /--output: cannot write 'missing\/x\.svg': ENOENT/],
   ['5 output checked first', ['report', distributions, '-o', 'missing/r.html'], /--output: cannot write 'missing\/r\.html': ENOENT/],
   ['5 a parse error on one line', ['plot', at('broken.json'), '-o', 'x.svg'], /<data>: '.*broken\.json' is not valid JSON: .*\\n/],
-  ['6 incompatible combination', ['report', hand, '--baseline-file', errorResults, '-o', 'r.html'], /--baseline-file: '.*data\.json' holds error results, but '.*hand-bench\.json' holds bench results/],
+  [
+    '6 incompatible combination',
+    ['report', hand, '--baseline-file', errorResults, '-o', 'r.html'],
+    /--baseline-file: '.*data\.json' holds error results, but '.*hand-bench\.json' holds bench results/,
+  ],
   ['6 incompatible combination', ['error', '--leak', '--target', 'kernel', ...tinyError.slice(2)], /--target: is ignored by --leak/],
   ['6 incompatible combination', ['reproduce', '--quick', '--resume'], /<id>: --quick needs an experiment id \(allowed: all, fig2-utility/],
   ['7 impossible value', ['export', '--kernel', 'softmax', '--seq-len', '99999999999', '-o', 'x.onnx'], /--seq-len: 99999999999 tokens .* more than the 4 GiB/],
   ['7 impossible value', ['bench', '--memory-budget', '150%', ...tinyBench], /--memory-budget: '150%' is more than all of the memory/],
   ['7 impossible value', ['train', '--task', 'text-csv', '--data', at('latin1.csv'), '--steps', '1'], /--data: .*latin1\.csv is not UTF-8 text \(line 2/],
-  ['7 impossible value', ['compare', at('negative-median.json'), hand], /<baseline>: '.*negative-median\.json' is malformed at records\[0\]\.medianMs: Number must be greater than or equal to 0/],
-  ['7 impossible value', ['compare', hand, at('negative-process.json')], /<current>: '.*negative-process\.json' is malformed at records\[0\]\.processMediansMs\[1\]/],
-  ['8 --resume into another kind', ['bench', '--resume', '--out', at('train-run'), ...tinyBench], /--resume: '.*train-run' holds a train run, not a bench run \(allowed: the --out of an interrupted bench run\)/],
-  ['8 --resume into another kind', ['train', '--resume', '--out', at('bench-run'), '--task', 'toy', '--steps', '1'], /--resume: '.*bench-run' holds a bench run, not a train run/],
-  ['9 fresh --out over another kind', ['bench', '--out', at('train-run'), ...tinyBench], /--out: '.*train-run' holds a train run, not a bench run; .*\(allowed: another --out, or remove the directory first\)/],
+  [
+    '7 impossible value',
+    ['compare', at('negative-median.json'), hand],
+    /<baseline>: '.*negative-median\.json' is malformed at records\[0\]\.medianMs: Number must be greater than or equal to 0/,
+  ],
+  [
+    '7 impossible value',
+    ['compare', hand, at('negative-process.json')],
+    /<current>: '.*negative-process\.json' is malformed at records\[0\]\.processMediansMs\[1\]/,
+  ],
+  [
+    '8 --resume into another kind',
+    ['bench', '--resume', '--out', at('train-run'), ...tinyBench],
+    /--resume: '.*train-run' holds a train run, not a bench run \(allowed: the --out of an interrupted bench run\)/,
+  ],
+  [
+    '8 --resume into another kind',
+    ['train', '--resume', '--out', at('bench-run'), '--task', 'toy', '--steps', '1'],
+    /--resume: '.*bench-run' holds a bench run, not a train run/,
+  ],
+  [
+    '9 fresh --out over another kind',
+    ['bench', '--out', at('train-run'), ...tinyBench],
+    /--out: '.*train-run' holds a train run, not a bench run; .*\(allowed: another --out, or remove the directory first\)/,
+  ],
   ['9 fresh --out over another kind', ['error', '--out', at('train-run'), ...tinyError], /--out: '.*train-run' holds a train run, not an error run/],
 ];
 
@@ -148,7 +201,11 @@ describe('bad input: exit 2, one line naming the flag or file, no trace, nothing
 describe('rendering is quiet (#34 B 5)', () => {
   it('plot and report of valid files print nothing on stderr: no vega-lite legend warning', async () => {
     const cwd = mkdtempSync(join(root, 'render-'));
-    for (const args of [['plot', hand, '-o', 'bench.svg'], ['plot', errorResults, '-o', 'error.svg'], ['report', distributions, '-o', 'r.html']]) {
+    for (const args of [
+      ['plot', hand, '-o', 'bench.svg'],
+      ['plot', errorResults, '-o', 'error.svg'],
+      ['report', distributions, '-o', 'r.html'],
+    ]) {
       const r = await run(args, cwd);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '', `${args.join(' ')}: ${r.stderr}`);

@@ -19,9 +19,26 @@ const dir = mkdtempSync(join(tmpdir(), 'performer-bench-'));
 const tiny = ['--seq-len', '16,32', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline'];
 
 const grid = (o: Partial<GridOptions> = {}): GridOptions => ({
-  kernels: ['softmax', 'favor-pos'], seqLens: [16, 32], passes: ['forward'], batches: [1], heads: 1, dim: 8, features: 8,
-  featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 8, scope: 'attention', ep: 'cpu', dtype: 'float32',
-  seed: 0, threads: 1, layers: null, dFf: null, vocab: null, ...o,
+  kernels: ['softmax', 'favor-pos'],
+  seqLens: [16, 32],
+  passes: ['forward'],
+  batches: [1],
+  heads: 1,
+  dim: 8,
+  features: 8,
+  featureType: 'orthogonal',
+  causal: false,
+  causalImpl: 'chunked',
+  chunkSize: 8,
+  scope: 'attention',
+  ep: 'cpu',
+  dtype: 'float32',
+  seed: 0,
+  threads: 1,
+  layers: null,
+  dFf: null,
+  vocab: null,
+  ...o,
 });
 const measure = { timeMs: 5, minRuns: 2, warmupRuns: 0, profile: false };
 
@@ -32,10 +49,41 @@ describe('performer bench end to end', () => {
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.equal(doc.schemaVersion, 1);
-    for (const key of ['onnxruntimeVersion', 'cpuModel', 'cores', 'memoryBytes', 'nodeVersion', 'os', 'performerVersion', 'commandLine', 'timestamp']) assert.ok(key in doc.environment, `environment lacks ${key}`);
+    for (const key of ['onnxruntimeVersion', 'cpuModel', 'cores', 'memoryBytes', 'nodeVersion', 'os', 'performerVersion', 'commandLine', 'timestamp'])
+      assert.ok(key in doc.environment, `environment lacks ${key}`);
     assert.equal(doc.options.seed, 0);
     assert.equal(doc.records.length, 2 * 2 * 4);
-    const required = ['kernel', 'pass', 'causal', 'causalImpl', 'scope', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType', 'ep', 'dtype', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'rme', 'samplesMs', 'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'limitMs', 'limitFraction', 'speedupVsSoftmax', 'error'];
+    const required = [
+      'kernel',
+      'pass',
+      'causal',
+      'causalImpl',
+      'scope',
+      'seqLen',
+      'batch',
+      'heads',
+      'dim',
+      'features',
+      'featureType',
+      'ep',
+      'dtype',
+      'status',
+      'medianMs',
+      'meanMs',
+      'p10Ms',
+      'p90Ms',
+      'rme',
+      'samplesMs',
+      'peakMemoryBytes',
+      'estimatedMemoryBytes',
+      'flops',
+      'gflopsPerSec',
+      'rooflineFraction',
+      'limitMs',
+      'limitFraction',
+      'speedupVsSoftmax',
+      'error',
+    ];
     for (const rec of doc.records) for (const key of required) assert.ok(key in rec, `record lacks ${key}: ${JSON.stringify(rec)}`);
     const ok = doc.records.filter((x: BenchRecord) => x.status === 'ok');
     assert.equal(ok.length, 14, 'softmax-fused backward is skipped, everything else runs');
@@ -69,7 +117,20 @@ describe('performer bench end to end', () => {
   });
 
   it('a tiny --memory-budget records oom without running, and larger L are skipped', () => {
-    const r = cli(['bench', ...tiny, '--seq-len', '16,64,128', '--kernels', 'softmax,identity', '--pass', 'forward', '--memory-budget', '30000', '--format', 'json']);
+    const r = cli([
+      'bench',
+      ...tiny,
+      '--seq-len',
+      '16,64,128',
+      '--kernels',
+      'softmax,identity',
+      '--pass',
+      'forward',
+      '--memory-budget',
+      '30000',
+      '--format',
+      'json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const recs = JSON.parse(r.stdout).records as BenchRecord[];
     const softmax = recs.filter((x) => x.kernel === 'softmax').map((x) => x.status);
@@ -77,7 +138,7 @@ describe('performer bench end to end', () => {
     assert.ok(recs.filter((x) => x.kernel === 'identity').every((x) => x.status === 'ok'));
   });
 
-  it('--memory-budget predicts the peak from the series\' measured peak ÷ estimate (ONNX Runtime\'s arena), not the live values alone', async () => {
+  it("--memory-budget predicts the peak from the series' measured peak ÷ estimate (ONNX Runtime's arena), not the live values alone", async () => {
     const { pointGraph } = await import('../src/bench/graph.ts');
     // favor-pos backward, 8 heads, d = 64: live-value estimates ~ 121, 241 and 481 MiB
     const points = expandGrid(grid({ kernels: ['favor-pos'], seqLens: [2048, 4096, 8192], passes: ['backward'], heads: 8, dim: 64, features: 256 }));
@@ -89,15 +150,29 @@ describe('performer bench end to end', () => {
       const executor = async (ps: readonly (typeof points)[number][]) =>
         ps.map((p) => {
           ran.push(p.seqLen);
-          return { status: 'ok' as const, samplesMs: [1, 1], firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: Math.round(arena * estimateMemory(pointGraph(p))), profile: null, error: null };
+          return {
+            status: 'ok' as const,
+            samplesMs: [1, 1],
+            firstRunMs: 1,
+            sessionCreateMs: 1,
+            peakMemoryBytes: Math.round(arena * estimateMemory(pointGraph(p))),
+            profile: null,
+            error: null,
+          };
         });
       return { recs: await runBench({ points, measure, memoryBudgetBytes: budget }, executor), ran };
     };
     // Twice the live values at 4096: 481 MiB × 2.2 would not fit in 700 MiB, so 8192 is not run.
     const tight = await sweep(2.2);
     assert.deepEqual(tight.ran, [2048, 4096]);
-    assert.deepEqual(tight.recs.map((r) => r.status), ['ok', 'ok', 'oom']);
-    assert.match(tight.recs[2]!.error!, /predicted peak \d+ bytes \(live values \d+ × 2\.20, the peak ÷ estimate measured at L=4096\) exceeds the memory budget/);
+    assert.deepEqual(
+      tight.recs.map((r) => r.status),
+      ['ok', 'ok', 'oom'],
+    );
+    assert.match(
+      tight.recs[2]!.error!,
+      /predicted peak \d+ bytes \(live values \d+ × 2\.20, the peak ÷ estimate measured at L=4096\) exceeds the memory budget/,
+    );
     // An arena that adds 20% fits: all three run.
     assert.deepEqual((await sweep(1.2)).ran, [2048, 4096, 8192]);
   });
@@ -105,7 +180,10 @@ describe('performer bench end to end', () => {
   it('a child that dies is recorded as error and the sweep goes on', async () => {
     const executor = childExecutor(new URL('./fixtures/crash-worker.ts', import.meta.url));
     const recs = await runBench({ points: expandGrid(grid()), measure, memoryBudgetBytes: 2 ** 32 }, executor);
-    assert.deepEqual(recs.map((x) => `${x.kernel}:${x.status}`), ['softmax:error', 'favor-pos:ok', 'softmax:error', 'favor-pos:ok']);
+    assert.deepEqual(
+      recs.map((x) => `${x.kernel}:${x.status}`),
+      ['softmax:error', 'favor-pos:ok', 'softmax:error', 'favor-pos:ok'],
+    );
     assert.match(recs[0]!.error!, /died \(SIGABRT\)/);
   });
 
@@ -116,10 +194,11 @@ describe('performer bench end to end', () => {
     assert.equal(recs.length, 2 * 2 * 3);
     assert.ok(recs.every((x) => x.status === 'ok' && x.runs >= 2 && x.peakMemoryBytes === null));
     // Alternating rounds give every kernel of a size the same number of samples.
-    for (const L of [16, 32]) for (const pass of ['forward', 'backward']) {
-      const runs = new Set(recs.filter((x) => x.seqLen === L && x.pass === pass).map((x) => x.runs));
-      assert.equal(runs.size, 1);
-    }
+    for (const L of [16, 32])
+      for (const pass of ['forward', 'backward']) {
+        const runs = new Set(recs.filter((x) => x.seqLen === L && x.pass === pass).map((x) => x.runs));
+        assert.equal(runs.size, 1);
+      }
   });
 
   it('bad bench options exit 2 with one line', () => {
@@ -182,9 +261,17 @@ describe('bench arithmetic', () => {
 
   it('crossover L* interpolates on log-log axes; exponents fit time ∝ L^k', () => {
     const mk = (kernel: string, seqLen: number, ms: number): BenchRecord =>
-      makeRecord({ ...expandGrid(grid())[0]!, kernel, seqLen }, { status: 'ok', samplesMs: [ms], firstRunMs: ms, sessionCreateMs: 0, peakMemoryBytes: 1, profile: null, error: null }, 1, 1);
+      makeRecord(
+        { ...expandGrid(grid())[0]!, kernel, seqLen },
+        { status: 'ok', samplesMs: [ms], firstRunMs: ms, sessionCreateMs: 0, peakMemoryBytes: 1, profile: null, error: null },
+        1,
+        1,
+      );
     // softmax ∝ L², favor ∝ L, equal at L = 1000: t_s = L²/1000, t_f = L.
-    const recs = deriveRecords([250, 500, 2000, 4000].flatMap((L) => [mk('softmax', L, (L * L) / 1000), mk('favor-pos', L, L)]), null);
+    const recs = deriveRecords(
+      [250, 500, 2000, 4000].flatMap((L) => [mk('softmax', L, (L * L) / 1000), mk('favor-pos', L, L)]),
+      null,
+    );
     const [c] = crossovers(recs);
     assert.equal(c!.bound, 'exact');
     assert.ok(Math.abs(c!.seqLen! - 1000) < 1e-6);
@@ -197,10 +284,46 @@ describe('the bench table for people', () => {
   it('fits 80 and 100 columns, puts constant options in one header line, and explains its status marks', async () => {
     const { benchTableLines } = await import('../src/report/bench-table.ts');
     const { expandGrid } = await import('../src/bench/grid.ts');
-    const base = expandGrid(grid({ kernels: ['softmax', 'softmax-fused', 'favor-pos', 'identity'], seqLens: [256, 1024, 8192], passes: ['forward', 'backward'], dim: 64, features: 256 }));
+    const base = expandGrid(
+      grid({
+        kernels: ['softmax', 'softmax-fused', 'favor-pos', 'identity'],
+        seqLens: [256, 1024, 8192],
+        passes: ['forward', 'backward'],
+        dim: 64,
+        features: 256,
+      }),
+    );
     const records = base.map((p, i) =>
-      i === 3 ? makeRecord(p, { status: 'oom', samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error: 'estimated 2e10 bytes exceed the memory budget' }, 2e10, 1)
-      : makeRecord(p, { status: 'ok', samplesMs: i === 5 ? [1, 3, 1, 4, 1, 5] : [1.02, 1.01, 1.03], firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1 << 24, profile: null, error: null }, 1 << 20, 1e9));
+      i === 3
+        ? makeRecord(
+            p,
+            {
+              status: 'oom',
+              samplesMs: [],
+              firstRunMs: null,
+              sessionCreateMs: null,
+              peakMemoryBytes: null,
+              profile: null,
+              error: 'estimated 2e10 bytes exceed the memory budget',
+            },
+            2e10,
+            1,
+          )
+        : makeRecord(
+            p,
+            {
+              status: 'ok',
+              samplesMs: i === 5 ? [1, 3, 1, 4, 1, 5] : [1.02, 1.01, 1.03],
+              firstRunMs: 1,
+              sessionCreateMs: 1,
+              peakMemoryBytes: 1 << 24,
+              profile: null,
+              error: null,
+            },
+            1 << 20,
+            1e9,
+          ),
+    );
     for (const width of [80, 100]) {
       const lines = benchTableLines(records, { width, color: false }).join('\n').split('\n');
       const widest = Math.max(...lines.filter((l) => /^[┌│└]/.test(l)).map((l) => [...l].length));

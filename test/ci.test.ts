@@ -16,18 +16,51 @@ const dir = mkdtempSync(join(tmpdir(), 'performer-ci-'));
 const bin = new URL('../bin/performer.js', import.meta.url).pathname;
 
 const grid: GridOptions = {
-  kernels: ['softmax', 'favor-pos'], seqLens: [256, 512, 1024], passes: ['forward', 'backward'], batches: [1], heads: 1, dim: 64, features: 256,
-  featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 128, scope: 'attention', ep: 'cpu', dtype: 'float32', seed: 0, threads: null, layers: null, dFf: null, vocab: null,
+  kernels: ['softmax', 'favor-pos'],
+  seqLens: [256, 512, 1024],
+  passes: ['forward', 'backward'],
+  batches: [1],
+  heads: 1,
+  dim: 64,
+  features: 256,
+  featureType: 'orthogonal',
+  causal: false,
+  causalImpl: 'chunked',
+  chunkSize: 128,
+  scope: 'attention',
+  ep: 'cpu',
+  dtype: 'float32',
+  seed: 0,
+  threads: null,
+  layers: null,
+  dFf: null,
+  vocab: null,
 };
 
-const measured = (samplesMs: number[]) => ({ status: 'ok' as const, samplesMs, firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1, profile: null, error: null });
+const measured = (samplesMs: number[]) => ({
+  status: 'ok' as const,
+  samplesMs,
+  firstRunMs: 1,
+  sessionCreateMs: 1,
+  peakMemoryBytes: 1,
+  profile: null,
+  error: null,
+});
 
 /**
  * A results file of `processes` processes per point: each process's level is `base · factor`
  * times a log-normal process effect (sd `noise`), and its `samples` samples lie within ±1% of
  * that level (iterations of one process are tightly correlated, as measured).
  */
-function syntheticFile(name: string, factor: (r: BenchRecord) => number, noise: number, seed: number, env: Record<string, unknown> = {}, processes = 10, samples = 20): string {
+function syntheticFile(
+  name: string,
+  factor: (r: BenchRecord) => number,
+  noise: number,
+  seed: number,
+  env: Record<string, unknown> = {},
+  processes = 10,
+  samples = 20,
+): string {
   const rng = new Rng(seed);
   const records = expandGrid(grid).map((p) => {
     const r0 = makeRecord(p, measured([1]), 1, 1);
@@ -38,7 +71,13 @@ function syntheticFile(name: string, factor: (r: BenchRecord) => number, noise: 
     });
     return makeRecord(p, ms, 1, 1);
   });
-  const doc = { schemaVersion: 1, kind: 'bench', environment: { onnxruntimeVersion: '1.30.0', cpuModel: 'X', cores: 2, ...env }, options: { ...grid }, records };
+  const doc = {
+    schemaVersion: 1,
+    kind: 'bench',
+    environment: { onnxruntimeVersion: '1.30.0', cpuModel: 'X', cores: 2, ...env },
+    options: { ...grid },
+    records,
+  };
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(doc));
   return path;
@@ -71,7 +110,10 @@ describe('performer compare', () => {
     const r = cli(['compare', syntheticFile('few-base.json', () => 1, 0.1, 6, {}, 2), few, '--json']);
     assert.equal(r.code, 0, r.stdout);
     const rows = JSON.parse(r.stdout).comparisons as { verdict: string; needed: number | null; detectable: number }[];
-    assert.ok(rows.every((x) => x.verdict === 'inconclusive' && x.needed !== null && x.needed > 2 && x.detectable > 1.1), r.stdout);
+    assert.ok(
+      rows.every((x) => x.verdict === 'inconclusive' && x.needed !== null && x.needed > 2 && x.detectable > 1.1),
+      r.stdout,
+    );
     assert.equal(JSON.parse(r.stdout).verdict, 'inconclusive');
     assert.match(cli(['compare', syntheticFile('few-base.json', () => 1, 0.1, 6, {}, 2), few]).stdout, /inconclusive[ │]*\n?[^\n]*?\(need ≥ \d+\)/);
   });
@@ -124,7 +166,24 @@ describe('sharding and merging', () => {
   });
 
   it('shards run separately merge into the whole sweep; overlaps are refused', () => {
-    const args = ['bench', '--seq-len', '16,32', '--kernels', 'softmax,identity', '--dim', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward'];
+    const args = [
+      'bench',
+      '--seq-len',
+      '16,32',
+      '--kernels',
+      'softmax,identity',
+      '--dim',
+      '8',
+      '--time-budget',
+      '5ms',
+      '--min-runs',
+      '2',
+      '--warmup',
+      '0',
+      '--no-roofline',
+      '--pass',
+      'forward',
+    ];
     const outs = [1, 2, 3].map((i) => {
       const out = join(dir, `shard${i}`);
       assert.equal(cli([...args, '--shard', `${i}/3`, '--out', out]).code, 0);
@@ -135,7 +194,10 @@ describe('sharding and merging', () => {
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(readFileSync(merged, 'utf8'));
     assert.equal(doc.records.length, 4);
-    assert.ok(doc.records.some((x: BenchRecord) => x.kernel === 'identity' && x.speedupVsSoftmax !== null), 'derived figures recomputed across shards');
+    assert.ok(
+      doc.records.some((x: BenchRecord) => x.kernel === 'identity' && x.speedupVsSoftmax !== null),
+      'derived figures recomputed across shards',
+    );
     const overlap = cli(['merge', outs[0]!, outs[0]!, '-o', join(dir, 'bad.json')]);
     assert.equal(overlap.code, 2);
     assert.match(overlap.stderr, /overlaps/);
@@ -146,7 +208,28 @@ describe('sharding and merging', () => {
 describe('crash safety', () => {
   it('a sweep killed with SIGKILL, then --resume, gives the same points as an uninterrupted run', async () => {
     const out = join(dir, 'killed');
-    const args = ['bench', '--seq-len', '16,32,64', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward', '--out', out];
+    const args = [
+      'bench',
+      '--seq-len',
+      '16,32,64',
+      '--kernels',
+      'softmax,favor-pos,identity',
+      '--dim',
+      '8',
+      '--features',
+      '8',
+      '--time-budget',
+      '5ms',
+      '--min-runs',
+      '2',
+      '--warmup',
+      '0',
+      '--no-roofline',
+      '--pass',
+      'forward',
+      '--out',
+      out,
+    ];
     const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore' });
     const journal = join(out, 'results.jsonl');
     const deadline = Date.now() + 60_000;
@@ -161,11 +244,16 @@ describe('crash safety', () => {
     assert.ok(!existsSync(join(out, 'results.json')), 'no final file before the sweep ends');
     const resumed = cli([...args, '--resume', '--format', 'json']);
     assert.equal(resumed.code, 0, resumed.stderr);
-    const keys = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).records.map(pointKey).sort();
+    const keys = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
+      .records.map(pointKey)
+      .sort();
     const full = cli([...args.slice(0, -2), '--format', 'json']);
     assert.deepEqual(keys, JSON.parse(full.stdout).records.map(pointKey).sort());
     assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 1 + 9, 'resume ran only the missing points (after the header line)');
-    assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.includes('.tmp')),
+      [],
+    );
   });
 });
 

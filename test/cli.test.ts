@@ -7,7 +7,6 @@ import { Session } from '../src/runtime/session.ts';
 import { cli } from './helpers/cli.ts';
 import { randn } from './helpers/run.ts';
 
-
 const dir = mkdtempSync(join(tmpdir(), 'performer-cli-'));
 
 describe('performer info / kernels / export', () => {
@@ -24,13 +23,42 @@ describe('performer info / kernels / export', () => {
     const r = cli(['kernels', '--json']);
     assert.equal(r.code, 0);
     const names = JSON.parse(r.stdout).map((k: { name: string }) => k.name);
-    assert.deepEqual(names.sort(), ['elu', 'favor-hyp', 'favor-opr', 'favor-pos', 'favor-relu', 'favor-sade', 'favor-trig', 'identity', 'relu', 'softmax', 'softmax-fused']);
+    assert.deepEqual(names.sort(), [
+      'elu',
+      'favor-hyp',
+      'favor-opr',
+      'favor-pos',
+      'favor-relu',
+      'favor-sade',
+      'favor-trig',
+      'identity',
+      'relu',
+      'softmax',
+      'softmax-fused',
+    ]);
     assert.doesNotMatch(cli(['kernels']).stdout, /\x1b\[/, 'NO_COLOR output has no escape codes');
   });
 
   it('export writes a model that runs with the documented names', async () => {
     const file = join(dir, 'favor.onnx');
-    const r = cli(['export', '--kernel', 'favor-pos', '--causal', '--batch', '1', '--heads', '2', '--seq-len', '12', '--dim', '4', '--features', '8', '-o', file]);
+    const r = cli([
+      'export',
+      '--kernel',
+      'favor-pos',
+      '--causal',
+      '--batch',
+      '1',
+      '--heads',
+      '2',
+      '--seq-len',
+      '12',
+      '--dim',
+      '4',
+      '--features',
+      '8',
+      '-o',
+      file,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const s = await Session.create(readFileSync(file), { ep: 'cpu' });
     assert.deepEqual([...s.inputNames].sort(), ['k', 'q', 'v']);
@@ -42,7 +70,10 @@ describe('performer info / kernels / export', () => {
 
   it('export --pass backward adds grad_out → grad_q, grad_k, grad_v and keeps the projection initializer', async () => {
     const file = join(dir, 'favor-bwd.onnx');
-    assert.equal(cli(['export', '--kernel', 'favor-pos', '--pass', 'backward', '--seq-len', '8', '--heads', '1', '--dim', '4', '--features', '6', '-o', file]).code, 0);
+    assert.equal(
+      cli(['export', '--kernel', 'favor-pos', '--pass', 'backward', '--seq-len', '8', '--heads', '1', '--dim', '4', '--features', '6', '-o', file]).code,
+      0,
+    );
     const bytes = readFileSync(file);
     assert.ok(bytes.includes(Buffer.from('projection')));
     const s = await Session.create(bytes, { ep: 'cpu' });
@@ -54,9 +85,21 @@ describe('performer info / kernels / export', () => {
     ['unknown kernel', ['export', '--kernel', 'nope', '-o', 'x.onnx'], /--kernel: unknown kernel 'nope' \(allowed: softmax/],
     ['non-positive size', ['export', '--kernel', 'softmax', '--seq-len', '0', '-o', 'x.onnx'], /--seq-len: '0' is not a positive integer/],
     ['non-integer size', ['export', '--kernel', 'softmax', '--dim', '2.5', '-o', 'x.onnx'], /--dim: '2.5' is not a positive integer/],
-    ['unknown feature type', ['export', '--kernel', 'favor-pos', '--feature-type', 'x', '-o', 'x.onnx'], /--feature-type: 'x' is not supported \(allowed: iid, orthogonal, orthogonal-fixed, sorf, sorf-fixed\)/],
-    ['unsupported combination', ['export', '--kernel', 'softmax-fused', '--pass', 'backward', '-o', 'x.onnx'], /--pass: kernel softmax-fused has no backward graph/],
-    ['unsupported dtype', ['export', '--kernel', 'softmax-fused', '--dtype', 'float64', '-o', 'x.onnx'], /--dtype: kernel softmax-fused does not support float64/],
+    [
+      'unknown feature type',
+      ['export', '--kernel', 'favor-pos', '--feature-type', 'x', '-o', 'x.onnx'],
+      /--feature-type: 'x' is not supported \(allowed: iid, orthogonal, orthogonal-fixed, sorf, sorf-fixed\)/,
+    ],
+    [
+      'unsupported combination',
+      ['export', '--kernel', 'softmax-fused', '--pass', 'backward', '-o', 'x.onnx'],
+      /--pass: kernel softmax-fused has no backward graph/,
+    ],
+    [
+      'unsupported dtype',
+      ['export', '--kernel', 'softmax-fused', '--dtype', 'float64', '-o', 'x.onnx'],
+      /--dtype: kernel softmax-fused does not support float64/,
+    ],
     ['unwritable path', ['export', '--kernel', 'softmax', '-o', '/nonexistent-dir/x.onnx'], /--output: cannot write/],
     ['unknown command', ['frobnicate'], /unknown command/],
   ];
@@ -70,7 +113,7 @@ describe('performer info / kernels / export', () => {
     });
 });
 
-describe('a CLI in the user\'s terms', () => {
+describe("a CLI in the user's terms", () => {
   it('help shows defaults as a user types them: no raw byte counts or JSON arrays; bench ends with examples', () => {
     for (const cmd of ['bench', 'error', 'export', 'compare', 'merge', 'reproduce', 'plot', 'roofline', 'info', 'kernels', 'completion']) {
       const r = cli([cmd, '--help']);
@@ -87,14 +130,39 @@ describe('a CLI in the user\'s terms', () => {
     assert.match(cli(['--version']).stdout, /^\d+\.\d+\.\d+ \(ONNX Runtime 1\.\d+\.\d+\)/);
     const bash = cli(['completion', 'bash']);
     assert.equal(bash.code, 0);
-    for (const word of ['bench', 'compare', '--repeat', '--against', 'complete -o default -F _performer performer']) assert.ok(bash.stdout.includes(word), word);
+    for (const word of ['bench', 'compare', '--repeat', '--against', 'complete -o default -F _performer performer'])
+      assert.ok(bash.stdout.includes(word), word);
     assert.match(cli(['completion', 'zsh']).stdout, /^autoload -U \+X bashcompinit/);
     assert.equal(cli(['completion', 'fish']).code, 2);
   });
 
   it('CSV writes booleans as true/false; an empty cell means not applicable', () => {
     const out = join(dir, 'csv');
-    assert.equal(cli(['bench', '--seq-len', '16', '--kernels', 'identity', '--pass', 'forward', '--dim', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out, '--format', 'csv']).code, 0);
+    assert.equal(
+      cli([
+        'bench',
+        '--seq-len',
+        '16',
+        '--kernels',
+        'identity',
+        '--pass',
+        'forward',
+        '--dim',
+        '8',
+        '--time-budget',
+        '5ms',
+        '--min-runs',
+        '2',
+        '--warmup',
+        '0',
+        '--no-roofline',
+        '--out',
+        out,
+        '--format',
+        'csv',
+      ]).code,
+      0,
+    );
     const [head, row] = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     const cells = Object.fromEntries(head!.split(',').map((k, i) => [k, row!.split(',')[i]]));
     assert.equal(cells.causal, 'false');
@@ -111,7 +179,26 @@ describe('a CLI in the user\'s terms', () => {
   });
 
   it('progress: with stderr not a terminal, plain lines show life; --quiet silences them', () => {
-    const args = ['bench', '--seq-len', '16,32', '--kernels', 'softmax,identity', '--pass', 'forward', '--dim', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--repeat', '2'];
+    const args = [
+      'bench',
+      '--seq-len',
+      '16,32',
+      '--kernels',
+      'softmax,identity',
+      '--pass',
+      'forward',
+      '--dim',
+      '8',
+      '--time-budget',
+      '5ms',
+      '--min-runs',
+      '2',
+      '--warmup',
+      '0',
+      '--no-roofline',
+      '--repeat',
+      '2',
+    ];
     const r = cli(args);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^performer: 8 measurement processes to run, one per point and round$/m);
@@ -125,8 +212,25 @@ describe('the ETA cost model', () => {
     const { EtaModel, approxFlops } = await import('../src/bench/eta.ts');
     const { expandGrid } = await import('../src/bench/grid.ts');
     const points = expandGrid({
-      kernels: ['softmax'], seqLens: [256, 512, 1024], passes: ['forward'], batches: [1], heads: 1, dim: 64, features: 256, featureType: 'orthogonal',
-      causal: false, causalImpl: 'chunked', chunkSize: 64, scope: 'attention', ep: 'cpu', dtype: 'float32', seed: 0, threads: 1, layers: null, dFf: null, vocab: null,
+      kernels: ['softmax'],
+      seqLens: [256, 512, 1024],
+      passes: ['forward'],
+      batches: [1],
+      heads: 1,
+      dim: 64,
+      features: 256,
+      featureType: 'orthogonal',
+      causal: false,
+      causalImpl: 'chunked',
+      chunkSize: 64,
+      scope: 'attention',
+      ep: 'cpu',
+      dtype: 'float32',
+      seed: 0,
+      threads: 1,
+      layers: null,
+      dFf: null,
+      vocab: null,
     });
     assert.ok(approxFlops(points[1]!) > 3.5 * approxFlops(points[0]!), 'softmax grows like L²');
     // A machine doing 1 FLOP per ns with 300 ms of overhead a process, a 10 ms budget, 5 runs.
@@ -138,7 +242,15 @@ describe('the ETA cost model', () => {
       return { samples, wall: 300 + ms * (samples.length + 1) };
     };
     const first = run(0);
-    model.observe(points[0]!, first.wall, { status: 'ok', samplesMs: first.samples, firstRunMs: first.samples[0]!, sessionCreateMs: 0, peakMemoryBytes: 0, profile: null, error: null });
+    model.observe(points[0]!, first.wall, {
+      status: 'ok',
+      samplesMs: first.samples,
+      firstRunMs: first.samples[0]!,
+      sessionCreateMs: 0,
+      peakMemoryBytes: 0,
+      profile: null,
+      error: null,
+    });
     const truth = run(1).wall + run(2).wall;
     const predicted = model.predict(points.slice(1))!;
     assert.ok(Math.abs(predicted / truth - 1) < 0.3, `predicted ${predicted} vs ${truth}`);

@@ -16,7 +16,9 @@ import { ALIASES, VOCABULARY } from '../src/commands/vocabulary.ts';
 import { Rng } from '../src/random.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const docs = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f));
+const docs = readdirSync(join(root, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => join('docs', f));
 /** The pages a reader follows links between. */
 const pages = ['README.md', 'ARCHITECTURE.md', 'experiments/README.md', ...docs];
 const read = (page: string) => readFileSync(join(root, page), 'utf8');
@@ -48,7 +50,10 @@ export function anchors(markdown: string): Set<string> {
     const m = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!m) continue;
     const text = m[1]!.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\p{M} _-]/gu, '').replace(/ /g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -89,13 +94,18 @@ describe('documentation names what exists', () => {
   for (const page of pages) {
     it(`${page}: every source path it names exists`, () => {
       const named = [...new Set(read(page).match(/\b(?:src|test|scripts|experiments)\/[\w./-]+\.(?:ts|js|py)\b/g) ?? [])];
-      assert.deepEqual(named.filter((p) => !existsSync(join(root, p))), []);
+      assert.deepEqual(
+        named.filter((p) => !existsSync(join(root, p))),
+        [],
+      );
     });
   }
 
   it('docs/flags.md lists every flag of the vocabulary and every old spelling', () => {
     const text = read('docs/flags.md');
-    const missing = [...Object.keys(VOCABULARY).filter((f) => f !== '--help'), ...ALIASES.map((a) => a.old)].filter((f) => !new RegExp(`[\` ]${f}\\b`).test(text));
+    const missing = [...Object.keys(VOCABULARY).filter((f) => f !== '--help'), ...ALIASES.map((a) => a.old)].filter(
+      (f) => !new RegExp(`[\` ]${f}\\b`).test(text),
+    );
     assert.deepEqual(missing, []);
   });
 });
@@ -165,11 +175,17 @@ describe('the statistical test the docs name is the one compare runs', () => {
     }
   });
 
-  it('no page calls the test Welch\'s, and no paragraph about compare or --against says paired t-test', () => {
+  it("no page calls the test Welch's, and no paragraph about compare or --against says paired t-test", () => {
     for (const page of ['README.md', ...docs]) assert.ok(!/welch/i.test(read(page)), `${page} mentions Welch`);
-    assert.ok(compareParagraphs().some(({ page }) => page === 'docs/ci.md'), 'no paragraph of docs/ci.md speaks of compare');
+    assert.ok(
+      compareParagraphs().some(({ page }) => page === 'docs/ci.md'),
+      'no paragraph of docs/ci.md speaks of compare',
+    );
     const wrong = compareParagraphs().filter(({ text }) => /paired t[- ]test/i.test(text.replace(/\s+/g, ' ')));
-    assert.deepEqual(wrong.map(({ page, text }) => `${page}: ${text.slice(0, 80)}`), []);
+    assert.deepEqual(
+      wrong.map(({ page, text }) => `${page}: ${text.slice(0, 80)}`),
+      [],
+    );
   });
 });
 

@@ -24,7 +24,25 @@ describe('capture → error --inputs round trip', () => {
   const qk = join(root, 'qk.npz');
   before(() => {
     // A tiny two-layer softmax model on the toy task (lengths L/2..L: padding in most rows).
-    const t = cli(['train', '--preset', 'quick', '--kernels', 'softmax', '--layers', '2', '--seq-len', '32', '--steps', '6', '--eval-every', '6', '--out', join(root, 'run'), '--format', 'json']);
+    const t = cli([
+      'train',
+      '--preset',
+      'quick',
+      '--kernels',
+      'softmax',
+      '--layers',
+      '2',
+      '--seq-len',
+      '32',
+      '--steps',
+      '6',
+      '--eval-every',
+      '6',
+      '--out',
+      join(root, 'run'),
+      '--format',
+      'json',
+    ]);
     assert.equal(t.code, 0, t.stderr);
     const c = cli(['capture', '--from', join(root, 'run'), '--batches', '2', '-o', qk]);
     assert.equal(c.code, 0, c.stderr);
@@ -32,7 +50,13 @@ describe('capture → error --inputs round trip', () => {
 
   it('writes l0/l1 q, k, v, out [B, H, L, d_head] and the mask, with a sidecar', () => {
     const inputs = loadInputs(qk);
-    assert.deepEqual(inputs.groups.map((g) => [g.name, g.batch, g.heads, g.seqLen, g.dim]), [['l0', 16, 2, 32, 8], ['l1', 16, 2, 32, 8]]);
+    assert.deepEqual(
+      inputs.groups.map((g) => [g.name, g.batch, g.heads, g.seqLen, g.dim]),
+      [
+        ['l0', 16, 2, 32, 8],
+        ['l1', 16, 2, 32, 8],
+      ],
+    );
     const mask = inputs.groups[0]!.mask!;
     assert.ok(mask.includes(0) && mask.includes(1), 'the toy rows are padded: the mask matters');
     assert.equal(inputs.sidecar?.task, 'toy');
@@ -40,7 +64,7 @@ describe('capture → error --inputs round trip', () => {
     assert.match(String(inputs.sidecar?.commit ?? 'null'), /^([0-9a-f]{40}|null)$/);
   });
 
-  it('float64 exact attention on the captured q, k, v reproduces the model\'s attention output to float32 precision', () => {
+  it("float64 exact attention on the captured q, k, v reproduces the model's attention output to float32 precision", () => {
     for (const g of loadInputs(qk).groups) {
       const maxV = g.v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
       // Each output is a convex combination of rows of V; float32 rounding of d-term scores, exp,
@@ -54,28 +78,77 @@ describe('capture → error --inputs round trip', () => {
   it('the softmax graph with the key mask on the captured inputs matches the float64 reference on token rows', async () => {
     const g = loadInputs(qk).groups[1]!;
     const ref = groupReference(g, false).out;
-    const out = await groupOutput({ kernels: ['softmax'], featureTypes: ['iid'], features: [8], seqLen: g.seqLen, dim: g.dim, seeds: 1, causal: false, causalImpl: 'chunked', chunkSize: 64, inputScale: 0, target: 'output', ep: 'cpu', threads: 1 }, g, { kernel: 'softmax', featureType: 'none', features: g.dim }, 0);
+    const out = await groupOutput(
+      {
+        kernels: ['softmax'],
+        featureTypes: ['iid'],
+        features: [8],
+        seqLen: g.seqLen,
+        dim: g.dim,
+        seeds: 1,
+        causal: false,
+        causalImpl: 'chunked',
+        chunkSize: 64,
+        inputScale: 0,
+        target: 'output',
+        ep: 'cpu',
+        threads: 1,
+      },
+      g,
+      { kernel: 'softmax', featureType: 'none', features: g.dim },
+      0,
+    );
     const maxV = g.v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
     const tol = (g.dim + g.seqLen + 4) * EPS32 * maxV; // as above
     let worst = 0;
-    for (let b = 0; b < g.batch; b++) for (let h = 0; h < g.heads; h++) for (let i = 0; i < g.seqLen; i++) {
-      if (g.mask![b * g.seqLen + i] !== 1) continue;
-      const at = ((b * g.heads + h) * g.seqLen + i) * g.dim;
-      for (let l = 0; l < g.dim; l++) worst = Math.max(worst, Math.abs(out[at + l]! - ref[at + l]!));
-    }
+    for (let b = 0; b < g.batch; b++)
+      for (let h = 0; h < g.heads; h++)
+        for (let i = 0; i < g.seqLen; i++) {
+          if (g.mask![b * g.seqLen + i] !== 1) continue;
+          const at = ((b * g.heads + h) * g.seqLen + i) * g.dim;
+          for (let l = 0; l < g.dim; l++) worst = Math.max(worst, Math.abs(out[at + l]! - ref[at + l]!));
+        }
     assert.ok(worst <= tol, `${worst} > ${tol}`);
   });
 
   it('error --inputs: a record per layer, head and case, paired against --baseline, and the head statistics in JSON', () => {
-    const r = cli(['error', '--inputs', qk, '--kernels', 'favor-pos,aderf', '--feature-type', 'iid', '--features', '16', '--seeds', '3', '--baseline', 'favor-pos', '--format', 'json']);
+    const r = cli([
+      'error',
+      '--inputs',
+      qk,
+      '--kernels',
+      'favor-pos,aderf',
+      '--feature-type',
+      'iid',
+      '--features',
+      '16',
+      '--seeds',
+      '3',
+      '--baseline',
+      'favor-pos',
+      '--format',
+      'json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
-    assert.deepEqual(doc.records.map((x: { group: string; kernel: string }) => `${x.group} ${x.kernel}`).sort(), ['l0.h0 aderf', 'l0.h0 favor-pos', 'l0.h1 aderf', 'l0.h1 favor-pos', 'l1.h0 aderf', 'l1.h0 favor-pos', 'l1.h1 aderf', 'l1.h1 favor-pos']);
+    assert.deepEqual(doc.records.map((x: { group: string; kernel: string }) => `${x.group} ${x.kernel}`).sort(), [
+      'l0.h0 aderf',
+      'l0.h0 favor-pos',
+      'l0.h1 aderf',
+      'l0.h1 favor-pos',
+      'l1.h0 aderf',
+      'l1.h0 favor-pos',
+      'l1.h1 aderf',
+      'l1.h1 favor-pos',
+    ]);
     for (const x of doc.records) assert.ok(x.status === 'ok' && x.perSeed.length === 3 && x.mean > 0, JSON.stringify(x));
     for (const x of doc.records) assert.equal(x.estimator, x.kernel === 'aderf' ? 'exact' : 'graph');
     // i.i.d. rows: the closed form averaged over each head's pairs, for graph and host rows alike.
     assert.ok(doc.records.every((x: { theoryMse: number }) => x.theoryMse > 0));
-    assert.deepEqual(doc.inputs.heads.map((h: { group: string }) => h.group), ['l0.h0', 'l0.h1', 'l1.h0', 'l1.h1']);
+    assert.deepEqual(
+      doc.inputs.heads.map((h: { group: string }) => h.group),
+      ['l0.h0', 'l0.h1', 'l1.h0', 'l1.h1'],
+    );
   });
 });
 
@@ -84,7 +157,18 @@ function group(q: number[][], k: number[][], mask: number[] | null = null): Inpu
   const L = q.length;
   const d = q[0]!.length;
   const v = Array.from({ length: L }, (_, i) => Array.from({ length: d }, (_, l) => Math.sin(i + 3 * l)));
-  return { name: 'l0', batch: 1, heads: 1, seqLen: L, dim: d, q: Float32Array.from(q.flat()), k: Float32Array.from(k.flat()), v: Float32Array.from(v.flat()), mask: mask && Float32Array.from(mask), out: null };
+  return {
+    name: 'l0',
+    batch: 1,
+    heads: 1,
+    seqLen: L,
+    dim: d,
+    q: Float32Array.from(q.flat()),
+    k: Float32Array.from(k.flat()),
+    v: Float32Array.from(v.flat()),
+    mask: mask && Float32Array.from(mask),
+    out: null,
+  };
 }
 
 describe('input statistics (float64, after d^(-1/4))', () => {
@@ -104,7 +188,13 @@ describe('input statistics (float64, after d^(-1/4))', () => {
   });
 
   it('zero queries attend uniformly: entropy log n, ratio 1', () => {
-    const s = groupReference(group(Array.from({ length: 6 }, () => [0, 0, 0, 0]), rows(6, 4)), false).stats[0]!;
+    const s = groupReference(
+      group(
+        Array.from({ length: 6 }, () => [0, 0, 0, 0]),
+        rows(6, 4),
+      ),
+      false,
+    ).stats[0]!;
     assert.ok(Math.abs(s.entropy - Math.log(6)) < 1e-12 && Math.abs(s.entropyRatio - 1) < 1e-12);
   });
 
@@ -119,7 +209,10 @@ describe('input statistics (float64, after d^(-1/4))', () => {
 describe('given inputs: files', () => {
   it('reads np.savez q, k, v without a mask: one group, heads h0 and h1', () => {
     const inputs = loadInputs(fixture('qkv.npz'));
-    assert.deepEqual(inputs.groups.map((g) => [g.name, g.batch, g.heads, g.seqLen, g.dim, g.mask]), [['', 2, 2, 3, 4, null]]);
+    assert.deepEqual(
+      inputs.groups.map((g) => [g.name, g.batch, g.heads, g.seqLen, g.dim, g.mask]),
+      [['', 2, 2, 3, 4, null]],
+    );
   });
 
   it('a directory of q.npy and k.npy: V drawn, and the float64 conversion noted', () => {
@@ -128,7 +221,10 @@ describe('given inputs: files', () => {
     copyFileSync(fixture('v1-f8.npy'), join(dir, 'q.npy'));
     copyFileSync(fixture('v1-f8.npy'), join(dir, 'k.npy'));
     const inputs = loadInputs(dir);
-    assert.deepEqual(inputs.groups.map((g) => [g.batch, g.heads, g.seqLen, g.dim]), [[1, 1, 5, 3]]);
+    assert.deepEqual(
+      inputs.groups.map((g) => [g.batch, g.heads, g.seqLen, g.dim]),
+      [[1, 1, 5, 3]],
+    );
     assert.ok(inputs.notes.some((n) => /no v: V ~ N\(0, 1\) drawn/.test(n)));
     assert.ok(inputs.notes.some((n) => /q: float64 converted to float32/.test(n)));
   });
@@ -138,10 +234,38 @@ describe('error --inputs: bad inputs exit 2 with one line naming the flag', () =
   const at = (n: string) => join(root, 'bad', n);
   before(() => {
     mkdirSync(join(root, 'bad'));
-    const a = (shape: number[], f: (i: number) => number = (i) => i / 10) => ({ shape, data: Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => f(i)) });
-    writeFileSync(at('nan.npz'), writeNpz(new Map([['q', a([1, 2, 3, 4])], ['k', a([1, 2, 3, 4], (i) => (i === 17 ? Number.NaN : i))]])));
-    writeFileSync(at('inf.npz'), writeNpz(new Map([['l0.q', a([2, 3, 4], (i) => (i === 5 ? Number.POSITIVE_INFINITY : i))], ['l0.k', a([2, 3, 4])]])));
-    writeFileSync(at('shapes.npz'), writeNpz(new Map([['q', a([1, 2, 3, 4])], ['k', a([1, 2, 3, 4])], ['v', a([1, 2, 4, 4])]])));
+    const a = (shape: number[], f: (i: number) => number = (i) => i / 10) => ({
+      shape,
+      data: Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => f(i)),
+    });
+    writeFileSync(
+      at('nan.npz'),
+      writeNpz(
+        new Map([
+          ['q', a([1, 2, 3, 4])],
+          ['k', a([1, 2, 3, 4], (i) => (i === 17 ? Number.NaN : i))],
+        ]),
+      ),
+    );
+    writeFileSync(
+      at('inf.npz'),
+      writeNpz(
+        new Map([
+          ['l0.q', a([2, 3, 4], (i) => (i === 5 ? Number.POSITIVE_INFINITY : i))],
+          ['l0.k', a([2, 3, 4])],
+        ]),
+      ),
+    );
+    writeFileSync(
+      at('shapes.npz'),
+      writeNpz(
+        new Map([
+          ['q', a([1, 2, 3, 4])],
+          ['k', a([1, 2, 3, 4])],
+          ['v', a([1, 2, 4, 4])],
+        ]),
+      ),
+    );
     writeFileSync(at('garbage.npz'), 'not a zip archive at all');
     mkdirSync(at('int-dir'));
     copyFileSync(fixture('int32.npy'), join(at('int-dir'), 'q.npy'));
@@ -158,7 +282,11 @@ describe('error --inputs: bad inputs exit 2 with one line naming the flag', () =
     ['an ∞ (array and first index)', ['--inputs', 'bad/inf.npz'], /^--inputs: array l0\.q holds Infinity at index \[0, 1, 1\]/],
     ['an .npz without q/k (the arrays found)', ['--inputs', fixture('no-qk.npz')], /^--inputs: .*no-qk\.npz has no q and k arrays \(found: queries, values\)/],
     ['a host-side estimator without --inputs', ['--kernels', 'favor-pos,sderf'], /^--kernels: sderf is evaluated on the host for given inputs only/],
-    ['a host-side estimator with --causal', ['--inputs', fixture('qkv.npz'), '--kernels', 'sderf', '--causal'], /^--kernels: sderf \(host-side FAVOR#\) are bidirectional only/],
+    [
+      'a host-side estimator with --causal',
+      ['--inputs', fixture('qkv.npz'), '--kernels', 'sderf', '--causal'],
+      /^--kernels: sderf \(host-side FAVOR#\) are bidirectional only/,
+    ],
     ['a flag of drawn inputs', ['--inputs', fixture('qkv.npz'), '--seq-len', '128'], /^--seq-len: does not apply to --inputs/],
   ];
   for (const [what, args, message] of cases) {

@@ -18,7 +18,8 @@ function pair(d: number, l: number, angle: number): [number[], number[]] {
 
 /** Empirical MSE over `draws` independent projections of m rows, and its standard error. */
 type SoftmaxEstimator = 'favor-pos' | 'favor-trig' | 'favor-hyp';
-const estimateKernel = (kind: SoftmaxEstimator, w: Float64Array, d: number, x: number[], y: number[]) => estimateSoftmaxKernel(getKernel(kind).estimator!.pairTerm, w, d, x, y);
+const estimateKernel = (kind: SoftmaxEstimator, w: Float64Array, d: number, x: number[], y: number[]) =>
+  estimateSoftmaxKernel(getKernel(kind).estimator!.pairTerm, w, d, x, y);
 
 function empiricalMse(kind: SoftmaxEstimator, type: 'iid' | 'orthogonal', m: number, d: number, x: number[], y: number[], draws: number) {
   const exact = Math.exp(x.reduce((a, v, i) => a + v * y[i]!, 0));
@@ -37,7 +38,11 @@ describe('closed forms (docs/formulas.md §5)', () => {
     assert.equal(utilityRatio(1.3, 0.7), utilityRatio(1.3, -0.7), 'symmetric in l');
   });
 
-  for (const [kind, theory] of [['favor-pos', msePos], ['favor-trig', mseTrig], ['favor-hyp', mseHyp]] as const)
+  for (const [kind, theory] of [
+    ['favor-pos', msePos],
+    ['favor-trig', mseTrig],
+    ['favor-hyp', mseHyp],
+  ] as const)
     it(`${kind}: empirical MSE over 3000 iid draws matches the closed form within 4 standard errors`, () => {
       // Moderate norms keep the squared errors' tails light enough for the CLT: the sample mean of
       // 3000 i.i.d. squared errors is then normal with the standard error estimated from the sample;
@@ -73,8 +78,19 @@ describe('closed forms (docs/formulas.md §5)', () => {
 
 describe('performer error', () => {
   const small: ErrorOptions = {
-    kernels: ['favor-pos', 'favor-trig'], featureTypes: ['iid', 'orthogonal'], features: [8, 32], seqLen: 64, dim: 8, seeds: 3,
-    causal: false, causalImpl: 'chunked', chunkSize: 16, inputScale: 0.5, target: 'output', ep: 'cpu', threads: 1,
+    kernels: ['favor-pos', 'favor-trig'],
+    featureTypes: ['iid', 'orthogonal'],
+    features: [8, 32],
+    seqLen: 64,
+    dim: 8,
+    seeds: 3,
+    causal: false,
+    causalImpl: 'chunked',
+    chunkSize: 16,
+    inputScale: 0.5,
+    target: 'output',
+    ep: 'cpu',
+    threads: 1,
   };
 
   it('identical options and seeds give identical numbers', async () => {
@@ -88,19 +104,27 @@ describe('performer error', () => {
 
   it('every target produces its metrics', async () => {
     const grad = await runErrorSweep({ ...small, target: 'grad', features: [16, 1024], featureTypes: ['iid'], kernels: ['favor-pos'] });
-    assert.deepEqual(grad.map((r) => r.metric), ['relerr-dq', 'relerr-dk', 'relerr-dv', 'relerr-dq', 'relerr-dk', 'relerr-dv']);
+    assert.deepEqual(
+      grad.map((r) => r.metric),
+      ['relerr-dq', 'relerr-dk', 'relerr-dv', 'relerr-dq', 'relerr-dk', 'relerr-dv'],
+    );
     // Gradient errors are large at small m (≈ 1 at m = 16) and fall roughly like 1/√m: 64× more
     // features must at least halve each component's error.
     for (let i = 0; i < 3; i++) assert.ok(grad[i + 3]!.mean * 2 < grad[i]!.mean, `${grad[i]!.metric}: ${grad[i]!.mean} → ${grad[i + 3]!.mean}`);
     const matrix = await runErrorSweep({ ...small, target: 'matrix', features: [16], featureTypes: ['orthogonal'], kernels: ['favor-pos'], causal: true });
-    assert.deepEqual(matrix.map((r) => r.metric), ['mse', 'tv']);
+    assert.deepEqual(
+      matrix.map((r) => r.metric),
+      ['mse', 'tv'],
+    );
     assert.ok(matrix[1]!.mean > 0 && matrix[1]!.mean <= 1, 'total variation is in (0, 1]');
     const kernel = await runErrorSweep({ ...small, target: 'kernel', kernels: ['favor-pos', 'favor-hyp'], features: [8], featureTypes: ['iid'] });
     assert.ok(kernel.every((r) => r.theoryMse !== null && r.theoryMse > 0));
   });
 
   it('the leak probe is exactly 0 for every shipped causal path', async () => {
-    const linear = Object.values(KERNELS).filter((k) => k.role === 'linear').map((k) => k.name);
+    const linear = Object.values(KERNELS)
+      .filter((k) => k.role === 'linear')
+      .map((k) => k.name);
     const recs = await runLeakProbe({ kernels: [...linear, 'softmax', 'softmax-fused'], seqLen: 50, dim: 8, features: 16, chunkSize: 8, seed: 3, ep: 'cpu' });
     assert.equal(recs.length, linear.length * 2 + 2);
     for (const r of recs) assert.equal(r.maxChange, 0, `${r.kernel} ${r.causalImpl}`);
@@ -124,8 +148,19 @@ describe('performer error', () => {
 
 describe('numerical defects of the accuracy audit', () => {
   const base: ErrorOptions = {
-    kernels: ['favor-trig'], featureTypes: ['iid'], features: [8], seqLen: 48, dim: 4, seeds: 2,
-    causal: false, causalImpl: 'chunked', chunkSize: 16, inputScale: 25, target: 'output', ep: 'cpu', threads: 1,
+    kernels: ['favor-trig'],
+    featureTypes: ['iid'],
+    features: [8],
+    seqLen: 48,
+    dim: 4,
+    seeds: 2,
+    causal: false,
+    causalImpl: 'chunked',
+    chunkSize: 16,
+    inputScale: 25,
+    target: 'output',
+    ep: 'cpu',
+    threads: 1,
   };
 
   it('the fraction of trig denominators ≤ 0 is exact at large inputs (σ = 25), against a log-space float64 reference', async () => {
@@ -180,7 +215,16 @@ describe('numerical defects of the accuracy audit', () => {
   });
 
   it('the bias column is Σ(estimate − SM)/Σ SM over the pairs, averaged over seeds: matches a float64 recomputation', async () => {
-    const o: ErrorOptions = { ...base, kernels: ['favor-pos'], featureTypes: ['orthogonal-fixed', 'iid'], features: [8], inputScale: 0.5, target: 'kernel', seeds: 3, seqLen: 40 };
+    const o: ErrorOptions = {
+      ...base,
+      kernels: ['favor-pos'],
+      featureTypes: ['orthogonal-fixed', 'iid'],
+      features: [8],
+      inputScale: 0.5,
+      target: 'kernel',
+      seeds: 3,
+      seqLen: 40,
+    };
     const recs = await runErrorSweep(o);
     const { errorInputs } = await import('../src/error/sweep.ts');
     const x0 = errorInputs(o, 0);
@@ -216,7 +260,8 @@ describe('numerical defects of the accuracy audit', () => {
     const { graphFlops } = await import('../src/limit/cost.ts');
     const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
     const shape = { batch: 2, heads: 4, seqLen: 64, dim: 16 };
-    const flops = (k: string) => graphFlops(buildAttentionGraph({ kernel: getKernel(k), shape, config: DEFAULT_KERNEL_CONFIG, dtype: 'float32', pass: 'forward' }).graph);
+    const flops = (k: string) =>
+      graphFlops(buildAttentionGraph({ kernel: getKernel(k), shape, config: DEFAULT_KERNEL_CONFIG, dtype: 'float32', pass: 'forward' }).graph);
     // Both: 4·B·H·L²·d for the two products and 5·B·H·L² for the softmax; the unfused graph also
     // scales q by 1/√d (B·H·L·d).
     assert.equal(flops('softmax'), 4 * 2 * 4 * 64 * 64 * 16 + 5 * 2 * 4 * 64 * 64 + 2 * 4 * 64 * 16);
@@ -225,18 +270,54 @@ describe('numerical defects of the accuracy audit', () => {
 });
 
 describe('regime map and Fig. 4 statistics', () => {
-  const rec = (kernel: string, featureType: string, perSeed: number[], theoryMse: number | null) => ({
-    kernel, featureType, features: 16, target: 'output', metric: 'mse', seqLen: 64, dim: 16, causal: false, causalImpl: 'chunked', chunkSize: 64,
-    inputScale: 0.35, seeds: perSeed.length, ep: 'cpu', status: 'ok', mean: perSeed.reduce((a, b) => a + b, 0) / perSeed.length, std: 0, min: Math.min(...perSeed), max: Math.max(...perSeed),
-    theoryMse, theoryRelMse: theoryMse, theoryBound: null, bias: null, nonPositiveDenominators: null, perSeed,
-  }) as unknown as import('../src/error/sweep.ts').ErrorRecord;
+  const rec = (kernel: string, featureType: string, perSeed: number[], theoryMse: number | null) =>
+    ({
+      kernel,
+      featureType,
+      features: 16,
+      target: 'output',
+      metric: 'mse',
+      seqLen: 64,
+      dim: 16,
+      causal: false,
+      causalImpl: 'chunked',
+      chunkSize: 64,
+      inputScale: 0.35,
+      seeds: perSeed.length,
+      ep: 'cpu',
+      status: 'ok',
+      mean: perSeed.reduce((a, b) => a + b, 0) / perSeed.length,
+      std: 0,
+      min: Math.min(...perSeed),
+      max: Math.max(...perSeed),
+      theoryMse,
+      theoryRelMse: theoryMse,
+      theoryBound: null,
+      bias: null,
+      nonPositiveDenominators: null,
+      perSeed,
+    }) as unknown as import('../src/error/sweep.ts').ErrorRecord;
 
   it('pairs the two sides of each claim seed by seed: the ratio is the geometric mean of per-seed ratios, with a paired test', async () => {
     const { claimRows } = await import('../src/report/regime.ts');
     // Orthogonal is 0.7× iid on every seed while the seeds themselves vary 10×: paired, the ratio
     // is exactly 0.7 with a zero-width interval; an unpaired test would drown in the seed spread.
     const iid = [1, 10, 3, 0.5, 7];
-    const rows = claimRows([rec('favor-pos', 'iid', iid, 2), rec('favor-pos', 'orthogonal', iid.map((x) => 0.7 * x), 1.5), rec('favor-trig', 'iid', iid.map((x) => 3 * x), 8)]);
+    const rows = claimRows([
+      rec('favor-pos', 'iid', iid, 2),
+      rec(
+        'favor-pos',
+        'orthogonal',
+        iid.map((x) => 0.7 * x),
+        1.5,
+      ),
+      rec(
+        'favor-trig',
+        'iid',
+        iid.map((x) => 3 * x),
+        8,
+      ),
+    ]);
     const orth = rows.find((r) => r.claim === 'orthogonal<iid')!;
     assert.ok(Math.abs(orth.ratio - 0.7) < 1e-12 && orth.p < 1e-6 && orth.holds);
     assert.equal(orth.predicted, 0.75);
@@ -249,7 +330,23 @@ describe('regime map and Fig. 4 statistics', () => {
   });
 
   it('theory mse --feature-type orthogonal prints the exact value beside the Theorem 2 bound (and needs --dim)', () => {
-    const r = cli(['theory', 'mse', '--x-norm', '0.8', '--y-norm', '1', '--angle', String(Math.PI / 2), '--features', '4', '--dim', '8', '--feature-type', 'orthogonal', '--json']);
+    const r = cli([
+      'theory',
+      'mse',
+      '--x-norm',
+      '0.8',
+      '--y-norm',
+      '1',
+      '--angle',
+      String(Math.PI / 2),
+      '--features',
+      '4',
+      '--dim',
+      '8',
+      '--feature-type',
+      'orthogonal',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout);
     const exact = rows['favor-pos (orthogonal, exact)'];

@@ -17,7 +17,16 @@ type Kernel = 'favor-pos' | 'favor-opr' | 'favor-sade';
  * K_ij = Σ_r f_r(x̂_i) f_r(ŷ_j); out_i = Σ_j K_ij v_j / Σ_j K_ij (j ≤ i when causal). No shifts and
  * no ε: the inputs are tame, every exponent is O(1).
  */
-function independentOutput(kernel: Kernel, q: Float64Array, k: Float64Array, v: Float64Array, L: number, d: number, w: Float64Array, causal: boolean): number[] {
+function independentOutput(
+  kernel: Kernel,
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  L: number,
+  d: number,
+  w: Float64Array,
+  causal: boolean,
+): number[] {
   const m = w.length / d;
   const row = (a: Float64Array, i: number) => Array.from({ length: d }, (_, c) => a[i * d + c]! * d ** -0.25);
   let x = Array.from({ length: L }, (_, i) => row(q, i));
@@ -43,15 +52,16 @@ function independentOutput(kernel: Kernel, q: Float64Array, k: Float64Array, v: 
     a = (d - 2 * phi - Math.sqrt((2 * phi + d) ** 2 + 8 * d * phi)) / (16 * d);
   }
   const b = Math.sqrt(1 - 4 * a);
-  const f = (z: number[]) => Array.from({ length: m }, (_, r) => {
-    let wz = 0;
-    let ww = 0;
-    for (let c = 0; c < d; c++) {
-      wz += w[r * d + c]! * z[c]!;
-      ww += w[r * d + c]! ** 2;
-    }
-    return Math.exp(b * wz + a * ww - z.reduce((s, t) => s + t * t, 0) / 2);
-  });
+  const f = (z: number[]) =>
+    Array.from({ length: m }, (_, r) => {
+      let wz = 0;
+      let ww = 0;
+      for (let c = 0; c < d; c++) {
+        wz += w[r * d + c]! * z[c]!;
+        ww += w[r * d + c]! ** 2;
+      }
+      return Math.exp(b * wz + a * ww - z.reduce((s, t) => s + t * t, 0) / 2);
+    });
   const fx = x.map(f);
   const fy = y.map(f);
   const out: number[] = [];
@@ -82,8 +92,20 @@ function softmaxOutput(q: Float64Array, k: Float64Array, v: Float64Array, L: num
 
 describe('performer error --estimator exact', () => {
   const o: ErrorOptions = {
-    kernels: ['favor-pos', 'favor-opr', 'favor-sade'], featureTypes: ['iid', 'orthogonal'], features: [8], seqLen: 12, dim: 4, seeds: 2,
-    causal: false, causalImpl: 'chunked', chunkSize: 4, inputScale: 0.6, target: 'output', estimator: 'exact', ep: 'cpu', threads: 1,
+    kernels: ['favor-pos', 'favor-opr', 'favor-sade'],
+    featureTypes: ['iid', 'orthogonal'],
+    features: [8],
+    seqLen: 12,
+    dim: 4,
+    seeds: 2,
+    causal: false,
+    causalImpl: 'chunked',
+    chunkSize: 4,
+    inputScale: 0.6,
+    target: 'output',
+    estimator: 'exact',
+    ep: 'cpu',
+    threads: 1,
   };
 
   for (const causal of [false, true]) {
@@ -135,18 +157,62 @@ describe('performer error --estimator exact', () => {
       assert.match(r.stderr, msg);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
-    const ok = cli(['error', '--kernels', 'favor-pos', '--feature-type', 'iid', '--seq-len', '16', '--dim', '4', '--features', '4', '--seeds', '1', '--estimator', 'graph,exact', '--format', 'json']);
+    const ok = cli([
+      'error',
+      '--kernels',
+      'favor-pos',
+      '--feature-type',
+      'iid',
+      '--seq-len',
+      '16',
+      '--dim',
+      '4',
+      '--features',
+      '4',
+      '--seeds',
+      '1',
+      '--estimator',
+      'graph,exact',
+      '--format',
+      'json',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.deepEqual(JSON.parse(ok.stdout).records.map((r: { estimator: string }) => r.estimator), ['graph', 'exact']);
+    assert.deepEqual(
+      JSON.parse(ok.stdout).records.map((r: { estimator: string }) => r.estimator),
+      ['graph', 'exact'],
+    );
   });
 });
 
 describe('graph and exact records in the reports', () => {
-  const rec = (kernel: string, featureType: string, estimator: 'graph' | 'exact' | undefined, perSeed: number[]) => ({
-    kernel, featureType, features: 16, target: 'output', metric: 'mse', seqLen: 64, dim: 16, causal: false, causalImpl: 'chunked', chunkSize: 64,
-    inputScale: 1, seeds: perSeed.length, ep: 'cpu', status: 'ok', mean: perSeed.reduce((a, b) => a + b, 0) / perSeed.length, std: 0, min: 0, max: 0,
-    theoryMse: null, theoryRelMse: null, theoryBound: null, bias: null, nonPositiveDenominators: null, perSeed, ...(estimator ? { estimator } : {}),
-  }) as unknown as ErrorRecord;
+  const rec = (kernel: string, featureType: string, estimator: 'graph' | 'exact' | undefined, perSeed: number[]) =>
+    ({
+      kernel,
+      featureType,
+      features: 16,
+      target: 'output',
+      metric: 'mse',
+      seqLen: 64,
+      dim: 16,
+      causal: false,
+      causalImpl: 'chunked',
+      chunkSize: 64,
+      inputScale: 1,
+      seeds: perSeed.length,
+      ep: 'cpu',
+      status: 'ok',
+      mean: perSeed.reduce((a, b) => a + b, 0) / perSeed.length,
+      std: 0,
+      min: 0,
+      max: 0,
+      theoryMse: null,
+      theoryRelMse: null,
+      theoryBound: null,
+      bias: null,
+      nonPositiveDenominators: null,
+      perSeed,
+      ...(estimator ? { estimator } : {}),
+    }) as unknown as ErrorRecord;
 
   it('claims pair cases of the same path; gaps compare graph with exact seed by seed; a record without the field is graph', async () => {
     const { claimRows, gapCells } = await import('../src/report/regime.ts');
@@ -154,16 +220,56 @@ describe('graph and exact records in the reports', () => {
     const seeds = [1, 4, 2, 8];
     // graph (no field, an older file): orthogonal 0.5× iid; exact: orthogonal 2× iid, iid 3× graph's.
     const records = [
-      rec('favor-pos', 'iid', undefined, seeds), rec('favor-pos', 'orthogonal', undefined, seeds.map((x) => 0.5 * x)),
-      rec('favor-pos', 'iid', 'exact', seeds.map((x) => 3 * x)), rec('favor-pos', 'orthogonal', 'exact', seeds.map((x) => 6 * x)),
+      rec('favor-pos', 'iid', undefined, seeds),
+      rec(
+        'favor-pos',
+        'orthogonal',
+        undefined,
+        seeds.map((x) => 0.5 * x),
+      ),
+      rec(
+        'favor-pos',
+        'iid',
+        'exact',
+        seeds.map((x) => 3 * x),
+      ),
+      rec(
+        'favor-pos',
+        'orthogonal',
+        'exact',
+        seeds.map((x) => 6 * x),
+      ),
     ];
     const rows = claimRows(records);
-    assert.deepEqual(rows.map((r) => [r.estimator, Number(r.ratio.toFixed(12))]), [['graph', 0.5], ['exact', 2]]);
+    assert.deepEqual(
+      rows.map((r) => [r.estimator, Number(r.ratio.toFixed(12))]),
+      [
+        ['graph', 0.5],
+        ['exact', 2],
+      ],
+    );
     const gaps = estimatorGaps(records);
-    assert.deepEqual(gaps.map((g) => [g.featureType, Number(g.ratio.toFixed(12)), g.differs]), [['iid', Number((1 / 3).toFixed(12)), true], ['orthogonal', Number((1 / 12).toFixed(12)), true]]);
-    assert.deepEqual(gapCells(records).map((c) => c.label), ['orthogonal / iid (favor-pos)']);
+    assert.deepEqual(
+      gaps.map((g) => [g.featureType, Number(g.ratio.toFixed(12)), g.differs]),
+      [
+        ['iid', Number((1 / 3).toFixed(12)), true],
+        ['orthogonal', Number((1 / 12).toFixed(12)), true],
+      ],
+    );
+    assert.deepEqual(
+      gapCells(records).map((c) => c.label),
+      ['orthogonal / iid (favor-pos)'],
+    );
     // Within 10%: no gap, no shaded cell.
-    const close = [rec('favor-pos', 'iid', 'graph', seeds), rec('favor-pos', 'iid', 'exact', seeds.map((x) => 1.05 * x))];
+    const close = [
+      rec('favor-pos', 'iid', 'graph', seeds),
+      rec(
+        'favor-pos',
+        'iid',
+        'exact',
+        seeds.map((x) => 1.05 * x),
+      ),
+    ];
     assert.equal(estimatorGaps(close)[0]!.differs, false);
     assert.deepEqual(gapCells(close), []);
   });

@@ -14,13 +14,36 @@ import { runTraining } from '../src/train/run.ts';
 import type { TrainRequest } from '../src/train/types.ts';
 
 const point = (over: Partial<BenchPoint> = {}): BenchPoint => ({
-  kernel: 'favor-pos', pass: 'backward', causal: false, causalImpl: 'chunked', chunkSize: 64, scope: 'attention', seqLen: 64, batch: 1, heads: 2, dim: 8,
-  features: 16, featureType: 'orthogonal', ep: 'cpu', dtype: 'float32', seed: 0, threads: null, layers: null, dFf: null, vocab: null, ...over,
+  kernel: 'favor-pos',
+  pass: 'backward',
+  causal: false,
+  causalImpl: 'chunked',
+  chunkSize: 64,
+  scope: 'attention',
+  seqLen: 64,
+  batch: 1,
+  heads: 2,
+  dim: 8,
+  features: 16,
+  featureType: 'orthogonal',
+  ep: 'cpu',
+  dtype: 'float32',
+  seed: 0,
+  threads: null,
+  layers: null,
+  dFf: null,
+  vocab: null,
+  ...over,
 });
 
 describe('graph fingerprints', () => {
   it('the same code and options give the same hash; the seed (projections, model parameters) does not enter', () => {
-    for (const p of [point(), point({ kernel: 'favor-opr', pass: 'forward' }), point({ scope: 'model', kernel: 'softmax', layers: 1, dFf: 16, vocab: 32 }), point({ scope: 'model', layers: 1, dFf: 16, vocab: 32 })]) {
+    for (const p of [
+      point(),
+      point({ kernel: 'favor-opr', pass: 'forward' }),
+      point({ scope: 'model', kernel: 'softmax', layers: 1, dFf: 16, vocab: 32 }),
+      point({ scope: 'model', layers: 1, dFf: 16, vocab: 32 }),
+    ]) {
       const h = pointFingerprint(p);
       assert.match(h, /^[0-9a-f]{16}$/);
       assert.equal(pointFingerprint(p), h);
@@ -30,7 +53,14 @@ describe('graph fingerprints', () => {
 
   it('any change to the graph changes it: sizes, m, causal, kernel, pass, a constant of the code', () => {
     const base = pointFingerprint(point());
-    const others = [point({ seqLen: 128 }), point({ features: 32 }), point({ causal: true }), point({ kernel: 'favor-relu' }), point({ pass: 'forward' }), point({ dtype: 'float64' })].map((p) => pointFingerprint(p));
+    const others = [
+      point({ seqLen: 128 }),
+      point({ features: 32 }),
+      point({ causal: true }),
+      point({ kernel: 'favor-relu' }),
+      point({ pass: 'forward' }),
+      point({ dtype: 'float64' }),
+    ].map((p) => pointFingerprint(p));
     assert.equal(new Set([base, ...others]).size, others.length + 1);
     // A constant that does not come from the seed (here: every non-seeded initializer in turn) is hashed by value.
     const g = pointGraph(point());
@@ -38,7 +68,14 @@ describe('graph fingerprints', () => {
     let changed = 0;
     for (const [i, init] of g.initializers.entries()) {
       const same = twin.initializers.find((j) => j.value.name === init.value.name);
-      if (!same || Buffer.compare(Buffer.from(same.data.buffer, same.data.byteOffset, same.data.byteLength), Buffer.from(init.data.buffer, init.data.byteOffset, init.data.byteLength)) !== 0) continue;
+      if (
+        !same ||
+        Buffer.compare(
+          Buffer.from(same.data.buffer, same.data.byteOffset, same.data.byteLength),
+          Buffer.from(init.data.buffer, init.data.byteOffset, init.data.byteLength),
+        ) !== 0
+      )
+        continue;
       if (!(init.data instanceof Float32Array) || !init.data.length) continue;
       const data = init.data.slice();
       data[0] = data[0]! + 1;
@@ -69,15 +106,42 @@ describe('graph fingerprints', () => {
 const FIXTURE = new URL('./fixtures/proteins.fasta', import.meta.url).pathname;
 
 describe('reproduce --status', () => {
-  it('a train result made by today\'s code is current; a changed graph hash or option makes it stale, naming the kernel or option', async () => {
+  it("a train result made by today's code is current; a changed graph hash or option makes it stale, naming the kernel or option", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'performer-status-'));
     try {
       const args = ['train', '--task', 'fasta', '--objective', 'mlm', '--kernels', 'softmax,favor-pos'];
       const exp: Experiment = { id: 'x', title: 't', description: 'd', kind: 'train', full: args, quick: args };
       const req: TrainRequest = {
-        task: 'fasta', objective: 'mlm', data: FIXTURE, kernels: ['softmax', 'favor-pos'], seeds: 1, steps: 2, timeBudgetS: null, seqLen: 32, dim: 8, heads: 2, layers: 1, dFf: 8, features: 8,
-        featureType: 'orthogonal', batch: 2, lr: 1e-3, warmup: 0, decay: 'none', weightDecay: 0, clip: 1, redrawEvery: null, pooling: 'mean', causal: false, causalImpl: 'chunked', chunkSize: 64,
-        evalEvery: 2, evalBatches: 1, targetAcc: null, threads: 1, ep: 'cpu',
+        task: 'fasta',
+        objective: 'mlm',
+        data: FIXTURE,
+        kernels: ['softmax', 'favor-pos'],
+        seeds: 1,
+        steps: 2,
+        timeBudgetS: null,
+        seqLen: 32,
+        dim: 8,
+        heads: 2,
+        layers: 1,
+        dFf: 8,
+        features: 8,
+        featureType: 'orthogonal',
+        batch: 2,
+        lr: 1e-3,
+        warmup: 0,
+        decay: 'none',
+        weightDecay: 0,
+        clip: 1,
+        redrawEvery: null,
+        pooling: 'mean',
+        causal: false,
+        causalImpl: 'chunked',
+        chunkSize: 64,
+        evalEvery: 2,
+        evalBatches: 1,
+        targetAcc: null,
+        threads: 1,
+        ep: 'cpu',
       };
       const doc = await runTraining(req, null, false);
       assert.ok(doc.records.every((r) => typeof r.graphHash === 'string'));

@@ -19,13 +19,54 @@ import { errorKey, type ErrorLike, pointKey } from '../src/results/keys.ts';
 import { cli, interruptAfter } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-gate-'));
-const tiny = ['--seq-len', '16,32', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--pass', 'forward'];
+const tiny = [
+  '--seq-len',
+  '16,32',
+  '--dim',
+  '8',
+  '--features',
+  '8',
+  '--time-budget',
+  '5ms',
+  '--min-runs',
+  '2',
+  '--warmup',
+  '0',
+  '--no-roofline',
+  '--pass',
+  'forward',
+];
 
 const grid: GridOptions = {
-  kernels: ['softmax', 'favor-pos'], seqLens: [512, 2048], passes: ['forward', 'backward'], batches: [1], heads: 1, dim: 64, features: 256,
-  featureType: 'orthogonal', causal: false, causalImpl: 'chunked', chunkSize: 64, scope: 'attention', ep: 'cpu', dtype: 'float32', seed: 0, threads: 1, layers: null, dFf: null, vocab: null,
+  kernels: ['softmax', 'favor-pos'],
+  seqLens: [512, 2048],
+  passes: ['forward', 'backward'],
+  batches: [1],
+  heads: 1,
+  dim: 64,
+  features: 256,
+  featureType: 'orthogonal',
+  causal: false,
+  causalImpl: 'chunked',
+  chunkSize: 64,
+  scope: 'attention',
+  ep: 'cpu',
+  dtype: 'float32',
+  seed: 0,
+  threads: 1,
+  layers: null,
+  dFf: null,
+  vocab: null,
 };
-const ok = (samplesMs: number[]): Measurement => ({ status: 'ok', samplesMs, firstRunMs: 1, sessionCreateMs: 1, peakMemoryBytes: 1, profile: null, error: null });
+const ok = (samplesMs: number[]): Measurement => ({
+  status: 'ok',
+  samplesMs,
+  firstRunMs: 1,
+  sessionCreateMs: 1,
+  peakMemoryBytes: 1,
+  profile: null,
+  error: null,
+});
 
 /**
  * Records of `n` processes per point as this 2-core machine gives them: a log-normal process
@@ -34,10 +75,15 @@ const ok = (samplesMs: number[]): Measurement => ({ status: 'ok', samplesMs, fir
  */
 function run(rng: Rng, n: number, factor = 1) {
   return expandGrid(grid).map((p) =>
-    makeRecord(p, Array.from({ length: n }, () => {
-      const level = (p.seqLen / 100) * factor * Math.exp(0.08 * rng.gaussian()) * (rng.uniform() < 0.1 ? 1.3 : 1);
-      return ok(Array.from({ length: 10 }, () => level * (1 + 0.01 * (2 * rng.uniform() - 1))));
-    }), 1, 1),
+    makeRecord(
+      p,
+      Array.from({ length: n }, () => {
+        const level = (p.seqLen / 100) * factor * Math.exp(0.08 * rng.gaussian()) * (rng.uniform() < 0.1 ? 1.3 : 1);
+        return ok(Array.from({ length: 10 }, () => level * (1 + 0.01 * (2 * rng.uniform() - 1))));
+      }),
+      1,
+      1,
+    ),
   );
 }
 
@@ -72,7 +118,13 @@ describe('compare statistics on processes', () => {
     const rng = new Rng(11);
     const p = expandGrid(grid)[0]!;
     const drift = () => Array.from({ length: 10 }, () => Math.exp(0.2 * rng.gaussian()));
-    const side = (d: number[], f: number) => makeRecord(p, d.map((x) => ok([x * f * Math.exp(0.01 * rng.gaussian())])), 1, 1);
+    const side = (d: number[], f: number) =>
+      makeRecord(
+        p,
+        d.map((x) => ok([x * f * Math.exp(0.01 * rng.gaussian())])),
+        1,
+        1,
+      );
     const shared = drift();
     const o = { threshold: 0.1, alpha: 0.05, metric: 'median' as const };
     const paired = compareBench([side(shared, 1)], [side(shared, 1.15)], { ...o, paired: true })[0]!;
@@ -89,28 +141,67 @@ describe('invalid numbers', () => {
     assert.equal(r.status, 'invalid');
     assert.equal(r.medianMs, null);
     assert.equal(makeRecord(p, ok([1, Infinity]), 1, 1).status, 'invalid');
-    const doc = { schemaVersion: 1, kind: 'bench' as const, environment: {}, options: {}, roofline: null, summary: { crossovers: [], exponents: [] }, records: [r] };
+    const doc = {
+      schemaVersion: 1,
+      kind: 'bench' as const,
+      environment: {},
+      options: {},
+      roofline: null,
+      summary: { crossovers: [], exponents: [] },
+      records: [r],
+    };
     assert.match(benchTable(doc), /invalid/);
   });
 
   it('compare reports invalid points and exits 2; it never calls them faster', () => {
     const good = makeRecord(p, [ok([5]), ok([5.1]), ok([4.9])], 1, 1);
     const bad = makeRecord(p, [ok([NaN]), ok([1])], 1, 1);
-    const doc = (records: unknown[]) => JSON.stringify({ schemaVersion: 1, kind: 'bench', environment: { cpuModel: 'X', cores: 2, onnxruntimeVersion: '1' }, options: { ep: 'cpu', threads: 1 }, records });
+    const doc = (records: unknown[]) =>
+      JSON.stringify({
+        schemaVersion: 1,
+        kind: 'bench',
+        environment: { cpuModel: 'X', cores: 2, onnxruntimeVersion: '1' },
+        options: { ep: 'cpu', threads: 1 },
+        records,
+      });
     writeFileSync(join(dir, 'good.json'), doc([good]));
     // As JSON writes it: NaN becomes null.
     writeFileSync(join(dir, 'nan.json'), doc([{ ...bad, status: 'ok', medianMs: null, samplesMs: [null, 1] }]));
     const r = cli(['compare', join(dir, 'good.json'), join(dir, 'nan.json'), '--json']);
     assert.equal(r.code, 2, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout).comparisons.map((c: { verdict: string }) => c.verdict), ['invalid']);
+    assert.deepEqual(
+      JSON.parse(r.stdout).comparisons.map((c: { verdict: string }) => c.verdict),
+      ['invalid'],
+    );
     const t = cli(['compare', join(dir, 'good.json'), join(dir, 'nan.json')]);
     assert.equal(t.code, 2);
     assert.match(t.stdout, /invalid: a file holds NaN/);
   });
 
   it('error records: a non-finite mean is invalid and compares as invalid', () => {
-    const rec = { kernel: 'favor-trig', featureType: 'iid', features: 16, target: 'output', metric: 'mse', seqLen: 64, dim: 8, causal: false, causalImpl: 'chunked', chunkSize: 64, inputScale: 1, seeds: 2, ep: 'cpu' };
-    const doc = (mean: number | null, status: string) => JSON.stringify({ schemaVersion: 1, kind: 'error', environment: { cpuModel: 'X', cores: 2, onnxruntimeVersion: '1' }, options: {}, records: [{ ...rec, mean, status }] });
+    const rec = {
+      kernel: 'favor-trig',
+      featureType: 'iid',
+      features: 16,
+      target: 'output',
+      metric: 'mse',
+      seqLen: 64,
+      dim: 8,
+      causal: false,
+      causalImpl: 'chunked',
+      chunkSize: 64,
+      inputScale: 1,
+      seeds: 2,
+      ep: 'cpu',
+    };
+    const doc = (mean: number | null, status: string) =>
+      JSON.stringify({
+        schemaVersion: 1,
+        kind: 'error',
+        environment: { cpuModel: 'X', cores: 2, onnxruntimeVersion: '1' },
+        options: {},
+        records: [{ ...rec, mean, status }],
+      });
     writeFileSync(join(dir, 'e1.json'), doc(0.1, 'ok'));
     writeFileSync(join(dir, 'e2.json'), doc(null, 'invalid'));
     assert.equal(cli(['compare', join(dir, 'e1.json'), join(dir, 'e2.json')]).code, 2);
@@ -121,8 +212,20 @@ describe('one key per computation', () => {
   it('changing any option that changes a bench computation changes the point key', () => {
     const p: BenchPoint = { ...expandGrid(grid)[0]!, causal: true, causalImpl: 'chunked' };
     const changes: Partial<BenchPoint>[] = [
-      { kernel: 'favor-pos' }, { pass: 'backward' }, { causal: false }, { causalImpl: 'prefix' }, { chunkSize: 128 }, { featureType: 'iid' }, { features: 128 },
-      { dim: 32 }, { heads: 2 }, { batch: 2 }, { seqLen: 1024 }, { dtype: 'float64' }, { ep: 'cuda' }, { scope: 'model', layers: 6, dFf: 2048, vocab: 256 },
+      { kernel: 'favor-pos' },
+      { pass: 'backward' },
+      { causal: false },
+      { causalImpl: 'prefix' },
+      { chunkSize: 128 },
+      { featureType: 'iid' },
+      { features: 128 },
+      { dim: 32 },
+      { heads: 2 },
+      { batch: 2 },
+      { seqLen: 1024 },
+      { dtype: 'float64' },
+      { ep: 'cuda' },
+      { scope: 'model', layers: 6, dFf: 2048, vocab: 256 },
     ];
     for (const c of changes) assert.notEqual(pointKey({ ...p, ...c }), pointKey(p), JSON.stringify(c));
     const model: BenchPoint = { ...p, scope: 'model', layers: 6, dFf: 2048, vocab: 256 };
@@ -130,10 +233,37 @@ describe('one key per computation', () => {
   });
 
   it('changing any option that changes an error computation changes the error key (input scale, causal strategy, chunk size too)', () => {
-    const e: ErrorLike = { kernel: 'favor-pos', featureType: 'iid', features: 16, target: 'output', metric: 'mse', seqLen: 64, dim: 8, causal: true, causalImpl: 'chunked', chunkSize: 64, inputScale: 1, seeds: 15, ep: 'cpu', mean: 0 };
+    const e: ErrorLike = {
+      kernel: 'favor-pos',
+      featureType: 'iid',
+      features: 16,
+      target: 'output',
+      metric: 'mse',
+      seqLen: 64,
+      dim: 8,
+      causal: true,
+      causalImpl: 'chunked',
+      chunkSize: 64,
+      inputScale: 1,
+      seeds: 15,
+      ep: 'cpu',
+      mean: 0,
+    };
     const changes: Partial<ErrorLike>[] = [
-      { kernel: 'favor-trig' }, { featureType: 'orthogonal' }, { features: 32 }, { target: 'grad' }, { metric: 'tv' }, { seqLen: 128 }, { dim: 16 },
-      { causal: false }, { causalImpl: 'prefix' }, { chunkSize: 128 }, { inputScale: 0.35 }, { seeds: 3 }, { ep: 'cuda' }, { estimator: 'exact' },
+      { kernel: 'favor-trig' },
+      { featureType: 'orthogonal' },
+      { features: 32 },
+      { target: 'grad' },
+      { metric: 'tv' },
+      { seqLen: 128 },
+      { dim: 16 },
+      { causal: false },
+      { causalImpl: 'prefix' },
+      { chunkSize: 128 },
+      { inputScale: 0.35 },
+      { seeds: 3 },
+      { ep: 'cuda' },
+      { estimator: 'exact' },
     ];
     for (const c of changes) assert.notEqual(errorKey({ ...e, ...c }), errorKey(e), JSON.stringify(c));
     // Records written before the estimator field existed are graph records: same key.
@@ -169,7 +299,7 @@ describe('journal, lock and files', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.equal(cli([...args(out), '--seed', '3']).code, 0);
     const journal = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n');
-    assert.equal(journal.length, 1 + 4, 'fresh: the earlier run\'s lines are gone');
+    assert.equal(journal.length, 1 + 4, "fresh: the earlier run's lines are gone");
     assert.equal(JSON.parse(journal[0]!).options.seed, 3);
   });
 
@@ -189,7 +319,10 @@ describe('journal, lock and files', () => {
     const target = join(dir, 'is-a-dir');
     mkdirSync(target, { recursive: true });
     assert.throws(() => writeAtomic(target, 'x'));
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 
   it('a results file that parses but is malformed exits 2 naming the file and the field', () => {
@@ -198,7 +331,10 @@ describe('journal, lock and files', () => {
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     doc.records[1].seqLen = 'long';
     writeFileSync(join(dir, 'malformed.json'), JSON.stringify(doc));
-    for (const cmd of [['compare', join(out, 'results.json'), join(dir, 'malformed.json')], ['merge', join(dir, 'malformed.json'), '-o', join(dir, 'm.json')]]) {
+    for (const cmd of [
+      ['compare', join(out, 'results.json'), join(dir, 'malformed.json')],
+      ['merge', join(dir, 'malformed.json'), '-o', join(dir, 'm.json')],
+    ]) {
       const r = cli(cmd);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /malformed\.json' is malformed at records\[1\]\.seqLen: Expected number, received string/);
@@ -215,7 +351,10 @@ describe('journal, lock and files', () => {
     const r = cli(['merge', join(a, 'results.json'), join(b, 'results.json'), '-o', merged]);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(readFileSync(merged, 'utf8'));
-    assert.deepEqual(doc.options.shardOptions.map((s: { memoryBudgetBytes: number }) => s.memoryBudgetBytes), [8 * 2 ** 30, 6 * 2 ** 30]);
+    assert.deepEqual(
+      doc.options.shardOptions.map((s: { memoryBudgetBytes: number }) => s.memoryBudgetBytes),
+      [8 * 2 ** 30, 6 * 2 ** 30],
+    );
     const c = join(dir, 'shard-c');
     assert.equal(cli([...args(c), '--shard', '2/2', '--seed', '5']).code, 0);
     const bad = cli(['merge', join(a, 'results.json'), join(c, 'results.json'), '-o', join(dir, 'bad.json')]);
@@ -227,10 +366,32 @@ describe('journal, lock and files', () => {
 describe('signals and up-front refusals', () => {
   it('SIGTERM stops a bench like Ctrl-C: finished processes kept, the hint printed, exit 143', async () => {
     const out = join(dir, 'term');
-    const args = ['bench', '--seq-len', '16,32,64,128', '--kernels', 'softmax,favor-pos,identity', '--dim', '8', '--features', '8', '--time-budget', '300ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--out', out];
+    const args = [
+      'bench',
+      '--seq-len',
+      '16,32,64,128',
+      '--kernels',
+      'softmax,favor-pos,identity',
+      '--dim',
+      '8',
+      '--features',
+      '8',
+      '--time-budget',
+      '300ms',
+      '--min-runs',
+      '2',
+      '--warmup',
+      '0',
+      '--no-roofline',
+      '--out',
+      out,
+    ];
     const { code, stderr } = await interruptAfter(args, join(out, 'results.jsonl'), 3, 'SIGTERM');
     assert.equal(code, 143, stderr);
-    assert.match(stderr, /interrupted \(SIGTERM\): \d+ of 24 points have results; every finished process is kept in .* \(continue with the same command and --resume\)/);
+    assert.match(
+      stderr,
+      /interrupted \(SIGTERM\): \d+ of 24 points have results; every finished process is kept in .* \(continue with the same command and --resume\)/,
+    );
     assert.ok(existsSync(join(out, 'results.json')), 'partial results written');
     assert.ok(!existsSync(join(out, '.performer.lock')), 'lock released');
   });

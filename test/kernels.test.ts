@@ -6,7 +6,9 @@ import { referenceLinearAttention } from './helpers/reference-features.ts';
 import { allFinite, randomInputs, relErr, runKernel } from './helpers/run.ts';
 
 const shape = { batch: 2, heads: 2, seqLen: 13, dim: 8 };
-const linear = Object.values(KERNELS).filter((k) => k.role === 'linear').map((k) => k.name);
+const linear = Object.values(KERNELS)
+  .filter((k) => k.role === 'linear')
+  .map((k) => k.name);
 const modes = [
   { causal: false, causalImpl: 'chunked' as const },
   { causal: true, causalImpl: 'prefix' as const },
@@ -54,7 +56,8 @@ describe('float16 graphs', () => {
       const x = randomInputs(12, shape, 0.5);
       const config = { features: 16, seed: 7 };
       const { outputs, projection } = await runKernel(kernel, shape, x, { config, dtype: 'float16' });
-      const ref = kernel === 'softmax' ? exactAttention(x.q, x.k, x.v, shape, false).out : referenceLinearAttention(kernel, x.q, x.k, x.v, shape, projection, false);
+      const ref =
+        kernel === 'softmax' ? exactAttention(x.q, x.k, x.v, shape, false).out : referenceLinearAttention(kernel, x.q, x.k, x.v, shape, projection, false);
       const err = relErr(outputs.out!, ref);
       assert.ok(err <= 2e-2, `relative error ${err}`);
     });
@@ -146,10 +149,14 @@ async function rewriteGraphs(s: { batch: number; heads: number; seqLen: number; 
   const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
   return Object.values(KERNELS)
     .filter((k) => k.supportsBackward)
-    .flatMap((kernel) => [false, true].flatMap((causal) => passes.map((pass) => ({
-      label: `${kernel.name}${causal ? ' causal' : ''}${passes.length > 1 ? ` ${pass}` : ''}`,
-      graph: buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass }).graph,
-    }))));
+    .flatMap((kernel) =>
+      [false, true].flatMap((causal) =>
+        passes.map((pass) => ({
+          label: `${kernel.name}${causal ? ' causal' : ''}${passes.length > 1 ? ` ${pass}` : ''}`,
+          graph: buildAttentionGraph({ kernel, shape: s, config: { ...DEFAULT_KERNEL_CONFIG, causal, features: 8 }, dtype: 'float32', pass }).graph,
+        })),
+      ),
+    );
 }
 
 describe('graph rewrites', () => {
@@ -158,8 +165,11 @@ describe('graph rewrites', () => {
     for (const { label, graph } of await rewriteGraphs({ batch: 1, heads: 2, seqLen: 16, dim: 4 }, ['backward'])) {
       const constants = new Set(graph.initializers.map((i) => i.value.name));
       for (const n of graph.nodes.filter((x) => ['Add', 'Sub', 'Mul', 'Div', 'Max'].includes(x.op))) {
-        const [a, b] = n.inputs as [typeof n.inputs[0] & {}, typeof n.inputs[0] & {}];
-        for (const [c, o] of [[a, b], [b, a]] as const) {
+        const [a, b] = n.inputs as [(typeof n.inputs)[0] & {}, (typeof n.inputs)[0] & {}];
+        for (const [c, o] of [
+          [a, b],
+          [b, a],
+        ] as const) {
           if (!constants.has(c.name) || c.shape.reduce((p, d) => p * d, 1) !== 1 || o.shape.at(-1) !== 1 || o.shape.length < 2) continue;
           columns++;
           assert.equal(c.shape.length, o.shape.length, `${label}: ${n.name} meets [${o.shape}] with a rank-${c.shape.length} constant`);
@@ -175,7 +185,10 @@ describe('graph rewrites', () => {
       const expands = new Map(graph.nodes.filter((n) => n.op === 'Expand').map((n) => [n.outputs[0]!.name, n.inputs[0]!]));
       for (const n of graph.nodes.filter((x) => ['Add', 'Sub', 'Mul', 'Div', 'Max'].includes(x.op))) {
         const [a, b] = n.inputs as [(typeof n.inputs)[0] & {}, (typeof n.inputs)[0] & {}];
-        for (const [x, other] of [[a, b], [b, a]] as const) {
+        for (const [x, other] of [
+          [a, b],
+          [b, a],
+        ] as const) {
           const inner = expands.get(x.name);
           if (!inner) continue;
           const shape = broadcastShapes(inner.shape, other.shape);
@@ -202,7 +215,12 @@ describe('graph rewrites', () => {
       assert.equal(new Set(concats).size, concats.length, `${label}: a Concat is made twice`);
       // d(x·x) = 2g·x: never the two products g·x and x·g summed
       const full = graph.nodes.filter((n) => n.op === 'Mul' && n.inputs.some((x) => x.name === 'k' || x.name === 'q'));
-      const keys = full.map((n) => n.inputs.map((x) => x.name).sort().join());
+      const keys = full.map((n) =>
+        n.inputs
+          .map((x) => x.name)
+          .sort()
+          .join(),
+      );
       assert.equal(new Set(keys).size, keys.length, `${label}: ${keys.join(' ')}`);
       squares += full.length;
     }
@@ -215,8 +233,17 @@ describe('graph rewrites', () => {
     const { GraphBuilder } = await import('../src/onnx/builder.ts');
     const { Session } = await import('../src/runtime/session.ts');
     const [L, d, m] = [64, 4, 8];
-    const { graph } = buildAttentionGraph({ kernel: KERNELS['favor-pos']!, shape: { batch: 1, heads: 2, seqLen: L, dim: d }, config: { ...DEFAULT_KERNEL_CONFIG, features: m }, dtype: 'float32', pass: 'backward' });
-    assert.ok(!graph.nodes.some((n) => n.op === 'Slice' && n.inputs[0]!.shape.at(-2) === L && n.inputs[0]!.shape.at(-1) === d + 1), 'no Slice of an [L, d+1] value');
+    const { graph } = buildAttentionGraph({
+      kernel: KERNELS['favor-pos']!,
+      shape: { batch: 1, heads: 2, seqLen: L, dim: d },
+      config: { ...DEFAULT_KERNEL_CONFIG, features: m },
+      dtype: 'float32',
+      pass: 'backward',
+    });
+    assert.ok(
+      !graph.nodes.some((n) => n.op === 'Slice' && n.inputs[0]!.shape.at(-2) === L && n.inputs[0]!.shape.at(-1) === d + 1),
+      'no Slice of an [L, d+1] value',
+    );
     assert.ok(!graph.nodes.some((n) => n.op === 'MatMul' && n.outputs[0]!.shape.at(-2) === L && n.outputs[0]!.shape.at(-1) === d + 1), 'no [L, d+1] product');
     // The rewrite on its own, float64: Slice(A·B + r)[..., 1:3] against the host's numbers.
     const b = new GraphBuilder('slice', 'float64');
@@ -228,12 +255,21 @@ describe('graph rewrites', () => {
     assert.ok(!g.nodes.some((n) => n.op === 'Slice' && n.inputs[0]!.shape.at(-1) === 4 && n.inputs[0]!.shape.at(-2) === 5), g.nodes.map((n) => n.op).join());
     const [A, W, R] = [30, 12, 4].map((n, k) => Float64Array.from({ length: n }, (_, i) => Math.sin(1 + i * (k + 1.7))));
     const session = await Session.fromGraph(g, { ep: 'cpu', threads: 1 });
-    const got = (await session.run({ a: { dtype: 'float64', dims: [2, 5, 3], data: A! }, w: { dtype: 'float64', dims: [3, 4], data: W! }, r: { dtype: 'float64', dims: [1, 1, 4], data: R! } })).out!.data as Float64Array;
+    const got = (
+      await session.run({
+        a: { dtype: 'float64', dims: [2, 5, 3], data: A! },
+        w: { dtype: 'float64', dims: [3, 4], data: W! },
+        r: { dtype: 'float64', dims: [1, 1, 4], data: R! },
+      })
+    ).out!.data as Float64Array;
     await session.release();
     const want: number[] = [];
     for (let row = 0; row < 10; row++) for (let c = 1; c < 3; c++) want.push(R![c]! + [0, 1, 2].reduce((acc, k) => acc + A![row * 3 + k]! * W![k * 4 + c]!, 0));
     // float64 sums of three products in another order: 1e-14 leaves two orders over rounding
-    assert.ok(got.every((v, i) => Math.abs(v - want[i]!) <= 1e-14), `${Array.from(got)} vs ${want}`);
+    assert.ok(
+      got.every((v, i) => Math.abs(v - want[i]!) <= 1e-14),
+      `${Array.from(got)} vs ${want}`,
+    );
     // A Slice that is itself a graph output keeps its node and name.
     const b2 = new GraphBuilder('slice-out', 'float64');
     const y = b2.slice(b2.matMul(b2.input('a', [2, 5, 3]), b2.input('w', [3, 4])), [-1], [1], [3]);
@@ -245,27 +281,56 @@ describe('graph rewrites', () => {
     const { buildEncoderGraph } = await import('../src/model/encoder.ts');
     const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
     const shape = { batch: 2, seqLen: 16, heads: 2, dModel: 8, layers: 1, dFf: 32, vocab: 256 };
-    const { graph } = buildEncoderGraph({ kernel: KERNELS['favor-pos']!, shape, config: { ...DEFAULT_KERNEL_CONFIG, features: 8 }, dtype: 'float32', pass: 'backward' });
-    assert.deepEqual(graph.nodes.filter((n) => n.op === 'Where').map((n) => `${n.name} [${n.outputs[0]!.shape}]`), []);
+    const { graph } = buildEncoderGraph({
+      kernel: KERNELS['favor-pos']!,
+      shape,
+      config: { ...DEFAULT_KERNEL_CONFIG, features: 8 },
+      dtype: 'float32',
+      pass: 'backward',
+    });
+    assert.deepEqual(
+      graph.nodes.filter((n) => n.op === 'Where').map((n) => `${n.name} [${n.outputs[0]!.shape}]`),
+      [],
+    );
     const producer = new Map(graph.nodes.map((n) => [n.outputs[0]!.name, n]));
-    const masks = graph.nodes.filter((n) => n.op === 'Cast').map((n) => producer.get(n.inputs[0]!.name)!.op).sort();
+    const masks = graph.nodes
+      .filter((n) => n.op === 'Cast')
+      .map((n) => producer.get(n.inputs[0]!.name)!.op)
+      .sort();
     // one ReLU mask, one denominator guard; the embedding is a Gather (no one-hot codes at all)
     assert.deepEqual(masks, ['Greater', 'LessOrEqual']);
-    assert.deepEqual(graph.nodes.filter((n) => ['Gather', 'ScatterND', 'Equal'].includes(n.op)).map((n) => n.op).sort(), ['Gather', 'ScatterND']);
+    assert.deepEqual(
+      graph.nodes
+        .filter((n) => ['Gather', 'ScatterND', 'Equal'].includes(n.op))
+        .map((n) => n.op)
+        .sort(),
+      ['Gather', 'ScatterND'],
+    );
   });
 
-  it('the encoder\'s weight gradients are single products over all rows, and no ReduceSum runs over long leading axes', async () => {
+  it("the encoder's weight gradients are single products over all rows, and no ReduceSum runs over long leading axes", async () => {
     const { buildEncoderGraph } = await import('../src/model/encoder.ts');
     const { DEFAULT_KERNEL_CONFIG } = await import('../src/defaults.ts');
     const shape = { batch: 4, seqLen: 64, heads: 2, dModel: 16, layers: 2, dFf: 32, vocab: 64 };
     for (const kernel of ['softmax', 'favor-pos']) {
-      const { graph } = buildEncoderGraph({ kernel: KERNELS[kernel]!, shape, config: { ...DEFAULT_KERNEL_CONFIG, features: 8 }, dtype: 'float32', pass: 'backward' });
+      const { graph } = buildEncoderGraph({
+        kernel: KERNELS[kernel]!,
+        shape,
+        config: { ...DEFAULT_KERNEL_CONFIG, features: 8 },
+        dtype: 'float32',
+        pass: 'backward',
+      });
       const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o.name, n] as const)));
-      const weights = graph.outputs.filter((o) => o.name.startsWith('grad_') && !['grad_positions', 'grad_embedding'].includes(o.name) && o.shape.length === 2 && o.shape[0]! > 1);
+      const weights = graph.outputs.filter(
+        (o) => o.name.startsWith('grad_') && !['grad_positions', 'grad_embedding'].includes(o.name) && o.shape.length === 2 && o.shape[0]! > 1,
+      );
       assert.ok(weights.length >= 2 * 6, weights.map((o) => o.name).join());
       for (const o of weights) {
         const p = producer.get(o.name)!;
-        assert.ok(p.op === 'MatMul' && p.inputs.every((x) => x.shape.length === 2) && p.inputs[0]!.shape.at(-1) === 4 * 64, `${kernel}: ${o.name} from ${p.op} [${p.inputs.map((x) => x.shape)}]`);
+        assert.ok(
+          p.op === 'MatMul' && p.inputs.every((x) => x.shape.length === 2) && p.inputs[0]!.shape.at(-1) === 4 * 64,
+          `${kernel}: ${o.name} from ${p.op} [${p.inputs.map((x) => x.shape)}]`,
+        );
       }
       for (const n of graph.nodes.filter((x) => x.op === 'ReduceSum')) {
         const axes = Array.from(graph.initializers.find((i) => i.value.name === n.inputs[1]!.name)!.data as BigInt64Array, Number);

@@ -12,7 +12,14 @@ import type { Attr, DType, Graph, Node, Value } from '../src/onnx/ir.ts';
 import { readResults } from '../src/results/read.ts';
 
 const v = (name: string, shape: number[], dtype: DType = 'float32'): Value => ({ name, shape, dtype });
-const node = (name: string, op: Node['op'], inputs: Value[], output: Value, attrs: Record<string, Attr> = {}): Node => ({ name, op, domain: '', inputs, outputs: [output], attrs });
+const node = (name: string, op: Node['op'], inputs: Value[], output: Value, attrs: Record<string, Attr> = {}): Node => ({
+  name,
+  op,
+  domain: '',
+  inputs,
+  outputs: [output],
+  attrs,
+});
 const perm = (p: number[]): Record<string, Attr> => ({ perm: { type: 'ints', value: p } });
 
 /**
@@ -30,15 +37,31 @@ const perm = (p: number[]): Record<string, Attr> => ({ perm: { type: 'ints', val
 function handGraph(): Graph {
   const [x, u, bias, kb] = [v('x', [1, 2, 4, 3]), v('u', [2, 6, 5]), v('bias', [6]), v('kb', [6, 2])];
   const [w, half, c, target] = [v('w', [3, 5]), v('half', []), v('c', [5]), v('target', [2], 'int64')];
-  const nc = v('nc', [5]), m1 = v('m1', [1, 2, 4, 5]), s = v('s', [1, 2, 4, 5]), e = v('e', [1, 2, 4, 5]), ut = v('ut', [2, 5, 6]);
-  const m2 = v('m2', [1, 2, 4, 6]), y = v('y', [1, 2, 4, 6]), y2 = v('y2', [1, 2, 4, 6]), yt = v('yt', [1, 2, 6, 4]), r = v('r', [12, 4]);
-  const sy = v('sy', [1, 2, 4, 6]), m3 = v('m3', [1, 2, 4, 2]), le = v('le', [1, 2, 4, 2], 'bool'), sq = v('sq', [1, 2, 4, 5]);
+  const nc = v('nc', [5]),
+    m1 = v('m1', [1, 2, 4, 5]),
+    s = v('s', [1, 2, 4, 5]),
+    e = v('e', [1, 2, 4, 5]),
+    ut = v('ut', [2, 5, 6]);
+  const m2 = v('m2', [1, 2, 4, 6]),
+    y = v('y', [1, 2, 4, 6]),
+    y2 = v('y2', [1, 2, 4, 6]),
+    yt = v('yt', [1, 2, 6, 4]),
+    r = v('r', [12, 4]);
+  const sy = v('sy', [1, 2, 4, 6]),
+    m3 = v('m3', [1, 2, 4, 2]),
+    le = v('le', [1, 2, 4, 2], 'bool'),
+    sq = v('sq', [1, 2, 4, 5]);
   const data = (n: number) => new Float32Array(n).fill(0.5);
   return {
     name: 'hand',
     inputs: [x, u, bias, kb],
     outputs: [nc, r, le, sq],
-    initializers: [{ value: w, data: data(15) }, { value: half, data: data(1) }, { value: c, data: data(5) }, { value: target, data: BigInt64Array.from([12n, 4n]) }],
+    initializers: [
+      { value: w, data: data(15) },
+      { value: half, data: data(1) },
+      { value: c, data: data(5) },
+      { value: target, data: BigInt64Array.from([12n, 4n]) },
+    ],
     nodes: [
       node('Neg_c', 'Neg', [c], nc),
       node('MatMul_1', 'MatMul', [x, w], m1),
@@ -58,7 +81,14 @@ function handGraph(): Graph {
   };
 }
 
-const entry = (rate: number): RateEntry => ({ rate, measuredAt: '2020-01-01T00:00:00.000Z', noise: 0.01, repeats: 5, sessions: 1, lastMeasuredAt: '2020-01-01T00:00:00.000Z' });
+const entry = (rate: number): RateEntry => ({
+  rate,
+  measuredAt: '2020-01-01T00:00:00.000Z',
+  noise: 0.01,
+  repeats: 5,
+  sessions: 1,
+  lastMeasuredAt: '2020-01-01T00:00:00.000Z',
+});
 
 describe('the limit model on a hand-counted graph', () => {
   const costs = analyseGraph(handGraph());
@@ -66,9 +96,26 @@ describe('the limit model on a hand-counted graph', () => {
 
   it('tells free nodes, bytes and products apart with the hand count', () => {
     const free = Object.fromEntries(costs.filter((c) => c.kind === 'free').map((c) => [c.node, c.why]));
-    assert.deepEqual(free, { Neg_c: 'folded', Mul_s: 'fused scale', Tr_u: 'fused transpose', Add_dup: 'duplicate', Reshape_r: 'shape-only', Mul_in: 'fused scale' });
-    assert.deepEqual(Object.fromEntries(costs.filter((c) => c.kind === 'bytes').map((c) => [c.node, c.bytes])), { Exp_e: 320, Add_b: 408, Tr_y: 384, LE_m: 84, Mul_sq: 320 });
-    assert.deepEqual(Object.fromEntries(costs.filter((c) => c.kind === 'matmul').map((c) => [c.node, c.flops])), { MatMul_1: 240, MatMul_2: 480, MatMul_3: 192 });
+    assert.deepEqual(free, {
+      Neg_c: 'folded',
+      Mul_s: 'fused scale',
+      Tr_u: 'fused transpose',
+      Add_dup: 'duplicate',
+      Reshape_r: 'shape-only',
+      Mul_in: 'fused scale',
+    });
+    assert.deepEqual(Object.fromEntries(costs.filter((c) => c.kind === 'bytes').map((c) => [c.node, c.bytes])), {
+      Exp_e: 320,
+      Add_b: 408,
+      Tr_y: 384,
+      LE_m: 84,
+      Mul_sq: 320,
+    });
+    assert.deepEqual(Object.fromEntries(costs.filter((c) => c.kind === 'matmul').map((c) => [c.node, c.flops])), {
+      MatMul_1: 240,
+      MatMul_2: 480,
+      MatMul_3: 192,
+    });
     assert.equal(of('Add_dup').duplicateOf, 'Add_b');
   });
 
@@ -94,7 +141,15 @@ describe('the limit model on a hand-counted graph', () => {
   it('prices a node whose bytes fit a measured cache footprint at that cache bandwidth, larger nodes at the memory bandwidth', () => {
     // bytes per node (hand count above): Exp_e 320, Add_b 408, Tr_y 384, LE_m 84, Mul_sq 320.
     // Footprints 100 and 350 bytes at 4 and 2 bytes per ms; memory 1 byte per ms.
-    const rates: LimitRates = { bandwidthGBps: 1e-6, cachedGBps: [{ footprintBytes: 100, gbps: 4e-6 }, { footprintBytes: 350, gbps: 2e-6 }], matmulGflops: {}, fallbackGflops: 1e-6 };
+    const rates: LimitRates = {
+      bandwidthGBps: 1e-6,
+      cachedGBps: [
+        { footprintBytes: 100, gbps: 4e-6 },
+        { footprintBytes: 350, gbps: 2e-6 },
+      ],
+      matmulGflops: {},
+      fallbackGflops: 1e-6,
+    };
     const ms = Object.fromEntries(nodeBounds(costs, rates).map((b) => [b.node, b.ms]));
     assert.equal(ms.LE_m, 84 / 4);
     assert.equal(ms.Exp_e, 320 / 2);
@@ -106,14 +161,27 @@ describe('the limit model on a hand-counted graph', () => {
 
   it('the profile join moves a duplicate bound to the node ONNX Runtime kept and lists fused nodes without a time', () => {
     const bounds = nodeBounds(costs, { bandwidthGBps: 1e-6, matmulGflops: {}, fallbackGflops: 1e-6 });
-    const rows = profileNodes([{ node: 'Add_dup', op: 'Add', ms: 2000 }, { node: 'MatMul_2', op: 'FusedMatMul', ms: 490 }, { node: 'Exp_e', op: 'Exp', ms: 300 }], bounds);
+    const rows = profileNodes(
+      [
+        { node: 'Add_dup', op: 'Add', ms: 2000 },
+        { node: 'MatMul_2', op: 'FusedMatMul', ms: 490 },
+        { node: 'Exp_e', op: 'Exp', ms: 300 },
+      ],
+      bounds,
+    );
     assert.deepEqual(rows.slice(0, 3), [
       { node: 'Add_dup', op: 'Add', ms: 2000, boundMs: 408 },
       { node: 'MatMul_2', op: 'FusedMatMul', ms: 490, boundMs: 480 },
       { node: 'Exp_e', op: 'Exp', ms: 300, boundMs: 320 },
     ]);
     assert.ok(!rows.some((r) => r.node === 'Add_b'), 'its bound went to Add_dup');
-    assert.deepEqual(rows.filter((r) => r.ms === null).map((r) => r.node).sort(), ['LE_m', 'MatMul_1', 'MatMul_3', 'Mul_sq', 'Tr_y']);
+    assert.deepEqual(
+      rows
+        .filter((r) => r.ms === null)
+        .map((r) => r.node)
+        .sort(),
+      ['LE_m', 'MatMul_1', 'MatMul_3', 'Mul_sq', 'Tr_y'],
+    );
   });
 });
 
@@ -123,7 +191,14 @@ describe('the rate cache', () => {
     assert.deepEqual(first, { rate: 100, measuredAt: 'A', noise: 0.05, repeats: 9, sessions: 1, lastMeasuredAt: 'A' });
     const underLoad = keepBest(first, { rate: 40, noise: 0.6, repeats: 3 }, 'B');
     assert.deepEqual(underLoad, { ...first, sessions: 2, lastMeasuredAt: 'B' }, 'a slower measurement never lowers the rate');
-    assert.deepEqual(keepBest(underLoad, { rate: 120, noise: 0.02, repeats: 15 }, 'C'), { rate: 120, measuredAt: 'C', noise: 0.02, repeats: 15, sessions: 3, lastMeasuredAt: 'C' });
+    assert.deepEqual(keepBest(underLoad, { rate: 120, noise: 0.02, repeats: 15 }, 'C'), {
+      rate: 120,
+      measuredAt: 'C',
+      noise: 0.02,
+      repeats: 15,
+      sessions: 3,
+      lastMeasuredAt: 'C',
+    });
   });
 
   it('a refresh on this machine measures again but keeps a better cached rate', async () => {
@@ -146,11 +221,48 @@ describe('the rate cache', () => {
 describe('results files and the limit fields', () => {
   /** A record as the version before the limit model wrote it. */
   const oldRecord = {
-    kernel: 'favor-pos', pass: 'forward', causal: false, causalImpl: 'chunked', chunkSize: 64, scope: 'attention', seqLen: 256, batch: 1, heads: 1, dim: 8,
-    features: 8, featureType: 'orthogonal', ep: 'cpu', dtype: 'float32', seed: 0, threads: null, layers: null, dFf: null, vocab: null, status: 'ok',
-    medianMs: 2, meanMs: 2, p10Ms: 1.9, p90Ms: 2.1, minMs: 1.8, rme: 0.01, runs: 3, samplesMs: [1.8, 2, 2.1], processes: 1, processMediansMs: [2],
-    processSamples: [3], processRme: null, firstRunMs: 3, peakMemoryBytes: 1000, estimatedMemoryBytes: 900, flops: 1e6, gflopsPerSec: 0.5,
-    rooflineFraction: 0.01, speedupVsSoftmax: null, timeVsIdentity: null, profile: null, error: null,
+    kernel: 'favor-pos',
+    pass: 'forward',
+    causal: false,
+    causalImpl: 'chunked',
+    chunkSize: 64,
+    scope: 'attention',
+    seqLen: 256,
+    batch: 1,
+    heads: 1,
+    dim: 8,
+    features: 8,
+    featureType: 'orthogonal',
+    ep: 'cpu',
+    dtype: 'float32',
+    seed: 0,
+    threads: null,
+    layers: null,
+    dFf: null,
+    vocab: null,
+    status: 'ok',
+    medianMs: 2,
+    meanMs: 2,
+    p10Ms: 1.9,
+    p90Ms: 2.1,
+    minMs: 1.8,
+    rme: 0.01,
+    runs: 3,
+    samplesMs: [1.8, 2, 2.1],
+    processes: 1,
+    processMediansMs: [2],
+    processSamples: [3],
+    processRme: null,
+    firstRunMs: 3,
+    peakMemoryBytes: 1000,
+    estimatedMemoryBytes: 900,
+    flops: 1e6,
+    gflopsPerSec: 0.5,
+    rooflineFraction: 0.01,
+    speedupVsSoftmax: null,
+    timeVsIdentity: null,
+    profile: null,
+    error: null,
   };
   const file = (records: unknown[]) => {
     const path = join(mkdtempSync(join(tmpdir(), 'performer-limit-')), 'results.json');
@@ -166,7 +278,11 @@ describe('results files and the limit fields', () => {
   });
 
   it('limitFraction is limitMs over the median; malformed limit fields are refused naming the field', () => {
-    const doc = finishBench([{ ...oldRecord, limitMs: 1.5, limitFraction: null, nodeProfile: null } as BenchRecord], { environment: {}, options: {}, roofline: null });
+    const doc = finishBench([{ ...oldRecord, limitMs: 1.5, limitFraction: null, nodeProfile: null } as BenchRecord], {
+      environment: {},
+      options: {},
+      roofline: null,
+    });
     assert.equal(doc.records[0]!.limitFraction, 0.75);
     assert.doesNotThrow(() => readResults(file([doc.records[0]]), 'FILE'));
     assert.throws(() => readResults(file([{ ...oldRecord, limitMs: 'fast' }]), 'FILE'), /records\[0\]\.limitMs/);

@@ -150,7 +150,10 @@ describe('listops generator', () => {
   it('labels cover the classes; the majority class stays near LRA’s ~17%', () => {
     const counts = new Array<number>(LISTOPS_CLASSES).fill(0);
     for (const x of data) counts[x.label]!++;
-    assert.ok(counts.every((c) => c > 0.04 * data.length), `label counts: ${counts.join(' ')}`);
+    assert.ok(
+      counts.every((c) => c > 0.04 * data.length),
+      `label counts: ${counts.join(' ')}`,
+    );
     assert.ok(Math.max(...counts) < 0.25 * data.length, `label counts: ${counts.join(' ')}`);
   });
 
@@ -174,9 +177,6 @@ describe('listops generator', () => {
 
   it('a window with too few distinct trees stops at the attempt cap', () => {
     // Length 4 means one operator over two digits: 4 · 10 · 10 = 400 distinct trees.
-    assert.throws(
-      () => generateListOps(opts({ count: 401, minLength: 3, maxLength: 5 })),
-      /found 400 of 401 distinct sequences/,
-    );
+    assert.throws(() => generateListOps(opts({ count: 401, minLength: 3, maxLength: 5 })), /found 400 of 401 distinct sequences/);
   });
 });

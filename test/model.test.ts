@@ -9,10 +9,20 @@ import { relErr } from './helpers/run.ts';
 import { cli } from './helpers/cli.ts';
 
 const shape: ModelShape = { batch: 2, seqLen: 5, heads: 2, dModel: 8, layers: 2, dFf: 12, vocab: 11 };
-const tokens = [[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]];
+const tokens = [
+  [3, 1, 4, 1, 5],
+  [9, 2, 6, 5, 3],
+];
 
 async function run(kernel: string, pass: 'forward' | 'backward', params?: Param[]) {
-  const { graph, params: drawn } = buildEncoderGraph({ kernel: getKernel(kernel), shape, config: { ...DEFAULT_KERNEL_CONFIG, features: 16 }, dtype: 'float64', pass, paramsAsInputs: true });
+  const { graph, params: drawn } = buildEncoderGraph({
+    kernel: getKernel(kernel),
+    shape,
+    config: { ...DEFAULT_KERNEL_CONFIG, features: 16 },
+    dtype: 'float64',
+    pass,
+    paramsAsInputs: true,
+  });
   const use = params ?? drawn;
   const feeds: Record<string, HostTensor> = { tokens: { dtype: 'int64', dims: [2, 5], data: BigInt64Array.from(tokens.flat().map(BigInt)) } };
   for (const p of use) feeds[p.name] = { dtype: 'float64', dims: p.shape, data: p.data };
@@ -51,23 +61,44 @@ describe('model scope: a tiny encoder (2 layers, d = 8, L = 5)', () => {
   });
 });
 
-describe('model scope in float32 and float16 (one LayerNormalization node, Gather\'s gradient)', () => {
+describe("model scope in float32 and float16 (one LayerNormalization node, Gather's gradient)", () => {
   it('float32 loss and gradients match the float64 graph (checked above against central differences)', async () => {
     const { out: ref, params } = await run('favor-pos', 'backward');
-    const { graph } = buildEncoderGraph({ kernel: getKernel('favor-pos'), shape, config: { ...DEFAULT_KERNEL_CONFIG, features: 16 }, dtype: 'float32', pass: 'backward', paramsAsInputs: true });
+    const { graph } = buildEncoderGraph({
+      kernel: getKernel('favor-pos'),
+      shape,
+      config: { ...DEFAULT_KERNEL_CONFIG, features: 16 },
+      dtype: 'float32',
+      pass: 'backward',
+      paramsAsInputs: true,
+    });
     assert.ok(graph.nodes.some((n) => n.op === 'LayerNormalization') && graph.nodes.some((n) => n.op === 'ScatterND'));
     const feeds: Record<string, HostTensor> = { tokens: { dtype: 'int64', dims: [2, 5], data: BigInt64Array.from(tokens.flat().map(BigInt)) } };
     for (const p of params) feeds[p.name] = { dtype: 'float32', dims: p.shape, data: Float32Array.from(p.data) };
     const out = await runGraph(graph, feeds, { ep: 'cpu', threads: 1 });
     // float32 through two layers (~100 ops, sums of ≤ 12 terms): a few 1e-6 relative; 1e-4 fails
     // on any wrong gradient term (each is O(1) relative)
-    for (const [k, v] of Object.entries(ref)) assert.ok(relErr(Float64Array.from(out[k]!.data as Float32Array), v.data as Float64Array) <= 1e-4, `${k}: ${relErr(Float64Array.from(out[k]!.data as Float32Array), v.data as Float64Array)}`);
+    for (const [k, v] of Object.entries(ref))
+      assert.ok(
+        relErr(Float64Array.from(out[k]!.data as Float32Array), v.data as Float64Array) <= 1e-4,
+        `${k}: ${relErr(Float64Array.from(out[k]!.data as Float32Array), v.data as Float64Array)}`,
+      );
   });
 
   it('float16 backward runs (ScatterND cannot add float16 on the CPU: the one-hot product instead)', async () => {
-    const { graph, params } = buildEncoderGraph({ kernel: getKernel('favor-pos'), shape, config: { ...DEFAULT_KERNEL_CONFIG, features: 16 }, dtype: 'float16', pass: 'backward' });
+    const { graph, params } = buildEncoderGraph({
+      kernel: getKernel('favor-pos'),
+      shape,
+      config: { ...DEFAULT_KERNEL_CONFIG, features: 16 },
+      dtype: 'float16',
+      pass: 'backward',
+    });
     assert.ok(!graph.nodes.some((n) => n.op === 'ScatterND'));
-    const out = await runGraph(graph, { tokens: { dtype: 'int64', dims: [2, 5], data: BigInt64Array.from(tokens.flat().map(BigInt)) } }, { ep: 'cpu', threads: 1 });
+    const out = await runGraph(
+      graph,
+      { tokens: { dtype: 'int64', dims: [2, 5], data: BigInt64Array.from(tokens.flat().map(BigInt)) } },
+      { ep: 'cpu', threads: 1 },
+    );
     assert.equal(Object.keys(out).filter((k) => k.startsWith('grad_')).length, params.length);
   });
 });
@@ -76,7 +107,13 @@ describe('model graph structure', () => {
   it('LayerNorm mean gradients are scaled before they are broadcast, and no [B, L, d_model] Expand is left', () => {
     const s: ModelShape = { batch: 2, seqLen: 16, heads: 2, dModel: 8, layers: 2, dFf: 16, vocab: 11 };
     for (const kernel of ['softmax', 'favor-pos']) {
-      const { graph } = buildEncoderGraph({ kernel: getKernel(kernel), shape: s, config: { ...DEFAULT_KERNEL_CONFIG, features: 8 }, dtype: 'float32', pass: 'backward' });
+      const { graph } = buildEncoderGraph({
+        kernel: getKernel(kernel),
+        shape: s,
+        config: { ...DEFAULT_KERNEL_CONFIG, features: 8 },
+        dtype: 'float32',
+        pass: 'backward',
+      });
       const full = graph.nodes.filter((n) => n.op === 'Expand' && n.outputs[0]!.shape.join() === [s.batch, s.seqLen, s.dModel].join());
       assert.equal(full.length, 0, `${kernel}: ${full.map((n) => n.name).join(', ')}`);
     }
@@ -85,7 +122,36 @@ describe('model graph structure', () => {
 
 describe('bench --scope model', () => {
   it('times a tiny encoder forward and backward, with FLOPs and memory estimates', () => {
-    const r = cli(['bench', '--scope', 'model', '--layers', '1', '--dim', '16', '--heads', '2', '--d-ff', '32', '--vocab', '50', '--seq-len', '16', '--kernels', 'softmax,favor-pos', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline', '--format', 'json']);
+    const r = cli([
+      'bench',
+      '--scope',
+      'model',
+      '--layers',
+      '1',
+      '--dim',
+      '16',
+      '--heads',
+      '2',
+      '--d-ff',
+      '32',
+      '--vocab',
+      '50',
+      '--seq-len',
+      '16',
+      '--kernels',
+      'softmax,favor-pos',
+      '--features',
+      '8',
+      '--time-budget',
+      '5ms',
+      '--min-runs',
+      '2',
+      '--warmup',
+      '0',
+      '--no-roofline',
+      '--format',
+      'json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const recs = JSON.parse(r.stdout).records;
     assert.equal(recs.length, 4);

@@ -36,9 +36,18 @@ describe('readNpy: numpy-written files', () => {
     assert.deepEqual([fixture('v1-f4.npy')[6], fixture('v2-f4.npy')[6], fixture('v3-f4.npy')[6]], [1, 2, 3]);
   });
   it('refuses big-endian, integer and complex arrays, naming the dtype', () => {
-    assert.throws(() => readNpy(fixture('big-endian-f4.npy')), (e: Error) => e instanceof NpyError && /'>f4' is big-endian/.test(e.message));
-    assert.throws(() => readNpy(fixture('int32.npy')), (e: Error) => e instanceof NpyError && /'<i4' is not a float array/.test(e.message));
-    assert.throws(() => readNpy(fixture('complex64.npy')), (e: Error) => e instanceof NpyError && /'<c8'/.test(e.message));
+    assert.throws(
+      () => readNpy(fixture('big-endian-f4.npy')),
+      (e: Error) => e instanceof NpyError && /'>f4' is big-endian/.test(e.message),
+    );
+    assert.throws(
+      () => readNpy(fixture('int32.npy')),
+      (e: Error) => e instanceof NpyError && /'<i4' is not a float array/.test(e.message),
+    );
+    assert.throws(
+      () => readNpy(fixture('complex64.npy')),
+      (e: Error) => e instanceof NpyError && /'<c8'/.test(e.message),
+    );
   });
   it('refuses a file that is not .npy, and one cut short', () => {
     assert.throws(() => readNpy(Buffer.from('hello world, not numpy')), /no \\x93NUMPY magic/);
@@ -70,7 +79,11 @@ describe('npz', () => {
     it(`${name} (np.savez${name.includes('compressed') ? '_compressed' : ''}): q, k, v exact`, () => {
       const arrays = readNpz(fixture(name));
       assert.deepEqual([...arrays.keys()], ['q', 'k', 'v']);
-      for (const [key, scale] of [['q', 1], ['k', -1], ['v', 2]] as const) {
+      for (const [key, scale] of [
+        ['q', 1],
+        ['k', -1],
+        ['v', 2],
+      ] as const) {
         assert.deepEqual(arrays.get(key)!.shape, [2, 2, 3, 4]);
         assert.deepEqual(arrays.get(key)!.data, expected(48, scale));
       }
@@ -78,7 +91,10 @@ describe('npz', () => {
   }
   it('lists member names without reading them', () => assert.deepEqual(npzNames(fixture('no-qk.npz')), ['queries', 'values']));
   it('writeNpz writes performer-written.npz, the file numpy opens (CRC-32s checked) in scripts/make-npy-fixtures.py, and reads it back', () => {
-    const arrays = new Map([['l0.q', { shape: [1, 2, 3, 4], data: expected(24) }], ['mask', { shape: [1, 3], data: Float32Array.of(1, 1, 0) }]]);
+    const arrays = new Map([
+      ['l0.q', { shape: [1, 2, 3, 4], data: expected(24) }],
+      ['mask', { shape: [1, 3], data: Float32Array.of(1, 1, 0) }],
+    ]);
     const bytes = writeNpz(arrays);
     assert.deepEqual(bytes, fixture('performer-written.npz'));
     const back = readNpz(bytes);

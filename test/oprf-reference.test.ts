@@ -68,7 +68,9 @@ const specSecondMoment = (g: PairGeometry, a: number, d: number) =>
 
 /** E[X^k] of one OPRF product X = f(ω,x)f(ω,y): (1−4A)^(kd/2)(1−4kA)^(−d/2) exp(k²(1−4A)s/(2(1−4kA)) − k(‖x‖²+‖y‖²)/2). */
 const oprfRawMoment = (k: number, g: PairGeometry, a: number, d: number) =>
-  Math.exp(((k * d) / 2) * Math.log1p(-4 * a) - (d / 2) * Math.log1p(-4 * k * a) + (k * k * (1 - 4 * a) * sumSq(g)) / (2 * (1 - 4 * k * a)) - (k * (g.xx + g.yy)) / 2);
+  Math.exp(
+    ((k * d) / 2) * Math.log1p(-4 * a) - (d / 2) * Math.log1p(-4 * k * a) + (k * k * (1 - 4 * a) * sumSq(g)) / (2 * (1 - 4 * k * a)) - (k * (g.xx + g.yy)) / 2,
+  );
 
 /** 4-SE tolerances for the sample mean and variance of N draws from raw moments E[X^1..4]. */
 function tolerances(raw: readonly number[], n: number): { mean: number; variance: number; sigma2: number } {
@@ -218,7 +220,10 @@ describe('OPRF Monte Carlo in float64 (iid ω)', () => {
           const w = draws[i++]!;
           return oprfPairTerm(dot(w, x), dot(w, y), g.xx, g.yy, dot(w, w), a, d);
         });
-        const tol = tolerances([1, 2, 3, 4].map((k) => oprfRawMoment(k, g, a, d)), n);
+        const tol = tolerances(
+          [1, 2, 3, 4].map((k) => oprfRawMoment(k, g, a, d)),
+          n,
+        );
         assert.ok(relErr(tol.sigma2, mseOprf(g, 1, d, a)) < 1e-12, 'raw-moment variance = mseOprf');
         assert.ok(Math.abs(stats.mean - Math.exp(g.xy)) < tol.mean, `mean d = ${d}, A = ${a}: ${stats.mean}`);
         assert.ok(Math.abs(stats.variance - tol.sigma2) < tol.variance, `variance d = ${d}, A = ${a}: ${stats.variance} vs ${tol.sigma2}`);
@@ -230,7 +235,12 @@ describe('attention φ and the FAVOR# objective L̄ = mean_ij log S₂', () => {
   const rng = new Rng(7);
   const d = 6;
   const data = Array.from({ length: 4 }, (_, t) => ({
-    x: anisotropicRows(rng, 32, [0.2, 0.5, 1, 0.3, 0.8, 0.1].map((s) => s * (1 + t / 4)), gaussians(rng, d, 0.1)),
+    x: anisotropicRows(
+      rng,
+      32,
+      [0.2, 0.5, 1, 0.3, 0.8, 0.1].map((s) => s * (1 + t / 4)),
+      gaussians(rng, d, 0.1),
+    ),
     y: anisotropicRows(rng, 24 + 8 * (t % 2), [1, 0.1, 0.4, 0.6, 0.2, 0.9], gaussians(rng, d, 0.1)),
   }));
   /** mean_ij log S₂(A) with the spec's printed S₂, pair by pair. */
@@ -332,7 +342,10 @@ describe('attention φ and the FAVOR# objective L̄ = mean_ij log S₂', () => {
       assert.ok(2 * s <= trace(moment(x)) + trace(moment(y)));
       // OPRF on (x̂, ŷ) then uses φ = mean‖x̂_i + ŷ_j‖² = 2·Σσ + 2μ1ᵀμ2.
       const mean = (rows: Rows) => rows[0]!.map((_, l) => rows.reduce((p, r) => p + r[l]!, 0) / rows.length);
-      const phi = attentionPhi(x.map((r) => mv(e, r)), y.map((r) => mv(eInvT, r)));
+      const phi = attentionPhi(
+        x.map((r) => mv(e, r)),
+        y.map((r) => mv(eInvT, r)),
+      );
       assert.ok(relErr(phi, 2 * s + 2 * dot(mean(x), mean(y))) < 1e-10);
     }
     const { x } = data[2]!;
@@ -391,7 +404,15 @@ describe('DERF (general A, B₁, B₂) in float64, d = 3', () => {
   const sqrtI4 = mm(mm(p, diag(a.map((v) => Math.sqrt(1 - 4 * v)))), tr(p)); // (I−4A)^(1/2)
   const u = gramSchmidt(Array.from({ length: 3 }, () => gaussians(rng, 3)));
   const cases = {
-    general: derf(p, a, lin(eye(3), Array.from({ length: 3 }, () => gaussians(rng, 3, 0.4)), 1)),
+    general: derf(
+      p,
+      a,
+      lin(
+        eye(3),
+        Array.from({ length: 3 }, () => gaussians(rng, 3, 0.4)),
+        1,
+      ),
+    ),
     symmetric: derf(p, a, mm(sqrtI4, u), mm(sqrtI4, u)), // SDERF shape B₁ = B₂ = (I−4A)^(1/2)U
   };
 
@@ -422,7 +443,10 @@ describe('DERF (general A, B₁, B₂) in float64, d = 3', () => {
         const w = gaussians(rng, 3);
         return f.D ** 2 * Math.exp(2 * dot(w, mv(f.A, w)) + dot(w, b) + c);
       });
-      const tol = tolerances([1, 2, 3, 4].map((k) => rawMoment(f, k, x, y)), n);
+      const tol = tolerances(
+        [1, 2, 3, 4].map((k) => rawMoment(f, k, x, y)),
+        n,
+      );
       assert.ok(Math.abs(stats.mean - Math.exp(dot(x, y))) < tol.mean, `${name} mean ${stats.mean}`);
       assert.ok(Math.abs(stats.variance - specVariance(f, x, y)) < tol.variance, `${name} variance ${stats.variance} vs ${specVariance(f, x, y)}`);
     }

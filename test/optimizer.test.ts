@@ -45,7 +45,13 @@ describe('AdamW', () => {
     grads.forEach((g, k) => opt.step(g, lrs[k]!));
     assert.equal(opt.t, 10);
     params.forEach((p, j) => {
-      const ref = referenceAdamW(start[j]!, grads.map((g) => [...g[p.name]!]), lrs, o, p.decay);
+      const ref = referenceAdamW(
+        start[j]!,
+        grads.map((g) => [...g[p.name]!]),
+        lrs,
+        o,
+        p.decay,
+      );
       ref.forEach((r, i) => assert.ok(Math.abs(p.data[i]! - r) <= 1e-12 * Math.max(1, Math.abs(r)), `${p.name}[${i}]: ${p.data[i]} vs ${r}`));
     });
   });
@@ -77,7 +83,16 @@ describe('AdamW', () => {
     const b = { name: 'layer1.ff.w2', data: Float64Array.of(1, 2), decay: true };
     const opt = new AdamW([a, b], ADAMW_DEFAULTS);
     assert.throws(() => opt.step({ a: [1] }), /no gradient for parameter 'layer1\.ff\.w2'/);
-    assert.throws(() => opt.step(new Map([['a', [1]], ['layer1.ff.w2', [1]]])), /'layer1\.ff\.w2' has 1 values, expected 2/);
+    assert.throws(
+      () =>
+        opt.step(
+          new Map([
+            ['a', [1]],
+            ['layer1.ff.w2', [1]],
+          ]),
+        ),
+      /'layer1\.ff\.w2' has 1 values, expected 2/,
+    );
     assert.equal(opt.t, 0);
     assert.deepEqual([...a.data], [1]);
     assert.throws(() => new AdamW([a, a], ADAMW_DEFAULTS), /'a' is listed twice/);
@@ -141,17 +156,30 @@ describe('learningRate', () => {
 
   it('warms up linearly from step 1 = lr/warmup to lr at step = warmup, for every decay', () => {
     for (const d of ['none', 'linear', 'cosine', 'rsqrt'] as const) {
-      assert.deepEqual([1, 2, 3, 4].map((s) => at(s, d)), [0.5, 1, 1.5, 2], d);
+      assert.deepEqual(
+        [1, 2, 3, 4].map((s) => at(s, d)),
+        [0.5, 1, 1.5, 2],
+        d,
+      );
     }
   });
 
   it('decays as documented after warmup', () => {
     assert.equal(at(100, 'none'), 2);
-    assert.deepEqual([5, 8, 11, 12, 20].map((s) => at(s, 'linear')), [1.75, 1, 0.25, 0, 0]);
+    assert.deepEqual(
+      [5, 8, 11, 12, 20].map((s) => at(s, 'linear')),
+      [1.75, 1, 0.25, 0, 0],
+    );
     close(at(6, 'cosine'), 1 + Math.cos(Math.PI / 4));
     close(at(8, 'cosine'), 1);
-    assert.deepEqual([12, 13].map((s) => at(s, 'cosine')), [0, 0]);
-    assert.deepEqual([16, 64, 400].map((s) => at(s, 'rsqrt')), [1, 0.5, 0.2]);
+    assert.deepEqual(
+      [12, 13].map((s) => at(s, 'cosine')),
+      [0, 0],
+    );
+    assert.deepEqual(
+      [16, 64, 400].map((s) => at(s, 'rsqrt')),
+      [1, 0.5, 0.2],
+    );
     assert.equal(at(1, 'linear', 0, 10), 1.8); // no warmup: step 1 is already 1/10 into the decay
     assert.equal(at(4, 'rsqrt', 0), 1);
   });

@@ -12,7 +12,11 @@ const dir = mkdtempSync(join(tmpdir(), 'performer-plot-'));
 const hand = new URL('./fixtures/hand-bench.json', import.meta.url).pathname;
 
 /** Paths inside the SVG group of one Vega mark layer. */
-const marksIn = (svg: string, layer: string) => [...svg.matchAll(new RegExp(`<g class="mark-[a-z]+ role-mark ${layer}"[^>]*>(.*?)</g>`, 'gs'))].reduce((n, m) => n + (m[1]!.match(/<(path|line)\b/g)?.length ?? 0), 0);
+const marksIn = (svg: string, layer: string) =>
+  [...svg.matchAll(new RegExp(`<g class="mark-[a-z]+ role-mark ${layer}"[^>]*>(.*?)</g>`, 'gs'))].reduce(
+    (n, m) => n + (m[1]!.match(/<(path|line)\b/g)?.length ?? 0),
+    0,
+  );
 
 describe('performer plot', () => {
   it('a hand-made bench file: one line per series, a × per OPT point, one oom marker, the crossover marked; one colour per kernel', () => {
@@ -24,7 +28,8 @@ describe('performer plot', () => {
     assert.equal(marksIn(svg, 'child_layer_0_layer_0_marks'), 2, 'softmax and favor-pos lines');
     assert.equal(marksIn(svg, 'child_layer_1_marks'), 3 + 1, 'three identity (OPT) ×, and softmax running out of memory at L = 1024');
     assert.equal(marksIn(svg, 'child_layer_2_marks'), 1, 'the crossover of favor-pos');
-    for (const name of ['softmax', 'favor-pos', 'sequence length L', 'time (median)', 'OPT (identity)', 'out of memory', 'L* ≈']) assert.ok(svg.includes(name), name);
+    for (const name of ['softmax', 'favor-pos', 'sequence length L', 'time (median)', 'OPT (identity)', 'out of memory', 'L* ≈'])
+      assert.ok(svg.includes(name), name);
     const spec = JSON.parse(readFileSync(join(dir, 'hand.vl.json'), 'utf8'));
     assert.match(spec.$schema, /vega-lite/);
     // One colour per kernel, fixed by the registry, whatever the batch: the encoding is by kernel.
@@ -45,7 +50,22 @@ describe('performer plot', () => {
 
   it('error results and the utility grid plot with their series', () => {
     const err = join(dir, 'err.json');
-    const records = ['iid', 'orthogonal'].flatMap((featureType) => [16, 32].map((features) => ({ kernel: 'favor-pos', featureType, features, target: 'output', metric: 'mse', seqLen: 64, dim: 16, causal: false, mean: 1 / features, std: 0.1 / features, min: 0.5 / features, max: 2 / features })));
+    const records = ['iid', 'orthogonal'].flatMap((featureType) =>
+      [16, 32].map((features) => ({
+        kernel: 'favor-pos',
+        featureType,
+        features,
+        target: 'output',
+        metric: 'mse',
+        seqLen: 64,
+        dim: 16,
+        causal: false,
+        mean: 1 / features,
+        std: 0.1 / features,
+        min: 0.5 / features,
+        max: 2 / features,
+      })),
+    );
     // A complete error results file: plot reads it as compare does (schema checked).
     writeFileSync(err, JSON.stringify({ schemaVersion: 1, kind: 'error', environment: {}, options: {}, records }));
     assert.equal(cli(['plot', err, '-o', join(dir, 'err.svg')]).code, 0);
@@ -76,7 +96,33 @@ describe('performer report', () => {
   it('writes one self-contained HTML page: every figure inline as SVG, the tables, the verdicts; no scripts or fetches', async () => {
     const { parse } = await import('node-html-parser');
     const out = join(dir, 'run');
-    assert.equal(cli(['bench', '--seq-len', '16,32', '--kernels', 'softmax,favor-pos', '--pass', 'forward', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '3', '--warmup', '0', '--no-roofline', '--repeat', '2', '--out', out]).code, 0);
+    assert.equal(
+      cli([
+        'bench',
+        '--seq-len',
+        '16,32',
+        '--kernels',
+        'softmax,favor-pos',
+        '--pass',
+        'forward',
+        '--dim',
+        '8',
+        '--features',
+        '8',
+        '--time-budget',
+        '5ms',
+        '--min-runs',
+        '3',
+        '--warmup',
+        '0',
+        '--no-roofline',
+        '--repeat',
+        '2',
+        '--out',
+        out,
+      ]).code,
+      0,
+    );
     const page = join(dir, 'report.html');
     const r = cli(['report', out, '--baseline-file', join(out, 'results.json'), '-o', page]);
     assert.equal(r.code, 0, r.stderr);
@@ -87,7 +133,10 @@ describe('performer report', () => {
     assert.match(root.querySelector('.cmd code')!.text, /^performer bench --seq-len 16,32/);
     assert.equal(root.querySelectorAll('script').length, 0);
     const refs = root.querySelectorAll('[src],[href]').map((e) => e.getAttribute('src') ?? e.getAttribute('href') ?? '');
-    assert.ok(refs.every((u) => !/^https?:/.test(u)), refs.join(' '));
+    assert.ok(
+      refs.every((u) => !/^https?:/.test(u)),
+      refs.join(' '),
+    );
     assert.equal(cli(['report', join(dir, 'nothing-here'), '-o', page]).code, 2);
   });
 
@@ -103,14 +152,31 @@ describe('performer report', () => {
   it('distributions: every (kernel, pass) with samples is drawn in its own cell, also when a kernel lacks a pass', async () => {
     // softmax-fused has no backward graph: its (kernel, pass) cell has no samples. vega-lite sorted
     // such a cell first and shifted every cell before it, so softmax's forward panel drew empty.
-    const rec = (kernel: string, pass: string, seqLen: number, status: string, base: number) =>
-      ({ kernel, pass, seqLen, status, samplesMs: status === 'ok' ? [base, base * 1.1, base * 0.9, base * 1.05] : [], processMediansMs: status === 'ok' ? [base] : [] });
-    const records = ['softmax', 'softmax-fused', 'favor-pos'].flatMap((k, i) => ['forward', 'backward'].flatMap((pass) => [256, 512].map((L) =>
-      rec(k, pass, L, k === 'softmax-fused' && pass === 'backward' ? 'skipped' : 'ok', (i + 1) * (pass === 'forward' ? 1 : 3) * L / 256))));
+    const rec = (kernel: string, pass: string, seqLen: number, status: string, base: number) => ({
+      kernel,
+      pass,
+      seqLen,
+      status,
+      samplesMs: status === 'ok' ? [base, base * 1.1, base * 0.9, base * 1.05] : [],
+      processMediansMs: status === 'ok' ? [base] : [],
+    });
+    const records = ['softmax', 'softmax-fused', 'favor-pos'].flatMap((k, i) =>
+      ['forward', 'backward'].flatMap((pass) =>
+        [256, 512].map((L) =>
+          rec(k, pass, L, k === 'softmax-fused' && pass === 'backward' ? 'skipped' : 'ok', ((i + 1) * (pass === 'forward' ? 1 : 3) * L) / 256),
+        ),
+      ),
+    );
     const spec = distributionSpec(records as unknown as BenchRecord[], { title: 't', machine: 'm' });
     const values = (spec.data as { values: Record<string, unknown>[] }).values;
-    const withSamples = [...new Set(records.filter((r) => r.samplesMs.length).map((r) => `${r.kernel}|${r.pass === 'forward' ? 'forward' : 'forward + backward'}`))];
-    for (const key of withSamples) assert.ok(values.some((v) => v.what === 'sample' && `${v.kernel}|${v.pass}` === key), `${key} has samples in the spec's data`);
+    const withSamples = [
+      ...new Set(records.filter((r) => r.samplesMs.length).map((r) => `${r.kernel}|${r.pass === 'forward' ? 'forward' : 'forward + backward'}`)),
+    ];
+    for (const key of withSamples)
+      assert.ok(
+        values.some((v) => v.what === 'sample' && `${v.kernel}|${v.pass}` === key),
+        `${key} has samples in the spec's data`,
+      );
     // Rendered: the cells, in reading order, are kernels × passes, and each with samples has marks.
     const vega = await import('vega');
     const { compile } = await import('vega-lite');
@@ -119,9 +185,16 @@ describe('performer report', () => {
     type Item = { marktype?: string; name?: string; role?: string; items?: Item[]; datum?: Record<string, string>; x?: number; y?: number };
     const root = (view.scenegraph() as unknown as { root: Item }).root;
     const cells = root.items![0]!.items!.find((m) => m.name === 'cell')!.items!;
-    const marks = (g: Item): number => (g.items ?? []).reduce((n, m) => n + (m.role === 'mark' ? (m.items?.length ?? 0) : m.marktype === 'group' ? (m.items ?? []).reduce((k, it) => k + marks(it), 0) : 0), 0);
+    const marks = (g: Item): number =>
+      (g.items ?? []).reduce(
+        (n, m) => n + (m.role === 'mark' ? (m.items?.length ?? 0) : m.marktype === 'group' ? (m.items ?? []).reduce((k, it) => k + marks(it), 0) : 0),
+        0,
+      );
     const order = [...cells].sort((a, b) => a.y! - b.y! || a.x! - b.x!).map((c) => `${c.datum!.kernel}|${c.datum!.pass}`);
-    assert.deepEqual(order, ['softmax', 'softmax-fused', 'favor-pos'].flatMap((k) => [`${k}|forward`, `${k}|forward + backward`]));
+    assert.deepEqual(
+      order,
+      ['softmax', 'softmax-fused', 'favor-pos'].flatMap((k) => [`${k}|forward`, `${k}|forward + backward`]),
+    );
     for (const c of cells) {
       const key = `${c.datum!.kernel}|${c.datum!.pass}`;
       if (withSamples.includes(key)) assert.ok(marks(c) > 0, `${key} draws marks`);

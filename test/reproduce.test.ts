@@ -26,7 +26,11 @@ describe('performer reproduce', () => {
     for (const e of EXPERIMENTS) {
       const dir = join(out, e.id);
       for (const f of ['data.csv', 'data.json', 'table.md', 'figure.svg', 'figure.png', 'figure.vl.json']) assert.ok(existsSync(join(dir, f)), `${e.id}/${f}`);
-      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), [], `${e.id}: no probe or temporary files left`);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.startsWith('.')),
+        [],
+        `${e.id}: no probe or temporary files left`,
+      );
       const doc = JSON.parse(readFileSync(join(dir, 'data.json'), 'utf8'));
       assert.ok(doc.environment?.commandLine, `${e.id}: data.json records the command`);
       assert.ok(doc.records.length > 0);
@@ -48,7 +52,10 @@ describe('performer reproduce', () => {
     const dir = join(base, exp.id);
     const { code, stderr } = await interruptAfter(['reproduce', exp.id, '--quick', '--out', base], join(dir, 'results.jsonl'), 3, 'SIGTERM');
     assert.equal(code, 143, stderr);
-    assert.match(stderr, /poster-runtime: interrupted \(SIGTERM\); finished points kept in .*results\.jsonl \(continue with performer reproduce poster-runtime --resume --quick/);
+    assert.match(
+      stderr,
+      /poster-runtime: interrupted \(SIGTERM\); finished points kept in .*results\.jsonl \(continue with performer reproduce poster-runtime --resume --quick/,
+    );
     const done = readJournal<ProcessEntry>(dir);
     assert.ok(done.length >= 2 && done.length < 4, `${done.length} processes journalled`);
     const r = cli(['reproduce', exp.id, '--quick', '--resume', '--out', base]);

@@ -33,8 +33,25 @@ async function sessionConfigs(body: () => Promise<unknown>): Promise<SessionConf
 }
 
 const point = (kernel: string): BenchPoint => ({
-  kernel, pass: 'forward', causal: false, causalImpl: 'chunked', chunkSize: 64, scope: 'attention', seqLen: 16, batch: 1, heads: 1, dim: 8,
-  features: 8, featureType: 'orthogonal', ep: 'cpu', dtype: 'float32', seed: 0, threads: null, layers: null, dFf: null, vocab: null,
+  kernel,
+  pass: 'forward',
+  causal: false,
+  causalImpl: 'chunked',
+  chunkSize: 64,
+  scope: 'attention',
+  seqLen: 16,
+  batch: 1,
+  heads: 1,
+  dim: 8,
+  features: 8,
+  featureType: 'orthogonal',
+  ep: 'cpu',
+  dtype: 'float32',
+  seed: 0,
+  threads: null,
+  layers: null,
+  dFf: null,
+  vocab: null,
 });
 const measure = { timeMs: 1, minRuns: 2, warmupRuns: 0, profile: false };
 
@@ -105,16 +122,45 @@ describe('thread-pool spinning', () => {
     // the first session is the one-node warm-up, released before the points open; the two points'
     // sessions are the last two
     assert.ok(interleaved.length >= 2);
-    assert.ok(interleaved.slice(-2).every((c) => c.spinning === false), JSON.stringify(interleaved));
+    assert.ok(
+      interleaved.slice(-2).every((c) => c.spinning === false),
+      JSON.stringify(interleaved),
+    );
     const alone = await sessionConfigs(() => measurePoint(point('favor-pos'), measure));
     assert.ok(alone.length >= 1 && alone.every((c) => c.spinning !== false), JSON.stringify(alone));
   });
 
   it('train: the train and eval sessions of a kernel run without spinning', async () => {
     const req: TrainRequest = {
-      task: 'spam', objective: 'classify', kernels: ['favor-pos'], seeds: 1, steps: 1, timeBudgetS: null, seqLen: 16, dim: 8, heads: 1, layers: 1, dFf: 8,
-      features: 8, featureType: 'orthogonal', batch: 2, lr: 1e-3, warmup: 0, decay: 'none', weightDecay: 0, clip: 0, redrawEvery: null, pooling: 'mean',
-      causal: false, causalImpl: 'chunked', chunkSize: 64, evalEvery: 1, evalBatches: null, targetAcc: null, threads: null, ep: 'cpu',
+      task: 'spam',
+      objective: 'classify',
+      kernels: ['favor-pos'],
+      seeds: 1,
+      steps: 1,
+      timeBudgetS: null,
+      seqLen: 16,
+      dim: 8,
+      heads: 1,
+      layers: 1,
+      dFf: 8,
+      features: 8,
+      featureType: 'orthogonal',
+      batch: 2,
+      lr: 1e-3,
+      warmup: 0,
+      decay: 'none',
+      weightDecay: 0,
+      clip: 0,
+      redrawEvery: null,
+      pooling: 'mean',
+      causal: false,
+      causalImpl: 'chunked',
+      chunkSize: 64,
+      evalEvery: 1,
+      evalBatches: null,
+      targetAcc: null,
+      threads: null,
+      ep: 'cpu',
     };
     const shape = { batch: 2, seqLen: 16, heads: 1, dModel: 8, layers: 1, dFf: 8, vocab: BYTE_VOCAB };
     let run: KernelRun | undefined;
@@ -123,6 +169,9 @@ describe('thread-pool spinning', () => {
     });
     await run?.release();
     assert.equal(configs.length, 2);
-    assert.ok(configs.every((c) => c.spinning === false), JSON.stringify(configs));
+    assert.ok(
+      configs.every((c) => c.spinning === false),
+      JSON.stringify(configs),
+    );
   });
 });

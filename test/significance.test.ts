@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  holm,
-  holmLevel,
-  minDetectableRatio,
-  pairedLogRatio,
-  runsNeeded,
-  studentTCdf,
-  studentTQuantile,
-  type RatioTest,
-} from '../src/stats/significance.ts';
+import { holm, holmLevel, minDetectableRatio, pairedLogRatio, runsNeeded, studentTCdf, studentTQuantile, type RatioTest } from '../src/stats/significance.ts';
 import { welchLogRatio } from './helpers/significance.ts';
 
 /** mulberry32: a tiny seeded 32-bit PRNG, uniform on [0, 1). */
@@ -52,7 +43,7 @@ describe('Student t distribution', () => {
     // Closed forms (e.g. Johnson, Kotz & Balakrishnan, ch. 28) are exact, so the only error is
     // float64 rounding in the continued fraction (~1e-15) and the bisection stop (1e-13 relative):
     // 1e-9 relative leaves four orders of margin while still checking the "~1e-8" requirement.
-    const cdf4 = (t: number) => 0.5 + ((3 / 8) * t) / Math.sqrt(1 + t * t / 4) * (1 - (t * t) / (12 * (1 + (t * t) / 4)));
+    const cdf4 = (t: number) => 0.5 + (((3 / 8) * t) / Math.sqrt(1 + (t * t) / 4)) * (1 - (t * t) / (12 * (1 + (t * t) / 4)));
     for (const t of [-40, -3.1, -0.7, 0, 0.05, 1.3, 2.5, 9, 250]) {
       close(studentTCdf(t, 1), 0.5 + Math.atan(t) / Math.PI, 1e-12, `F1(${t})`);
       close(studentTCdf(t, 2), 0.5 + t / (2 * Math.sqrt(2 + t * t)), 1e-12, `F2(${t})`);
@@ -86,7 +77,7 @@ describe('Student t distribution', () => {
   });
 });
 
-describe('Welch\'s test (yuenLogRatio at trim 0)', () => {
+describe("Welch's test (yuenLogRatio at trim 0)", () => {
   it('a literal example: cur = 2 × base exactly', () => {
     // log cur = log base + ln 2 with equal variances (ln 2)² and n = 3 per side, so ratio = 2,
     // Welch df = 2(n − 1) = 4, se = ln 2 · √(2/3), t = √1.5; the one-sided p is the t₄ upper tail
@@ -234,8 +225,7 @@ describe('simulated CI gate (per-process medians, N = 7 per side, 1000 repetitio
   const ALPHA = 0.05;
 
   /** One process's median: 10 ms × lognormal(sd) × 1.3 with probability 10% (a slow process). */
-  const processMedian = (rng: () => number, normal: () => number, sd: number) =>
-    10 * Math.exp(sd * normal()) * (rng() < 0.1 ? 1.3 : 1);
+  const processMedian = (rng: () => number, normal: () => number, sd: number) => 10 * Math.exp(sd * normal()) * (rng() < 0.1 ? 1.3 : 1);
 
   /** Fraction of repetitions with pSlower < ALPHA; `round` is the sd of a log effect shared by pair i. */
   function detectionRate(seed: number, sd: number, scale: number, paired: boolean, round = 0): number {

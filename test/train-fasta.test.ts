@@ -69,7 +69,11 @@ describe('FASTA reader', () => {
         [write(dir, 'bad.gz', Buffer.concat([gzipSync('>a\nMKV\n').subarray(0, 12), Buffer.from('garbage')])), /not a valid gzip file/],
       ];
       for (const [path, re, debian] of cases) {
-        await assert.rejects(readFasta(path, debian), (e: Error) => e.name === 'UsageError' && e.message.startsWith('--data: ') && re.test(e.message) && !e.message.includes('\n'), path);
+        await assert.rejects(
+          readFasta(path, debian),
+          (e: Error) => e.name === 'UsageError' && e.message.startsWith('--data: ') && re.test(e.message) && !e.message.includes('\n'),
+          path,
+        );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -130,7 +134,7 @@ describe('BERT masking', () => {
       const examples = d.train.slice(0, 40);
       const b = makeMlmBatch(examples, 256, PROTEIN_VOCAB, d.masking!, 1000 + k);
       const ids = b.tokens.data as BigInt64Array;
-      const targets = (b.train.targets!.data as BigInt64Array);
+      const targets = b.train.targets!.data as BigInt64Array;
       const tmask = b.train.tmask!.data as Float32Array;
       for (let p = 0; p < ids.length; p++) {
         const orig = Number(tmask[p] ? targets[p] : ids[p]);
@@ -146,7 +150,10 @@ describe('BERT masking', () => {
           assert.ok(now >= RESIDUE_OFFSET && now < RESIDUE_OFFSET + STANDARD_RESIDUES, `replacement ${now} is not a standard residue`);
         }
       }
-      assert.deepEqual(b.targets.length, tmask.reduce((a, x) => a + x, 0));
+      assert.deepEqual(
+        b.targets.length,
+        tmask.reduce((a, x) => a + x, 0),
+      );
     }
     assert.equal(specials, 0);
     assert.ok(residues > 10_000, `${residues} residues`);
@@ -184,7 +191,10 @@ describe('BERT masking', () => {
     const make = (ex: Parameters<typeof makeMlmBatch>[0], real?: number, key = 0) => makeMlmBatch(ex, 64, PROTEIN_VOCAB, d.masking!, key, real);
     const a = evaluationBatches(d.train, 8, make);
     const b = evaluationBatches(d.train, 8, make);
-    assert.deepEqual(a.map((x) => [...(x.train.tmask!.data as Float32Array)]), b.map((x) => [...(x.train.tmask!.data as Float32Array)]));
+    assert.deepEqual(
+      a.map((x) => [...(x.train.tmask!.data as Float32Array)]),
+      b.map((x) => [...(x.train.tmask!.data as Float32Array)]),
+    );
   });
 });
 
@@ -192,9 +202,22 @@ describe('masked LM graph', () => {
   it('its loss equals a float64 host cross-entropy over the masked positions of its own logits (float32 graph: 1e-5 relative)', async () => {
     const d = await loadFasta(FIXTURE, 0);
     const shape = { batch: 3, seqLen: 32, heads: 2, dModel: 8, layers: 1, dFf: 12, vocab: PROTEIN_VOCAB };
-    const { graph, params } = buildClassifierGraph({ kernel: getKernel('favor-pos'), shape, config: { ...DEFAULT_KERNEL_CONFIG, features: 8 }, classes: PROTEIN_VOCAB, pooling: 'mean', objective: 'mlm', mode: 'train' });
+    const { graph, params } = buildClassifierGraph({
+      kernel: getKernel('favor-pos'),
+      shape,
+      config: { ...DEFAULT_KERNEL_CONFIG, features: 8 },
+      classes: PROTEIN_VOCAB,
+      pooling: 'mean',
+      objective: 'mlm',
+      mode: 'train',
+    });
     const b = makeMlmBatch(d.train.slice(0, 3), 32, PROTEIN_VOCAB, d.masking!, 7);
-    const feeds = { tokens: b.tokens, mask: b.mask, ...b.train, ...Object.fromEntries(params.map((p) => [p.name, { dtype: 'float32' as const, dims: p.shape, data: Float32Array.from(p.data) }])) };
+    const feeds = {
+      tokens: b.tokens,
+      mask: b.mask,
+      ...b.train,
+      ...Object.fromEntries(params.map((p) => [p.name, { dtype: 'float32' as const, dims: p.shape, data: Float32Array.from(p.data) }])),
+    };
     const out = await runGraph(graph, feeds, { ep: 'cpu', threads: 1 });
     const logits = out.logits!.data as Float32Array;
     const targets = b.train.targets!.data as BigInt64Array;
@@ -218,19 +241,51 @@ describe('masked LM graph', () => {
 });
 
 const tiny = (over: Partial<TrainRequest>): TrainRequest => ({
-  task: 'fasta', objective: 'mlm', data: FIXTURE, kernels: ['softmax'], seeds: 2, steps: 12, timeBudgetS: null, seqLen: 48, dim: 8, heads: 2, layers: 1, dFf: 12, features: 8, featureType: 'orthogonal',
-  batch: 4, lr: 3e-3, warmup: 2, decay: 'linear', weightDecay: 0.01, clip: 1, redrawEvery: null, pooling: 'mean', causal: false, causalImpl: 'chunked', chunkSize: 64, evalEvery: 6, evalBatches: null,
-  targetAcc: null, threads: 1, ep: 'cpu', ...over,
+  task: 'fasta',
+  objective: 'mlm',
+  data: FIXTURE,
+  kernels: ['softmax'],
+  seeds: 2,
+  steps: 12,
+  timeBudgetS: null,
+  seqLen: 48,
+  dim: 8,
+  heads: 2,
+  layers: 1,
+  dFf: 12,
+  features: 8,
+  featureType: 'orthogonal',
+  batch: 4,
+  lr: 3e-3,
+  warmup: 2,
+  decay: 'linear',
+  weightDecay: 0.01,
+  clip: 1,
+  redrawEvery: null,
+  pooling: 'mean',
+  causal: false,
+  causalImpl: 'chunked',
+  chunkSize: 64,
+  evalEvery: 6,
+  evalBatches: null,
+  targetAcc: null,
+  threads: 1,
+  ep: 'cpu',
+  ...over,
 });
 
 describe('--init-from', () => {
-  it('softmax → softmax: the step-0 evaluation equals the source run\'s final evaluation exactly; +scratch starts from fresh weights', async () => {
+  it("softmax → softmax: the step-0 evaluation equals the source run's final evaluation exactly; +scratch starts from fresh weights", async () => {
     const dir = tmp();
     try {
       mkdirSync(join(dir, 'src'));
       mkdirSync(join(dir, 'dst'));
       const src = await runTraining(tiny({}), join(dir, 'src'), false);
-      const dst = await runTraining(tiny({ initFrom: join(dir, 'src'), kernels: ['softmax', 'favor-pos', 'softmax+scratch'], steps: 6 }), join(dir, 'dst'), false);
+      const dst = await runTraining(
+        tiny({ initFrom: join(dir, 'src'), kernels: ['softmax', 'favor-pos', 'softmax+scratch'], steps: 6 }),
+        join(dir, 'dst'),
+        false,
+      );
       for (const seed of [0, 1]) {
         const s = src.records.find((r) => r.seed === seed)!;
         const at0 = (label: string) => dst.records.find((r) => r.kernel === label && r.seed === seed)!;
@@ -252,9 +307,45 @@ describe('resume', () => {
   it('a masked-LM transfer killed by SIGTERM resumes to the same results as an uninterrupted run (windows, masks and batches keyed by seed and step)', async () => {
     const dir = tmp();
     try {
-      const model = ['--task', 'fasta', '--data', FIXTURE, '--objective', 'mlm', '--seq-len', '48', '--dim', '8', '--layers', '1', '--d-ff', '8', '--features', '8', '--batch', '4', '--seeds', '1', '--threads', '1'];
+      const model = [
+        '--task',
+        'fasta',
+        '--data',
+        FIXTURE,
+        '--objective',
+        'mlm',
+        '--seq-len',
+        '48',
+        '--dim',
+        '8',
+        '--layers',
+        '1',
+        '--d-ff',
+        '8',
+        '--features',
+        '8',
+        '--batch',
+        '4',
+        '--seeds',
+        '1',
+        '--threads',
+        '1',
+      ];
       assert.equal(cli(['train', ...model, '--kernels', 'softmax', '--steps', '10', '--eval-every', '5', '--out', join(dir, 'src')]).code, 0);
-      const args = ['train', ...model, '--kernels', 'softmax,favor-pos', '--init-from', join(dir, 'src'), '--steps', '300', '--eval-every', '10', '--redraw-every', '50'];
+      const args = [
+        'train',
+        ...model,
+        '--kernels',
+        'softmax,favor-pos',
+        '--init-from',
+        join(dir, 'src'),
+        '--steps',
+        '300',
+        '--eval-every',
+        '10',
+        '--redraw-every',
+        '50',
+      ];
       const whole = cli([...args, '--out', join(dir, 'whole'), '--format', 'json']);
       assert.equal(whole.code, 0, whole.stderr);
       const stopped = await interruptAfter([...args, '--out', join(dir, 'cut')], join(dir, 'cut', 'results.jsonl'), 8, 'SIGTERM');
@@ -262,12 +353,20 @@ describe('resume', () => {
       const resumed = cli([...args, '--out', join(dir, 'cut'), '--resume', '--format', 'json']);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stderr, /resumed at step/);
-      const read = (d: string) => (JSON.parse(readFileSync(join(dir, d, 'results.json'), 'utf8')) as { records: { kernel: string; testAcc: number; testLoss: number; curve: { step: number; valLoss: number }[] }[] }).records;
+      const read = (d: string) =>
+        (
+          JSON.parse(readFileSync(join(dir, d, 'results.json'), 'utf8')) as {
+            records: { kernel: string; testAcc: number; testLoss: number; curve: { step: number; valLoss: number }[] }[];
+          }
+        ).records;
       const [a, b] = [read('whole'), read('cut')];
       for (const [i, r] of a.entries()) {
         assert.equal(b[i]!.kernel, r.kernel);
         assert.equal(b[i]!.testLoss, r.testLoss, `${r.kernel}: the resumed run's test loss differs`);
-        assert.deepEqual(b[i]!.curve.map((c) => [c.step, c.valLoss]), r.curve.map((c) => [c.step, c.valLoss]));
+        assert.deepEqual(
+          b[i]!.curve.map((c) => [c.step, c.valLoss]),
+          r.curve.map((c) => [c.step, c.valLoss]),
+        );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -278,10 +377,14 @@ describe('resume', () => {
 describe('paired statistics', () => {
   it('paired differences: mean, t interval and p by hand (n = 3)', () => {
     const rec = (kernel: string, seed: number, testAcc: number) => ({ kernel, seed, testAcc }) as never;
-    const [d] = pairedDifferences([rec('softmax', 0, 0.1), rec('softmax', 1, 0.2), rec('softmax', 2, 0.3), rec('x', 0, 0.12), rec('x', 1, 0.21), rec('x', 2, 0.33)], 'softmax', (r: { testAcc: number }) => r.testAcc);
+    const [d] = pairedDifferences(
+      [rec('softmax', 0, 0.1), rec('softmax', 1, 0.2), rec('softmax', 2, 0.3), rec('x', 0, 0.12), rec('x', 1, 0.21), rec('x', 2, 0.33)],
+      'softmax',
+      (r: { testAcc: number }) => r.testAcc,
+    );
     // d = 0.02, 0.01, 0.03: mean 0.02, sd 0.01, se 0.01/√3, t(0.975, 2) = 4.302653, t = 3.4641 → p = 0.07418.
     assert.ok(Math.abs(d!.mean - 0.02) < 1e-12);
-    assert.ok(Math.abs(d!.hi - (0.02 + 4.302653 * 0.01 / Math.sqrt(3))) < 1e-6);
+    assert.ok(Math.abs(d!.hi - (0.02 + (4.302653 * 0.01) / Math.sqrt(3))) < 1e-6);
     assert.ok(Math.abs(d!.p! - 0.07418) < 1e-4, String(d!.p));
   });
 });
@@ -293,7 +396,29 @@ describe('train --task fasta: errors', () => {
       const empty = write(dir, 'empty.fasta', '');
       const text = write(dir, 'x.txt', 'not a fasta file\n');
       const bad = write(dir, 'bad.fasta', '>P9\nMK1V\n');
-      const base = ['train', '--task', 'fasta', '--data', FIXTURE, '--seq-len', '32', '--dim', '8', '--layers', '1', '--d-ff', '8', '--features', '8', '--batch', '2', '--steps', '2', '--seeds', '1'];
+      const base = [
+        'train',
+        '--task',
+        'fasta',
+        '--data',
+        FIXTURE,
+        '--seq-len',
+        '32',
+        '--dim',
+        '8',
+        '--layers',
+        '1',
+        '--d-ff',
+        '8',
+        '--features',
+        '8',
+        '--batch',
+        '2',
+        '--steps',
+        '2',
+        '--seeds',
+        '1',
+      ];
       const noCkpt = join(dir, 'no-ckpt');
       assert.equal(cli([...base, '--objective', 'mlm', '--kernels', 'softmax', '--out', noCkpt]).code, 0);
       rmSync(join(noCkpt, 'checkpoints'), { recursive: true });

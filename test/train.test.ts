@@ -29,10 +29,22 @@ describe('classifier graph', () => {
   // ~1e-16/h = 1e-10, far below the 1e-6 relative tolerance of softmax; a wrong rule shows as
   // ≥ 1e-2. The linear kernels' stabiliser shifts are constants for the gradient but move with
   // the inputs in the differences, which ε = 1e-6 lets through at ~1e-5 (as in autodiff.test.ts).
-  for (const [kernel, pooling] of [['softmax', 'mean'], ['favor-pos', 'cls'], ['elu', 'mean']] as const)
+  for (const [kernel, pooling] of [
+    ['softmax', 'mean'],
+    ['favor-pos', 'cls'],
+    ['elu', 'mean'],
+  ] as const)
     it(`${kernel}, ${pooling} pooling: loss gradients vs central differences (float64)`, async () => {
       const config = { ...DEFAULT_KERNEL_CONFIG, features: 8 };
-      const { graph, params } = buildClassifierGraph({ kernel: getKernel(kernel), shape, config, classes: 3, pooling: pooling as Pooling, mode: 'train', dtype: 'float64' });
+      const { graph, params } = buildClassifierGraph({
+        kernel: getKernel(kernel),
+        shape,
+        config,
+        classes: 3,
+        pooling: pooling as Pooling,
+        mode: 'train',
+        dtype: 'float64',
+      });
       const feeds = { ...batchOf([6, 4], 6, 3), ...Object.fromEntries(params.map((p) => [p.name, f64(p)])) };
       const out = await runGraph(graph, feeds, { ep: 'cpu', threads: 1 });
       const loss = async (name: string, i: number, h: number) => {
@@ -55,11 +67,24 @@ describe('classifier graph', () => {
 
   it('language model (favor-pos, causal): masked next-token loss gradients vs central differences (float64)', async () => {
     const config = { ...DEFAULT_KERNEL_CONFIG, causal: true, features: 8 };
-    const { graph, params } = buildClassifierGraph({ kernel: getKernel('favor-pos'), shape, config, classes: shape.vocab, pooling: 'mean', objective: 'lm', mode: 'train', dtype: 'float64' });
+    const { graph, params } = buildClassifierGraph({
+      kernel: getKernel('favor-pos'),
+      shape,
+      config,
+      classes: shape.vocab,
+      pooling: 'mean',
+      objective: 'lm',
+      mode: 'train',
+      dtype: 'float64',
+    });
     const rng = new Rng(11);
     const ex = [7, 4].map((n) => ({ tokens: Int32Array.from({ length: n }, () => 1 + Math.floor(rng.uniform() * 6)), label: 0 }));
     const batch = makeLmBatch(ex, 6, shape.vocab);
-    assert.deepEqual(Array.from(batch.train.tmask!.data as Float32Array), [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0], 'a row of L predicts L + 1 tokens; padding predicts nothing');
+    assert.deepEqual(
+      Array.from(batch.train.tmask!.data as Float32Array),
+      [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
+      'a row of L predicts L + 1 tokens; padding predicts nothing',
+    );
     const mask = { ...batch.mask, dtype: 'float64' as const, data: Float64Array.from(batch.mask.data as Float32Array) };
     const tmask = { ...batch.train.tmask!, dtype: 'float64' as const, data: Float64Array.from(batch.train.tmask!.data as Float32Array) };
     const feeds = { tokens: batch.tokens, mask, targets: batch.train.targets!, tmask, ...Object.fromEntries(params.map((p) => [p.name, f64(p)])) };
@@ -74,7 +99,9 @@ describe('classifier graph', () => {
         const at = async (h: number) => {
           const data = p.data.slice();
           data[i]! += h;
-          return ((await runGraph(graph, { ...feeds, [name]: { dtype: 'float64', dims: p.shape, data } }, { ep: 'cpu', threads: 1 })).loss!.data as Float64Array)[0]!;
+          return (
+            (await runGraph(graph, { ...feeds, [name]: { dtype: 'float64', dims: p.shape, data } }, { ep: 'cpu', threads: 1 })).loss!.data as Float64Array
+          )[0]!;
         };
         const fd = ((await at(1e-6)) - (await at(-1e-6))) / 2e-6;
         assert.ok(Math.abs(g[i]! - fd) <= 1e-4 * Math.max(1e-3, Math.abs(fd)), `${name}[${i}]: ${g[i]} vs ${fd}`);
@@ -91,8 +118,24 @@ describe('classifier graph', () => {
       const config = { ...DEFAULT_KERNEL_CONFIG, features: 16 };
       const logits = async (L: number) => {
         const s = { ...shape, seqLen: L };
-        const { graph, params } = buildClassifierGraph({ kernel: getKernel(kernel), shape: s, config, classes: 3, pooling: 'mean', mode: 'eval', dtype: 'float64' });
-        const base = buildClassifierGraph({ kernel: getKernel(kernel), shape: { ...shape, seqLen: 9 }, config, classes: 3, pooling: 'mean', mode: 'eval', dtype: 'float64' }).params;
+        const { graph, params } = buildClassifierGraph({
+          kernel: getKernel(kernel),
+          shape: s,
+          config,
+          classes: 3,
+          pooling: 'mean',
+          mode: 'eval',
+          dtype: 'float64',
+        });
+        const base = buildClassifierGraph({
+          kernel: getKernel(kernel),
+          shape: { ...shape, seqLen: 9 },
+          config,
+          classes: 3,
+          pooling: 'mean',
+          mode: 'eval',
+          dtype: 'float64',
+        }).params;
         const feeds: Record<string, HostTensor> = { ...batchOf([6, 6], L, 5) };
         for (const p of params) {
           const from = base.find((x) => x.name === p.name)!;
@@ -120,7 +163,10 @@ describe('batches', () => {
   it('evaluation batches count every example once; scores use only the real rows', () => {
     const ex = Array.from({ length: 5 }, (_, i) => ({ tokens: Int32Array.from([1, 2, 3]), label: i % 2 }));
     const bs = evaluationBatches(ex, 2, (e, real) => makeBatch(e, 4, 2, real));
-    assert.deepEqual(bs.map((b) => b.real), [2, 2, 1]);
+    assert.deepEqual(
+      bs.map((b) => b.real),
+      [2, 2, 1],
+    );
     assert.equal(bs[2]!.score(Float32Array.from([0, 1, 0, 1])).count, 1, 'the filler row does not count');
     const logits = Float32Array.from([0, 1, 0, 1]); // both rows predict class 1
     const s = scoreLogits(logits, [1, 0], 2, 1);
@@ -179,7 +225,11 @@ describe('performer train', () => {
       for (const rec of doc.records) {
         assert.equal(rec.steps, 400);
         const steps = rec.curve.map((c: { step: number }) => c.step);
-        assert.deepEqual(steps, [...new Set<number>(steps)].sort((a, b) => a - b), 'no evaluation repeated or lost');
+        assert.deepEqual(
+          steps,
+          [...new Set<number>(steps)].sort((a, b) => a - b),
+          'no evaluation repeated or lost',
+        );
       }
       // The results plot as the training figure (accuracy panels and the loss panel).
       const plot = cli(['plot', join(dir, 'results.json'), '-o', join(dir, 'figure.svg')]);

@@ -38,7 +38,8 @@ describe('flag vocabulary', () => {
       if (flag === '--help') continue;
       const entry = VOCABULARY[flag];
       if (!entry) problems.push(`${path} ${flag}: not in VOCABULARY (give it a meaning, or use the name that already means this)`);
-      else if (!entry.commands.includes(command)) problems.push(`${path} ${flag}: VOCABULARY says it means "${entry.meaning}" in ${entry.commands.join(', ')}, not in ${command}`);
+      else if (!entry.commands.includes(command))
+        problems.push(`${path} ${flag}: VOCABULARY says it means "${entry.meaning}" in ${entry.commands.join(', ')}, not in ${command}`);
     }
     assert.deepEqual(problems, []);
   });
@@ -46,7 +47,8 @@ describe('flag vocabulary', () => {
   it('every vocabulary entry is declared by each command it lists (the table cannot go stale)', async () => {
     const rows = await declared();
     const missing = Object.entries(VOCABULARY).flatMap(([flag, m]) =>
-      flag === '--help' ? [] : m.commands.filter((c) => !rows.some((r) => r.command === c && r.flag === flag)).map((c) => `${c} ${flag}`));
+      flag === '--help' ? [] : m.commands.filter((c) => !rows.some((r) => r.command === c && r.flag === flag)).map((c) => `${c} ${flag}`),
+    );
     assert.deepEqual(missing, []);
   });
 
@@ -54,14 +56,25 @@ describe('flag vocabulary', () => {
     const rows = await declared();
     for (const a of ALIASES) {
       assert.ok(!rows.some((r) => r.command === a.command && r.flag === a.old), `${a.command} still declares ${a.old}`);
-      assert.ok(rows.some((r) => r.command === a.command && r.flag === a.now), `${a.command} has no ${a.now}`);
+      assert.ok(
+        rows.some((r) => r.command === a.command && r.flag === a.now),
+        `${a.command} has no ${a.now}`,
+      );
     }
   });
 
   it('canonicalArgs rewrites old spellings of the named command only, values too', () => {
     assert.deepEqual(canonicalArgs(['bench', '--seq-lens', '16,32', '--time-ms', '5']), ['bench', '--seq-len', '16,32', '--time-budget', '5ms']);
     assert.deepEqual(canonicalArgs(['bench', '--seq-lens=16', '--time-ms=5']), ['bench', '--seq-len', '16', '--time-budget', '5ms']);
-    assert.deepEqual(canonicalArgs(['train', '--dim', '32', '--warmup', '3', '--rounds', '2']), ['train', '--d-model', '32', '--lr-warmup', '3', '--repeat', '2']);
+    assert.deepEqual(canonicalArgs(['train', '--dim', '32', '--warmup', '3', '--rounds', '2']), [
+      'train',
+      '--d-model',
+      '32',
+      '--lr-warmup',
+      '3',
+      '--repeat',
+      '2',
+    ]);
     // --dim is the head dimension outside train, and --warmup untimed runs in bench: untouched.
     assert.deepEqual(canonicalArgs(['bench', '--dim', '32', '--warmup', '0']), ['bench', '--dim', '32', '--warmup', '0']);
     assert.deepEqual(canonicalArgs(['error', '--feature-types', 'iid']), ['error', '--feature-type', 'iid']);
@@ -75,7 +88,10 @@ describe('flag vocabulary', () => {
     [['train', '--rounds', '0'], /^performer: --repeat: '0' is not a positive integer/],
     [['train', '--dim', '0'], /^performer: --d-model: '0' is not a positive integer/],
     [['train', '--warmup', '50', '--steps', '10'], /^performer: --lr-warmup: 50 warm-up steps exceed --steps 10/],
-    [['report', 'results/fig3-attention/data.json', '--baseline', 'results/train-spam/data.json', '-o', join(tmpdir(), 'performer-alias.html')], /^performer: --baseline-file: '.*train-spam\/data\.json' has kind train/],
+    [
+      ['report', 'results/fig3-attention/data.json', '--baseline', 'results/train-spam/data.json', '-o', join(tmpdir(), 'performer-alias.html')],
+      /^performer: --baseline-file: '.*train-spam\/data\.json' has kind train/,
+    ],
   ] as const) {
     it(`old spelling still works: ${args.slice(0, 2).join(' ')}`, () => {
       const r = cli([...args]);
@@ -96,9 +112,16 @@ describe('flag vocabulary', () => {
 
   it('every preset sets options its command declares', async () => {
     const rows = await declared();
-    for (const [command, presets] of [['bench', BENCH_PRESETS], ['train', TRAIN_PRESETS]] as const) {
+    for (const [command, presets] of [
+      ['bench', BENCH_PRESETS],
+      ['train', TRAIN_PRESETS],
+    ] as const) {
       for (const [name, p] of Object.entries(presets)) {
-        for (const key of Object.keys(p.values)) assert.ok(rows.some((r) => r.command === command && r.attribute === key), `${command} --preset ${name} sets ${key}, which no option of ${command} holds`);
+        for (const key of Object.keys(p.values))
+          assert.ok(
+            rows.some((r) => r.command === command && r.attribute === key),
+            `${command} --preset ${name} sets ${key}, which no option of ${command} holds`,
+          );
       }
     }
   });

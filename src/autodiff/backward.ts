@@ -33,9 +33,7 @@ export function gradients(b: GraphBuilder, output: Value, wrt: readonly Value[],
     const parts = grads.get(v.name);
     if (!parts) return undefined;
     const shared = (g: Value) => [...grads].some(([name, gs]) => name !== v.name && gs.includes(g));
-    const sum = [joinedProducts, joinedPieces]
-      .reduce((gs, join) => join(b, gs, shared), parts)
-      .reduce((acc, g) => b.add(acc, g));
+    const sum = [joinedProducts, joinedPieces].reduce((gs, join) => join(b, gs, shared), parts).reduce((acc, g) => b.add(acc, g));
     grads.set(v.name, [sum]);
     return sum;
   };

@@ -31,8 +31,22 @@ export function joinedProducts(b: GraphBuilder, parts: readonly Value[], shared:
   if (operands.size < 2 || M * inner + inner * N > (operands.size - 1) * M * N) return [...parts];
   // The order of the terms is free: take one whose left Concat already exists (the same
   // [g_num g_den] the state's gradient was made from), so it is not copied twice.
-  const xs = orderings([...operands.values()]).find((o) => b.hasConcat(o.map(([x]) => x), -1)) ?? [...operands.values()];
-  const joined = b.matMul(b.concat(xs.map(([x]) => x), -1), b.concat(xs.map(([, y]) => y), -2));
+  const xs = orderings([...operands.values()]).find((o) =>
+    b.hasConcat(
+      o.map(([x]) => x),
+      -1,
+    ),
+  ) ?? [...operands.values()];
+  const joined = b.matMul(
+    b.concat(
+      xs.map(([x]) => x),
+      -1,
+    ),
+    b.concat(
+      xs.map(([, y]) => y),
+      -2,
+    ),
+  );
   return [joined, ...parts.filter((g) => !operands.has(g))];
 }
 
@@ -62,16 +76,37 @@ export function joinedPieces(b: GraphBuilder, parts: readonly Value[], shared: (
   let at = 0;
   for (const { start, value } of sorted) {
     if (start < at) return [...parts];
-    if (start > at) blocks.push(b.fill(full.map((d, k) => (k === a ? start - at : d)), 0));
+    if (start > at)
+      blocks.push(
+        b.fill(
+          full.map((d, k) => (k === a ? start - at : d)),
+          0,
+        ),
+      );
     blocks.push(value);
     at = start + value.shape[a!]!;
   }
-  if (at < full[a!]!) blocks.push(b.fill(full.map((d, k) => (k === a ? full[a!]! - at : d)), 0));
+  if (at < full[a!]!)
+    blocks.push(
+      b.fill(
+        full.map((d, k) => (k === a ? full[a!]! - at : d)),
+        0,
+      ),
+    );
   const rest = parts.filter((g) => !pieces.has(g));
   const products = blocks.map((v) => b.producer(v));
   const left = products[0]?.inputs[0];
   if (a === full.length - 1 && products.every((p) => p?.op === 'MatMul' && p.inputs[0] === left && p.inputs[1]!.shape.length === full.length)) {
-    return [b.matMul(left!, b.concat(products.map((p) => p!.inputs[1]!), a)), ...rest];
+    return [
+      b.matMul(
+        left!,
+        b.concat(
+          products.map((p) => p!.inputs[1]!),
+          a,
+        ),
+      ),
+      ...rest,
+    ];
   }
   return [b.concat(blocks, a!), ...rest];
 }

@@ -123,7 +123,11 @@ const RULES: { readonly [K in DifferentiableOp]: GradRule } = {
       const s = starts[i]! < 0 ? starts[i]! + dim : Math.min(starts[i]!, dim);
       const before = s;
       const after = dim - s - grad.shape[axis]!;
-      const zeros = (len: number) => b.fill(grad.shape.map((d, k) => (k === axis ? len : d)), 0);
+      const zeros = (len: number) =>
+        b.fill(
+          grad.shape.map((d, k) => (k === axis ? len : d)),
+          0,
+        );
       const parts = [...(before ? [zeros(before)] : []), grad, ...(after ? [zeros(after)] : [])];
       grad = parts.length > 1 ? b.concat(parts, axis) : grad;
     });
@@ -133,7 +137,12 @@ const RULES: { readonly [K in DifferentiableOp]: GradRule } = {
     const x = n.inputs[0]!;
     const keep = attrInt(n, 'keepdims', 1) === 1;
     const axes = intsOf(b, n.inputs[1]);
-    const kept = keep ? g! : b.reshape(g!, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+    const kept = keep
+      ? g!
+      : b.reshape(
+          g!,
+          x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+        );
     return [b.expand(kept, x.shape), null];
   },
   ReduceMean: (b, n, [g]) => {

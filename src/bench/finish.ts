@@ -9,7 +9,9 @@ import type { BenchDocument, BenchRecord, MachineLimits, Roofline } from './type
 export function finishBench(
   records: readonly BenchRecord[],
   meta: {
-    environment: Environment | Record<string, unknown>; options: Record<string, unknown>; roofline: Roofline | null;
+    environment: Environment | Record<string, unknown>;
+    options: Record<string, unknown>;
+    roofline: Roofline | null;
     /** The rates the records' limitMs were priced at. */
     limits?: MachineLimits | null;
     environments?: readonly unknown[];

@@ -19,7 +19,10 @@ export function expandGrid(o: GridOptions): BenchPoint[] {
         for (const kernel of o.kernels)
           points.push({
             ...point,
-            kernel, pass, seqLen, batch,
+            kernel,
+            pass,
+            seqLen,
+            batch,
             ...(o.scope === 'model' ? {} : { layers: null, dFf: null, vocab: null }),
           });
   return points;

@@ -101,7 +101,14 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
   try {
     open = await openPoint(point, opts.profile);
     const { session, prepared } = open;
-    const bench = new Bench({ time: opts.timeMs, iterations: opts.minRuns, warmupIterations: opts.warmupRuns, warmupTime: 0, retainSamples: true, throws: true });
+    const bench = new Bench({
+      time: opts.timeMs,
+      iterations: opts.minRuns,
+      warmupIterations: opts.warmupRuns,
+      warmupTime: 0,
+      retainSamples: true,
+      throws: true,
+    });
     bench.add(point.kernel, async () => {
       await session.runRaw(prepared);
     });
@@ -112,8 +119,14 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
     const runs = 1 + opts.warmupRuns + samplesMs.length;
     const traced = opts.profile ? opProfile(await session.endProfiling(), runs) : null;
     return {
-      status: 'ok', samplesMs, firstRunMs: open.firstRunMs, sessionCreateMs: open.sessionCreateMs, peakMemoryBytes: peakRss() - baseline,
-      profile: traced?.byOp ?? null, nodeProfile: traced?.byNode ?? null, error: null,
+      status: 'ok',
+      samplesMs,
+      firstRunMs: open.firstRunMs,
+      sessionCreateMs: open.sessionCreateMs,
+      peakMemoryBytes: peakRss() - baseline,
+      profile: traced?.byOp ?? null,
+      nodeProfile: traced?.byNode ?? null,
+      error: null,
     };
   } catch (e) {
     return failed(e);
@@ -154,7 +167,15 @@ export async function measureInterleaved(points: readonly BenchPoint[], opts: Me
       }
     }
     live.forEach((l, k) => {
-      results[l.i] = { status: 'ok', samplesMs: samples[k]!, firstRunMs: l.firstRunMs, sessionCreateMs: l.sessionCreateMs, peakMemoryBytes: null, profile: null, error: null };
+      results[l.i] = {
+        status: 'ok',
+        samplesMs: samples[k]!,
+        firstRunMs: l.firstRunMs,
+        sessionCreateMs: l.sessionCreateMs,
+        peakMemoryBytes: null,
+        profile: null,
+        error: null,
+      };
     });
   } catch (e) {
     for (const l of live) results[l.i] = failed(e);

@@ -47,11 +47,21 @@ export interface BenchOutcome {
 }
 
 /** The points a request measures, in order. */
-export const plannedPoints = (req: BenchRequest) => takeShard(expandGrid(req.grid).filter((p) => !req.omitUnsupported || unsupported(p) === null), req.shard);
+export const plannedPoints = (req: BenchRequest) =>
+  takeShard(
+    expandGrid(req.grid).filter((p) => !req.omitUnsupported || unsupported(p) === null),
+    req.shard,
+  );
 
 /** The combinations of the grid that cannot run, one line each (kernel, pass: why). */
-export const unsupportedCombinations = (req: BenchRequest): string[] =>
-  [...new Set(expandGrid(req.grid).flatMap((p) => { const why = unsupported(p); return why ? [`${p.kernel} ${p.pass} (${why.replace(/^--\S+: /, '').replace(/ \(allowed: .*\)$/, '')})`] : []; }))];
+export const unsupportedCombinations = (req: BenchRequest): string[] => [
+  ...new Set(
+    expandGrid(req.grid).flatMap((p) => {
+      const why = unsupported(p);
+      return why ? [`${p.kernel} ${p.pass} (${why.replace(/^--\S+: /, '').replace(/ \(allowed: .*\)$/, '')})`] : [];
+    }),
+  ),
+];
 
 /**
  * Refuses, once and before any process starts, a request that cannot produce a result: a
@@ -73,13 +83,22 @@ export async function checkRequest(req: BenchRequest): Promise<void> {
   };
   const smallest = Math.min(...runnable.map(bytes));
   if (runnable.length && smallest > req.memoryBudgetBytes) {
-    throw usage('--features', `${req.grid.features} features need at least ${formatBytes(smallest)} at the smallest point, over the memory budget of ${formatBytes(req.memoryBudgetBytes)}`, 'fewer features, or a larger --memory-budget');
+    throw usage(
+      '--features',
+      `${req.grid.features} features need at least ${formatBytes(smallest)} at the smallest point, over the memory budget of ${formatBytes(req.memoryBudgetBytes)}`,
+      'fewer features, or a larger --memory-budget',
+    );
   }
 }
 
 /** Every option of the request that decides what is measured and how: recorded in results and the journal's header. */
 export const requestOptions = (req: BenchRequest): Record<string, unknown> => ({
-  ...req.grid, ...req.measure, memoryBudgetBytes: req.memoryBudgetBytes, shard: req.shard ?? undefined, interleave: req.interleave, repeat: req.repeat,
+  ...req.grid,
+  ...req.measure,
+  memoryBudgetBytes: req.memoryBudgetBytes,
+  shard: req.shard ?? undefined,
+  interleave: req.interleave,
+  repeat: req.repeat,
 });
 
 export interface BenchHooks {
@@ -111,15 +130,19 @@ export async function runBenchRequest(req: BenchRequest, opts: BenchHooks = {}):
   const points = plannedPoints(req);
   const environment = collectEnvironment(); // the code and machine as the run starts
   const track = tracker(points, req, opts);
-  const raw = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat }, opts.executor ?? childExecutor(), {
-    done,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    onStart: track.onStart,
-    onProcess: (e) => {
-      track.onProcess(e);
-      if (req.out) appendJournal(req.out, e);
+  const raw = await runBench(
+    { points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat },
+    opts.executor ?? childExecutor(),
+    {
+      done,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onStart: track.onStart,
+      onProcess: (e) => {
+        track.onProcess(e);
+        if (req.out) appendJournal(req.out, e);
+      },
     },
-  });
+  );
   const { records, limits, roofline } = await priceLimits(raw, req, opts);
   const doc = finishBench(records, { environment, options, roofline, limits });
   return { doc, interrupted: Boolean(opts.signal?.aborted), planned: points.length };
@@ -132,7 +155,12 @@ export async function runBenchRequest(req: BenchRequest, opts: BenchHooks = {}):
 async function priceLimits(raw: BenchRecord[], req: BenchRequest, opts: BenchHooks) {
   if (req.roofline === 'off' || opts.signal?.aborted) return { records: raw, limits: null, roofline: null };
   const { ep, threads } = req.grid;
-  const { records, limits } = await priceRecords(raw, { ep, threads, refresh: req.roofline === 'refresh', ...(opts.onLimit ? { onMeasure: opts.onLimit } : {}) });
+  const { records, limits } = await priceRecords(raw, {
+    ep,
+    threads,
+    refresh: req.roofline === 'refresh',
+    ...(opts.onLimit ? { onMeasure: opts.onLimit } : {}),
+  });
   return { records, limits, roofline: await getRoofline(ep, threads) };
 }
 
@@ -177,8 +205,14 @@ export function checkoutWorker(dir: string): URL {
   const root = pathToFileURL(`${resolve(dir)}/`);
   const built = new URL('dist/src/bench/worker.js', root);
   const worker = existsSync(built) ? built : new URL('src/bench/worker.ts', root);
-  if (!existsSync(worker)) throw usage('--against', `'${dir}' is not a performer checkout (no src/bench/worker.ts)`, 'a directory holding another checkout of performer, with npm ci run in it');
-  if (!existsSync(new URL('node_modules/onnxruntime-node', root))) throw usage('--against', `'${dir}' has no node_modules/onnxruntime-node`, 'run npm ci in that checkout first');
+  if (!existsSync(worker))
+    throw usage(
+      '--against',
+      `'${dir}' is not a performer checkout (no src/bench/worker.ts)`,
+      'a directory holding another checkout of performer, with npm ci run in it',
+    );
+  if (!existsSync(new URL('node_modules/onnxruntime-node', root)))
+    throw usage('--against', `'${dir}' has no node_modules/onnxruntime-node`, 'run npm ci in that checkout first');
   return worker;
 }
 
@@ -199,7 +233,10 @@ export async function runRelative(req: BenchRequest, against: string, opts: Benc
   const baselineMs = new Map<string, Measurement[]>();
   const paired: Executor = async (points, measure, signal) => {
     const round = baselineMs.get(pointKey(points[0]!))?.length ?? 0;
-    const runBase = async () => (await baselineExec(points, measure, signal)).forEach((m, i) => baselineMs.set(pointKey(points[i]!), [...(baselineMs.get(pointKey(points[i]!)) ?? []), m]));
+    const runBase = async () =>
+      (await baselineExec(points, measure, signal)).forEach((m, i) =>
+        baselineMs.set(pointKey(points[i]!), [...(baselineMs.get(pointKey(points[i]!)) ?? []), m]),
+      );
     if (round % 2 === 0) await runBase();
     const ms = await candidateExec(points, measure, signal);
     if (round % 2 === 1) await runBase();
@@ -209,15 +246,21 @@ export async function runRelative(req: BenchRequest, against: string, opts: Benc
   const environment = collectEnvironment();
   const baselineEnvironment = checkoutEnvironment(pathToFileURL(`${resolve(against)}/`));
   const track = tracker(points, req, opts, 2);
-  const records = await runBench({ points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat }, paired, {
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...track,
-  });
+  const records = await runBench(
+    { points, measure: req.measure, memoryBudgetBytes: req.memoryBudgetBytes, interleave: req.interleave, repeat: req.repeat },
+    paired,
+    {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...track,
+    },
+  );
   // Only this checkout's records are priced: the limit model reads this checkout's graphs.
   const { records: priced, limits, roofline } = await priceLimits(records, req, opts);
   const relativeRun = `${process.pid}-${Date.now()}`;
   const options = (role: string) => ({ ...requestOptions(req), against: resolve(against), relativeRun, relativeRole: role });
-  const baseRecords = records.map((r) => makeRecord(r, (baselineMs.get(pointKey(r)) ?? []).slice(0, r.processes), r.estimatedMemoryBytes, r.flops)).filter((r) => r.processes > 0);
+  const baseRecords = records
+    .map((r) => makeRecord(r, (baselineMs.get(pointKey(r)) ?? []).slice(0, r.processes), r.estimatedMemoryBytes, r.flops))
+    .filter((r) => r.processes > 0);
   return {
     candidate: finishBench(priced, { environment, options: options('candidate'), roofline, limits }),
     baseline: finishBench(baseRecords, { environment: baselineEnvironment, options: options('baseline'), roofline }),

@@ -77,7 +77,13 @@ const median = (xs: readonly number[]) => summarize(xs).medianMs;
  * process medians, and processRme the 95% margin of their mean (the process is the unit of
  * replication: samples within one process share its memory layout, arena and frequency).
  */
-export function makeRecord(p: BenchPoint, measured: Measurement | readonly Measurement[], estimatedMemoryBytes: number, flops: number, graphHash: string | null = null): BenchRecord {
+export function makeRecord(
+  p: BenchPoint,
+  measured: Measurement | readonly Measurement[],
+  estimatedMemoryBytes: number,
+  flops: number,
+  graphHash: string | null = null,
+): BenchRecord {
   const ms = Array.isArray(measured) ? (measured as readonly Measurement[]) : [measured as Measurement];
   const failed = ms.find((m) => m.status !== 'ok');
   const samplesMs = failed ? [] : ms.flatMap((m) => m.samplesMs);
@@ -220,7 +226,12 @@ function record(st: PointState, p: BenchPoint, round: number, m: Measurement, ho
 }
 
 /** The point's cost, and the measurement that decides it without running (unsupported, after an oom, over the budget). */
-function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean, arena?: ArenaRatio): { estimate: number; flops: number; graphHash: string | null; decided?: Measurement } {
+function precheck(
+  p: BenchPoint,
+  plan: BenchPlan,
+  afterOom: boolean,
+  arena?: ArenaRatio,
+): { estimate: number; flops: number; graphHash: string | null; decided?: Measurement } {
   const why = unsupported(p);
   if (why) return { estimate: 0, flops: 0, graphHash: null, decided: notMeasured('skipped', why) };
   const graph = pointGraph(p);
@@ -228,7 +239,8 @@ function precheck(p: BenchPoint, plan: BenchPlan, afterOom: boolean, arena?: Are
   const flops = graphFlops(graph);
   const graphHash = pointFingerprint(p, graph);
   if (afterOom) return { estimate, flops, graphHash, decided: notMeasured('skipped', 'a shorter sequence of this series ran out of memory') };
-  if (estimate > plan.memoryBudgetBytes) return { estimate, flops, graphHash, decided: notMeasured('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`) };
+  if (estimate > plan.memoryBudgetBytes)
+    return { estimate, flops, graphHash, decided: notMeasured('oom', `estimated ${estimate} bytes exceed the memory budget of ${plan.memoryBudgetBytes}`) };
   const predicted = arena ? Math.round(estimate * arena.ratio) : estimate;
   if (arena && predicted > plan.memoryBudgetBytes) {
     const why = `predicted peak ${predicted} bytes (live values ${estimate} × ${arena.ratio.toFixed(2)}, the peak ÷ estimate measured at L=${arena.seqLen}) exceeds the memory budget of ${plan.memoryBudgetBytes}`;

@@ -80,7 +80,10 @@ export function exponents(records: readonly BenchRecord[]): Exponent[] {
   for (const series of groups(records).values()) {
     const pts = okTimes(series);
     if (pts.length < 2) continue;
-    const { slope } = linearFit(pts.map((r) => Math.log(r.seqLen)), pts.map((r) => Math.log(r.medianMs!)));
+    const { slope } = linearFit(
+      pts.map((r) => Math.log(r.seqLen)),
+      pts.map((r) => Math.log(r.medianMs!)),
+    );
     out.push({ kernel: pts[0]!.kernel, pass: pts[0]!.pass, causal: pts[0]!.causal, k: slope, points: pts.length });
   }
   return out;

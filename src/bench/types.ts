@@ -80,7 +80,13 @@ export interface ProfileNode {
 
 /** A point that produced no timings (not run, failed, out of memory), with why. */
 export const notMeasured = (status: Status, error: string): Measurement => ({
-  status, samplesMs: [], firstRunMs: null, sessionCreateMs: null, peakMemoryBytes: null, profile: null, error,
+  status,
+  samplesMs: [],
+  firstRunMs: null,
+  sessionCreateMs: null,
+  peakMemoryBytes: null,
+  profile: null,
+  error,
 });
 
 /** One row of results.json / results.csv (documented in docs/bench.md). */

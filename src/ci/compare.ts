@@ -30,7 +30,8 @@ const benchLabel = (r: BenchRecord) => {
   return `${r.kernel} ${r.pass}${mode} L=${r.seqLen} ${sizes}${r.scope === 'model' ? ' (model)' : ''}`;
 };
 
-const errorLabel = (r: ErrorLike) => `${r.kernel} ${r.featureType} m=${r.features} ${r.metric}${r.causal ? ' causal' : ''} L=${r.seqLen} d=${r.dim} σ=${r.inputScale}`;
+const errorLabel = (r: ErrorLike) =>
+  `${r.kernel} ${r.featureType} m=${r.features} ${r.metric}${r.causal ? ' causal' : ''} L=${r.seqLen} d=${r.dim} σ=${r.inputScale}`;
 
 /** Compares two results files; returns labelled comparisons and the exit code. */
 export function runCompare(basePath: string, curPath: string, o: CompareRequest): CompareOutcome {

@@ -43,7 +43,14 @@ export function mergeResults(files: readonly ResultsFile[], names: readonly stri
   });
   const options = { ...first.options, shard: undefined, shardOptions: files.map((f) => perShard(f.options)) };
   const environments = files.map((f) => f.environment);
-  if (first.kind === 'error') return { schemaVersion: first.schemaVersion, kind: 'error', environment: first.environment, environments, options, records: records as ErrorRecord[] };
+  if (first.kind === 'error')
+    return { schemaVersion: first.schemaVersion, kind: 'error', environment: first.environment, environments, options, records: records as ErrorRecord[] };
   const { roofline, limits } = first as unknown as { roofline: Roofline | null; limits?: MachineLimits | null };
-  return finishBench(records as BenchRecord[], { environment: first.environment, environments, options, roofline, ...(limits !== undefined ? { limits } : {}) });
+  return finishBench(records as BenchRecord[], {
+    environment: first.environment,
+    environments,
+    options,
+    roofline,
+    ...(limits !== undefined ? { limits } : {}),
+  });
 }

@@ -73,21 +73,39 @@ export function compareBench(base: readonly BenchRecord[], cur: readonly BenchRe
     const test = invalid ? null : o.paired ? pairedYuenLogRatio(bx, cx, o.alpha) : yuenLogRatio(bx, cx, o.alpha);
     return [{ key: pointKey(c), bx, cx, invalid, test }];
   });
-  const slower = holm(pairs.map((x) => x.test?.pSlower ?? null), o.alpha);
-  const faster = holm(pairs.map((x) => x.test?.pFaster ?? null), o.alpha);
+  const slower = holm(
+    pairs.map((x) => x.test?.pSlower ?? null),
+    o.alpha,
+  );
+  const faster = holm(
+    pairs.map((x) => x.test?.pFaster ?? null),
+    o.alpha,
+  );
   const strictest = o.alpha / Math.max(1, pairs.filter((x) => x.test).length);
   return pairs.map((x, i): Comparison => {
     const t = x.test;
     const detectable = t ? minDetectableRatio(t.se, t.df, strictest) : null;
-    const verdict: Verdict = x.invalid ? 'invalid'
-      : !t ? 'inconclusive'
-      : slower[i] && t.ratio > 1 + o.threshold ? 'slower'
-      : faster[i] && t.ratio < 1 / (1 + o.threshold) ? 'faster'
-      : detectable! <= 1 + o.threshold ? 'unchanged'
-      : 'inconclusive';
+    const verdict: Verdict = x.invalid
+      ? 'invalid'
+      : !t
+        ? 'inconclusive'
+        : slower[i] && t.ratio > 1 + o.threshold
+          ? 'slower'
+          : faster[i] && t.ratio < 1 / (1 + o.threshold)
+            ? 'faster'
+            : detectable! <= 1 + o.threshold
+              ? 'unchanged'
+              : 'inconclusive';
     return {
-      key: x.key, baseline: center(x.bx), current: center(x.cx), ratio: t?.ratio ?? null, lo: t?.lo ?? null, hi: t?.hi ?? null,
-      p: t?.pSlower ?? null, detectable, n: [x.bx.length, x.cx.length],
+      key: x.key,
+      baseline: center(x.bx),
+      current: center(x.cx),
+      ratio: t?.ratio ?? null,
+      lo: t?.lo ?? null,
+      hi: t?.hi ?? null,
+      p: t?.pSlower ?? null,
+      detectable,
+      n: [x.bx.length, x.cx.length],
       needed: verdict === 'inconclusive' ? (t ? runsNeeded(t, o.threshold, strictest) : 2) : null,
       verdict,
     };
@@ -104,12 +122,31 @@ export function compareErrors(base: readonly ErrorLike[], cur: readonly ErrorLik
     const invalid = !finite(b.mean) || !finite(c.mean) || b.status === 'invalid' || c.status === 'invalid';
     const ratio = invalid ? null : c.mean / b.mean;
     const verdict: Verdict = ratio === null ? 'invalid' : ratio > 1 + o.threshold ? 'slower' : ratio < 1 / (1 + o.threshold) ? 'faster' : 'unchanged';
-    return [{ key: errorKey(c), baseline: finite(b.mean) ? b.mean : null, current: finite(c.mean) ? c.mean : null, ratio, lo: null, hi: null, p: null, detectable: null, n: [b.seeds ?? 1, c.seeds ?? 1] as const, needed: null, verdict }];
+    return [
+      {
+        key: errorKey(c),
+        baseline: finite(b.mean) ? b.mean : null,
+        current: finite(c.mean) ? c.mean : null,
+        ratio,
+        lo: null,
+        hi: null,
+        p: null,
+        detectable: null,
+        n: [b.seeds ?? 1, c.seeds ?? 1] as const,
+        needed: null,
+        verdict,
+      },
+    ];
   });
 }
 
 /** Environment fields that make timings incomparable, with both values, where they differ. */
-export function environmentDiff(a: Record<string, unknown>, b: Record<string, unknown>, optsA: Record<string, unknown>, optsB: Record<string, unknown>): string[] {
+export function environmentDiff(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+  optsA: Record<string, unknown>,
+  optsB: Record<string, unknown>,
+): string[] {
   const diffs: string[] = [];
   for (const k of ['onnxruntimeVersion', 'cpuModel', 'cores']) if (a[k] !== b[k]) diffs.push(`${k}: ${String(a[k])} vs ${String(b[k])}`);
   for (const k of ['ep', 'threads']) if (optsA[k] !== optsB[k]) diffs.push(`${k}: ${String(optsA[k])} vs ${String(optsB[k])}`);

@@ -19,7 +19,19 @@ import { progressReporter } from '../report/progress.ts';
 import { formatBytes, note, print, progressDone, show, warn } from '../report/terminal.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import {
-  addKernelOptions, byteSize, DTYPES, duration, onStopSignal, kernelConfig, listOf, nonNegativeInt, oneOf, positiveInt, positiveNumber, sizeList, withDefault,
+  addKernelOptions,
+  byteSize,
+  DTYPES,
+  duration,
+  onStopSignal,
+  kernelConfig,
+  listOf,
+  nonNegativeInt,
+  oneOf,
+  positiveInt,
+  positiveNumber,
+  sizeList,
+  withDefault,
   type KernelOptionValues,
 } from './options.ts';
 import { examples } from './help.ts';
@@ -72,23 +84,60 @@ export const benchCommand = addKernelOptions(
     .option('--heads <H>', 'attention heads', positiveInt('--heads'), DEFAULT_HEADS)
     .option('--dim <d>', 'head dimension d, elements per head (with --scope model, the old spelling of --d-model)', positiveInt('--dim'), DEFAULT_DIM),
 )
-  .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu', 'cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
+  .addOption(
+    new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu', 'cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)),
+  )
   .option('--threads <n>', 'intra-op threads (default: ONNX Runtime chooses, one per core)', positiveInt('--threads'))
   .addOption(new Option('--dtype <dtype>', 'element type').choices(DTYPES).default('float32', 'float32').argParser(oneOf('--dtype', DTYPES)))
-  .addOption(withDefault('--time-budget <duration>', 'clock budget of the timed runs per process (200ms, 2s; a bare number is seconds)', duration('--time-budget'), '200ms'))
+  .addOption(
+    withDefault(
+      '--time-budget <duration>',
+      'clock budget of the timed runs per process (200ms, 2s; a bare number is seconds)',
+      duration('--time-budget'),
+      '200ms',
+    ),
+  )
   .option('--min-runs <n>', 'minimum timed runs per process', positiveInt('--min-runs'), 5)
   .option('--warmup <n>', 'untimed warm-up runs after the first run', nonNegativeInt('--warmup'), 1)
-  .addOption(withDefault('--memory-budget <size>', 'skip points whose estimate exceeds it, as oom (e.g. 16GiB, 80%)', byteSize('--memory-budget', os.totalmem()), RAM_SHARE, `${RAM_SHARE} of RAM, ${formatBytes(0.8 * os.totalmem())}`))
-  .addOption(new Option('--format <format>', 'output format (gab: github-action-benchmark, bmf: Bencher)').choices(BENCH_FORMATS).default('table', 'table').argParser(oneOf('--format', BENCH_FORMATS)))
+  .addOption(
+    withDefault(
+      '--memory-budget <size>',
+      'skip points whose estimate exceeds it, as oom (e.g. 16GiB, 80%)',
+      byteSize('--memory-budget', os.totalmem()),
+      RAM_SHARE,
+      `${RAM_SHARE} of RAM, ${formatBytes(0.8 * os.totalmem())}`,
+    ),
+  )
+  .addOption(
+    new Option('--format <format>', 'output format (gab: github-action-benchmark, bmf: Bencher)')
+      .choices(BENCH_FORMATS)
+      .default('table', 'table')
+      .argParser(oneOf('--format', BENCH_FORMATS)),
+  )
   .option('--out <dir>', 'write results.json, results.csv and the journal results.jsonl there')
-  .addOption(new Option('--scope <scope>', 'attention alone, or a whole encoder of width --d-model').choices(SCOPES).default('attention', 'attention').argParser(oneOf('--scope', SCOPES)))
-  .option('--d-model <n>', 'model width d_model (model scope; default: --dim\'s value, 64)', positiveInt('--d-model'))
+  .addOption(
+    new Option('--scope <scope>', 'attention alone, or a whole encoder of width --d-model')
+      .choices(SCOPES)
+      .default('attention', 'attention')
+      .argParser(oneOf('--scope', SCOPES)),
+  )
+  .option('--d-model <n>', "model width d_model (model scope; default: --dim's value, 64)", positiveInt('--d-model'))
   .option('--layers <n>', 'encoder blocks (model scope)', positiveInt('--layers'), 6)
   .option('--d-ff <n>', 'feed-forward width (model scope)', positiveInt('--d-ff'), 2048)
   .option('--vocab <n>', 'vocabulary (model scope)', positiveInt('--vocab'), 256)
   .option('--repeat <N>', 'fresh processes per point, run in interleaved rounds: the unit of replication that compare tests on', positiveInt('--repeat'), 1)
-  .option('--against <checkout>', 'relative mode: time every point in this checkout and in <checkout> in alternating processes, then test the paired ratios (the CI gate for shared runners)')
-  .addOption(withDefault('--threshold <pct>', 'with --against: the smallest slowdown that fails the run', (v: string) => positiveNumber('--threshold')(v.replace(/%$/, '')) / 100, '10%'))
+  .option(
+    '--against <checkout>',
+    'relative mode: time every point in this checkout and in <checkout> in alternating processes, then test the paired ratios (the CI gate for shared runners)',
+  )
+  .addOption(
+    withDefault(
+      '--threshold <pct>',
+      'with --against: the smallest slowdown that fails the run',
+      (v: string) => positiveNumber('--threshold')(v.replace(/%$/, '')) / 100,
+      '10%',
+    ),
+  )
   .option('--interleave', 'time the kernels of each size in alternating rounds in one process (cancels drift; no per-point peak memory)', false)
   .option('--shard <i/n>', 'run only shard i of n of the grid (join shards with `performer merge`)', parseShard)
   .addOption(new Option('--preset <name>', 'a named option set; explicit flags win').choices(PRESET_NAMES).argParser(oneOf('--preset', PRESET_NAMES)))
@@ -97,11 +146,17 @@ export const benchCommand = addKernelOptions(
   .option('--quiet', 'no progress lines on stderr', false)
   .option('--no-roofline', 'no limit model (limitMs, % limit) and no roofline: nothing measured beyond the points')
   .option('--refresh-roofline', "measure the limit model's rates and the roofline again (the cache keeps the best rate seen)", false)
-  .addHelpText('after', examples([
-    ['performer bench', 'every default kernel, L = 256..8192, about a minute'],
-    ['performer bench --kernels softmax,favor-pos --heads 8 --seq-len 1024..16384 --repeat 5 --out mine', 'favor-pos against softmax, 8 heads, 5 processes per point, files kept'],
-    ['performer bench --preset ci --against ../base', 'the CI gate: this checkout against ../base, round by round'],
-  ]))
+  .addHelpText(
+    'after',
+    examples([
+      ['performer bench', 'every default kernel, L = 256..8192, about a minute'],
+      [
+        'performer bench --kernels softmax,favor-pos --heads 8 --seq-len 1024..16384 --repeat 5 --out mine',
+        'favor-pos against softmax, 8 heads, 5 processes per point, files kept',
+      ],
+      ['performer bench --preset ci --against ../base', 'the CI gate: this checkout against ../base, round by round'],
+    ]),
+  )
   .action(async (o: BenchCliOptions, cmd: Command) => {
     if (o.preset) applyPreset(o as unknown as Record<string, unknown>, BENCH_PRESETS[o.preset]!.values, cmd);
     modelWidth(o, cmd);
@@ -123,7 +178,9 @@ export const benchCommand = addKernelOptions(
     if (defaultGrid && !o.quiet) for (const c of unsupportedCombinations(req)) note(`left out of the default grid: ${c}`);
     (o.format === 'table' ? show : print)(formatResults(doc, o.format));
     if (interrupted) {
-      process.stderr.write(`interrupted (${stop.received()}): ${doc.records.length} of ${planned} points have results${req.out ? `; every finished process is kept in ${req.out} (continue with the same command and --resume)` : ''}\n`);
+      process.stderr.write(
+        `interrupted (${stop.received()}): ${doc.records.length} of ${planned} points have results${req.out ? `; every finished process is kept in ${req.out} (continue with the same command and --resume)` : ''}\n`,
+      );
       process.exitCode = stop.exitCode();
     } else process.exitCode = doc.records.some((r) => r.status === 'error' || r.status === 'invalid') ? 1 : 0;
   });
@@ -146,7 +203,8 @@ async function relative(req: BenchRequest, against: string, o: BenchCliOptions):
   const opts = { threshold: o.threshold, alpha: 0.05, metric: 'median' as const, paired: true };
   const out = compareRecords('bench', run.baseline.records, run.candidate.records, opts);
   const code = out.code;
-  if (o.format === 'json') print(JSON.stringify({ verdict: code === 2 ? 'invalid' : code ? 'regression' : 'ok', paired: true, comparisons: out.rows }, null, 2));
+  if (o.format === 'json')
+    print(JSON.stringify({ verdict: code === 2 ? 'invalid' : code ? 'regression' : 'ok', paired: true, comparisons: out.rows }, null, 2));
   else show(compareTable(out, opts));
   if (run.interrupted) {
     process.stderr.write(`interrupted (${stop.received()}): the relative run stopped early; its verdicts cover the rounds that finished\n`);
@@ -181,10 +239,25 @@ export function benchRequest(o: BenchCliOptions): BenchRequest {
   const measure: MeasureOptions = { timeMs: o.timeBudget * 1000, minRuns: o.minRuns, warmupRuns: o.warmup, profile: o.profile };
   return {
     grid: {
-      kernels: o.kernels, seqLens: o.seqLen, passes: o.pass, batches: o.batch, heads: o.heads, dim: o.dim,
-      features: k.features, featureType: k.featureType, causal: k.causal, causalImpl: k.causalImpl, chunkSize: k.chunkSize,
-      scope: o.scope, ep: o.ep, dtype: o.dtype, seed: k.seed, threads: o.threads ?? null,
-      layers: o.layers, dFf: o.dFf, vocab: o.vocab,
+      kernels: o.kernels,
+      seqLens: o.seqLen,
+      passes: o.pass,
+      batches: o.batch,
+      heads: o.heads,
+      dim: o.dim,
+      features: k.features,
+      featureType: k.featureType,
+      causal: k.causal,
+      causalImpl: k.causalImpl,
+      chunkSize: k.chunkSize,
+      scope: o.scope,
+      ep: o.ep,
+      dtype: o.dtype,
+      seed: k.seed,
+      threads: o.threads ?? null,
+      layers: o.layers,
+      dFf: o.dFf,
+      vocab: o.vocab,
     },
     measure,
     memoryBudgetBytes: o.memoryBudget,

@@ -16,15 +16,25 @@ export const compareCommand = new Command('compare')
   .argument('<baseline>', 'baseline results.json')
   .argument('<current>', 'current results.json')
   .addOption(withDefault('--threshold <pct>', 'smallest slowdown that counts', percent, '10%'))
-  .option('--metric <m>', 'per-process figure tested: median, mean or min', (v: string) => {
-    if (!['median', 'mean', 'min'].includes(v)) throw usage('--metric', `'${v}' is not supported`, 'median, mean, min');
-    return v;
-  }, 'median')
-  .option('--alpha <a>', 'family-wise significance level (Holm over the points)', (v: string) => {
-    const a = Number(v);
-    if (!(a > 0 && a < 1)) throw usage('--alpha', `'${v}' is not in (0, 1)`);
-    return a;
-  }, 0.05)
+  .option(
+    '--metric <m>',
+    'per-process figure tested: median, mean or min',
+    (v: string) => {
+      if (!['median', 'mean', 'min'].includes(v)) throw usage('--metric', `'${v}' is not supported`, 'median, mean, min');
+      return v;
+    },
+    'median',
+  )
+  .option(
+    '--alpha <a>',
+    'family-wise significance level (Holm over the points)',
+    (v: string) => {
+      const a = Number(v);
+      if (!(a > 0 && a < 1)) throw usage('--alpha', `'${v}' is not in (0, 1)`);
+      return a;
+    },
+    0.05,
+  )
   .option('--allow-env-change', 'compare even when provider, ONNX Runtime version, CPU or threads differ', false)
   .option('--json', 'machine-readable output', false)
   .action(async (basePath: string, curPath: string, o: CompareCliOptions) => {

@@ -53,7 +53,11 @@ function checkInputsFlags(o: ErrorCliOptions, cmd: Command): void {
   const given = DRAWN_ONLY.find((k) => cmd.getOptionValueSource(k) === 'cli');
   if (given) {
     const flag = `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw usage(flag, 'does not apply to --inputs (L, d and the scale are the inputs\' own)', 'with --inputs: --kernels, --feature-type, --features, --seeds, --dim (a check), --causal, --target output|kernel, --baseline, --format, --out');
+    throw usage(
+      flag,
+      "does not apply to --inputs (L, d and the scale are the inputs' own)",
+      'with --inputs: --kernels, --feature-type, --features, --seeds, --dim (a check), --causal, --target output|kernel, --baseline, --format, --out',
+    );
   }
   if (o.target !== 'output' && o.target !== 'kernel') throw usage('--target', `${o.target} is not measured on given inputs yet`, 'output, kernel');
   if (o.estimator.includes('exact')) throw usage('--estimator', 'exact is not available with --inputs yet', 'graph');
@@ -69,15 +73,32 @@ export function errorOptions(o: ErrorCliOptions): ErrorRequest {
     if (notEstimator) throw usage('--target', `kernel needs softmax estimators, not '${notEstimator}'`, ESTIMATOR_NAMES.join(', '));
   }
   if (o.estimator.includes('exact')) {
-    if (!EXACT_TARGETS.includes(o.target)) throw usage('--estimator', `exact evaluates --target ${EXACT_TARGETS.join('/')}, not ${o.target}${o.target === 'kernel' ? ' (already float64 without ε)' : ''}`, 'graph');
+    if (!EXACT_TARGETS.includes(o.target))
+      throw usage(
+        '--estimator',
+        `exact evaluates --target ${EXACT_TARGETS.join('/')}, not ${o.target}${o.target === 'kernel' ? ' (already float64 without ε)' : ''}`,
+        'graph',
+      );
     const noReference = o.kernels.find((k) => !ESTIMATOR_NAMES.includes(k));
     if (noReference) throw usage('--estimator', `exact needs softmax estimators, not '${noReference}'`, ESTIMATOR_NAMES.join(', '));
   }
   if (o.baseline !== undefined && !o.kernels.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
   if (o.target === 'matrix' && o.seqLen > 4096) throw usage('--seq-len', `--target matrix materialises L×L matrices; ${o.seqLen} is too long`, '≤ 4096');
   return {
-    kernels: o.kernels, featureTypes: o.featureType, features: o.features, seqLen: o.seqLen, dim: o.dim, seeds: o.seeds, causal: o.causal,
-    causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScales: o.inputScale, target: o.target, estimators: o.estimator, ep: o.ep, threads: o.threads,
+    kernels: o.kernels,
+    featureTypes: o.featureType,
+    features: o.features,
+    seqLen: o.seqLen,
+    dim: o.dim,
+    seeds: o.seeds,
+    causal: o.causal,
+    causalImpl: o.causalImpl,
+    chunkSize: o.chunkSize,
+    inputScales: o.inputScale,
+    target: o.target,
+    estimators: o.estimator,
+    ep: o.ep,
+    threads: o.threads,
     shard: o.shard ?? null,
   };
 }
@@ -89,12 +110,16 @@ function checkLeakFlags(cmd: Command): void {
   const given = SWEEP_ONLY.find((k) => cmd.getOptionValueSource(k) === 'cli');
   if (given) {
     const flag = `--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw usage(flag, 'is ignored by --leak (the leak probe has no such setting)', 'with --leak: --kernels, --seq-len, --dim, --features, --chunk-size, --ep, --format, --out');
+    throw usage(
+      flag,
+      'is ignored by --leak (the leak probe has no such setting)',
+      'with --leak: --kernels, --seq-len, --dim, --features, --chunk-size, --ep, --format, --out',
+    );
   }
 }
 
 export const errorCommand = new Command('error')
-  .description('approximation error of the feature kernels vs exact softmax attention (the paper\'s Fig. 4), with closed forms')
+  .description("approximation error of the feature kernels vs exact softmax attention (the paper's Fig. 4), with closed forms")
   .addOption(withDefault('--kernels <list>', 'feature kernels', listOf('--kernels', [...KERNEL_NAMES, ...HOST_ESTIMATORS]), DEFAULT_KERNELS.error.join(',')))
   .addOption(withDefault('--feature-type <list>', 'projection matrices to sweep', listOf('--feature-type', FEATURE_TYPES), 'iid,orthogonal'))
   .addOption(withDefault('--features <list>', 'numbers of random features m', sizeList('--features'), DEFAULT_ERROR_FEATURES))
@@ -102,19 +127,41 @@ export const errorCommand = new Command('error')
   .option('--dim <d>', 'head dimension', positiveInt('--dim'), DEFAULT_ERROR_DIM)
   .option('--seeds <n>', 'seeds (each draws inputs and projection)', positiveInt('--seeds'), 15)
   .option('--causal', 'causal attention', false)
-  .addOption(new Option('--causal-impl <impl>', 'causal strategy').choices(CAUSAL_IMPLS).default('chunked', 'chunked').argParser(oneOf('--causal-impl', CAUSAL_IMPLS)))
+  .addOption(
+    new Option('--causal-impl <impl>', 'causal strategy').choices(CAUSAL_IMPLS).default('chunked', 'chunked').argParser(oneOf('--causal-impl', CAUSAL_IMPLS)),
+  )
   .option('--chunk-size <C>', 'chunk size of the chunked strategy', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
   .addOption(withDefault('--input-scale <list>', 'Q, K ~ N(0, σ²) i.i.d. (V ~ N(0, 1)); a comma list sweeps σ', numberList('--input-scale'), '1'))
-  .addOption(new Option('--target <target>', 'output: MSE of attention outputs; matrix: attention rows; kernel: per-pair SM estimates with closed forms; grad: dQ, dK, dV').choices(TARGETS).default('output', 'output').argParser(oneOf('--target', TARGETS)))
-  .addOption(withDefault('--estimator <list>', 'graph: the ONNX graph bench times (float32, ε = 1e-6 after the stabiliser shifts); exact: the same estimator (projection, A/Ψ fits) in float64 without ε; graph,exact: both, on paired seeds', listOf('--estimator', ESTIMATOR_PATHS), 'graph'))
-  .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu', 'cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
+  .addOption(
+    new Option(
+      '--target <target>',
+      'output: MSE of attention outputs; matrix: attention rows; kernel: per-pair SM estimates with closed forms; grad: dQ, dK, dV',
+    )
+      .choices(TARGETS)
+      .default('output', 'output')
+      .argParser(oneOf('--target', TARGETS)),
+  )
+  .addOption(
+    withDefault(
+      '--estimator <list>',
+      'graph: the ONNX graph bench times (float32, ε = 1e-6 after the stabiliser shifts); exact: the same estimator (projection, A/Ψ fits) in float64 without ε; graph,exact: both, on paired seeds',
+      listOf('--estimator', ESTIMATOR_PATHS),
+      'graph',
+    ),
+  )
+  .addOption(
+    new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu', 'cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)),
+  )
   .option('--threads <n>', 'intra-op threads (1: identical numbers run to run)', positiveInt('--threads'), 1)
   .option('--leak', 'causal leak probe instead of the sweep (with --out: results.json of kind leak, and results.csv)', false)
   .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table', 'table').argParser(oneOf('--format', FORMATS)))
   .option('--out <dir>', 'write results.json and results.csv there')
   .option('--shard <i/n>', 'run only shard i of n of the (kernel, feature type, m) cases', parseShard)
-  .option('--baseline <kernel>', 'also compare every case with this kernel\'s on paired seeds (ratio, 95% CI, paired p)')
-  .option('--inputs <file|dir>', 'given q, k, v instead of Gaussian draws: an .npz (performer capture, numpy.savez), a directory of .npy, or a performer train --out directory (captured here: two test batches, seed 0); arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v], [B, H, L, d] raw projections: the tool applies d^(-1/4) itself. Seeds then draw only the projections; results per layer and head, with each head\'s input statistics (docs/error-inputs.md)')
+  .option('--baseline <kernel>', "also compare every case with this kernel's on paired seeds (ratio, 95% CI, paired p)")
+  .option(
+    '--inputs <file|dir>',
+    "given q, k, v instead of Gaussian draws: an .npz (performer capture, numpy.savez), a directory of .npy, or a performer train --out directory (captured here: two test batches, seed 0); arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v], [B, H, L, d] raw projections: the tool applies d^(-1/4) itself. Seeds then draw only the projections; results per layer and head, with each head's input statistics (docs/error-inputs.md)",
+  )
   .action(async (o: ErrorCliOptions, cmd: Command) => {
     if (o.inputs !== undefined) return errorOnInputs(o, cmd, o.inputs);
     // Every flag is checked before --out is created, so a refused command leaves nothing behind.
@@ -129,7 +176,15 @@ export const errorCommand = new Command('error')
       const { runLeakProbe } = await import('../error/leak.ts');
       const baselines = kernelsWithRole('exact', 'fused');
       const environment = collectEnvironment();
-      const recs = await runLeakProbe({ kernels: o.kernels.concat(baselines), seqLen: Math.min(o.seqLen, 1024), dim: o.dim, features: Math.max(...o.features), chunkSize: o.chunkSize, seed: 0, ep: o.ep });
+      const recs = await runLeakProbe({
+        kernels: o.kernels.concat(baselines),
+        seqLen: Math.min(o.seqLen, 1024),
+        dim: o.dim,
+        features: Math.max(...o.features),
+        chunkSize: o.chunkSize,
+        seed: 0,
+        ep: o.ep,
+      });
       const doc = { schemaVersion: SCHEMA_VERSION, kind: 'leak', environment, options: o, records: recs };
       if (o.out) {
         writeAtomic(join(o.out, 'results.json'), toJson(doc));
@@ -148,9 +203,15 @@ export const errorCommand = new Command('error')
 async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Promise<void> {
   checkInputsFlags(o, cmd);
   const host = o.kernels.filter(isHostEstimator);
-  if (host.length && o.causal) throw usage('--kernels', `${host.join(', ')} (host-side FAVOR#) are bidirectional only here`, 'leave out --causal, or the graph kernels');
-  if (o.baseline !== undefined && isHostEstimator(o.baseline) && !host.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
-  const req = errorOptions({ ...o, kernels: o.kernels.filter((k) => !isHostEstimator(k)), ...(o.baseline !== undefined && isHostEstimator(o.baseline) ? { baseline: undefined } : {}) });
+  if (host.length && o.causal)
+    throw usage('--kernels', `${host.join(', ')} (host-side FAVOR#) are bidirectional only here`, 'leave out --causal, or the graph kernels');
+  if (o.baseline !== undefined && isHostEstimator(o.baseline) && !host.includes(o.baseline))
+    throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));
+  const req = errorOptions({
+    ...o,
+    kernels: o.kernels.filter((k) => !isHostEstimator(k)),
+    ...(o.baseline !== undefined && isHostEstimator(o.baseline) ? { baseline: undefined } : {}),
+  });
   const { CAPTURE_DEFAULTS, groupInputs, isTrainRun, loadInputs } = await import('../error/inputs.ts');
   const dim = cmd.getOptionValueSource('dim') === 'cli' ? o.dim : undefined;
   // Read and checked before --out is created, so refused inputs leave nothing behind.
@@ -174,8 +235,20 @@ async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Pr
   const { collectEnvironment } = await import('../environment.ts');
   const environment = collectEnvironment();
   const { inputScales: _, ...rest } = req;
-  const { records, heads } = await runGivenSweep({ ...rest, seqLen: g0.seqLen, dim: g0.dim, inputScale: 0, estimator: 'graph' }, inputs, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }, host).finally(progressDone);
-  const doc: ErrorDocument = { schemaVersion: SCHEMA_VERSION, kind: 'error', environment, options: { ...req, kernels: o.kernels, inputs: path }, records, inputs: { path, sidecar: inputs.sidecar, notes: inputs.notes, heads } };
+  const { records, heads } = await runGivenSweep(
+    { ...rest, seqLen: g0.seqLen, dim: g0.dim, inputScale: 0, estimator: 'graph' },
+    inputs,
+    { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) },
+    host,
+  ).finally(progressDone);
+  const doc: ErrorDocument = {
+    schemaVersion: SCHEMA_VERSION,
+    kind: 'error',
+    environment,
+    options: { ...req, kernels: o.kernels, inputs: path },
+    records,
+    inputs: { path, sidecar: inputs.sidecar, notes: inputs.notes, heads },
+  };
   if (o.out) writeResultsFiles(o.out, doc);
   if (o.format === 'table') show(inputStatsTable(heads, false));
   if (o.format === 'markdown') print(inputStatsTable(heads, true));

@@ -32,7 +32,9 @@ const shown = (v: unknown): string => {
 export function presetLines(presets: Readonly<Record<string, { description: string; values: Readonly<Record<string, unknown>> }>>): string[] {
   return Object.entries(presets).flatMap(([name, p]) => [
     `  ${name}: ${p.description}`,
-    `    sets ${Object.entries(p.values).map(([k, v]) => `${flagOf(k)} ${k === 'timeBudget' ? `${Number(v) * 1000}ms` : shown(v)}`).join(' ')}`,
+    `    sets ${Object.entries(p.values)
+      .map(([k, v]) => `${flagOf(k)} ${k === 'timeBudget' ? `${Number(v) * 1000}ms` : shown(v)}`)
+      .join(' ')}`,
   ]);
 }
 

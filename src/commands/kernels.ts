@@ -10,7 +10,12 @@ export const kernelsCommand = new Command('kernels')
   .action((opts: { verbose: boolean; json: boolean }) => {
     const list = kernelSummaries();
     if (opts.json) return printJson(list);
-    print(renderTable(['kernel', 'description', 'passes', 'modes'], list.map((k) => [k.name, k.description, k.passes.join(', '), k.modes.join(', ')])));
+    print(
+      renderTable(
+        ['kernel', 'description', 'passes', 'modes'],
+        list.map((k) => [k.name, k.description, k.passes.join(', '), k.modes.join(', ')]),
+      ),
+    );
     if (!opts.verbose) return;
     for (const k of list) show(`\n${k.name}: ${k.formula}`);
     print('\nprojections (--feature-type):');

@@ -12,7 +12,10 @@ export const mergeCommand = new Command('merge')
     checkOutputFile(o.output);
     const { mergeResults } = await import('../ci/merge.ts');
     const { readResults } = await import('../results/read.ts');
-    const merged = mergeResults(paths.map((p, i) => readResults(p, `<files> #${i + 1} (${p})`)), paths);
+    const merged = mergeResults(
+      paths.map((p, i) => readResults(p, `<files> #${i + 1} (${p})`)),
+      paths,
+    );
     try {
       writeAtomic(o.output, toJson(merged));
     } catch (e) {

@@ -43,35 +43,43 @@ export function onStopSignal() {
   };
 }
 
-export const positiveInt = (flag: string) => (raw: string): number => {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n <= 0) throw usage(flag, `'${raw}' is not a positive integer`);
-  return n;
-};
+export const positiveInt =
+  (flag: string) =>
+  (raw: string): number => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n <= 0) throw usage(flag, `'${raw}' is not a positive integer`);
+    return n;
+  };
 
-export const nonNegativeInt = (flag: string) => (raw: string): number => {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) throw usage(flag, `'${raw}' is not a non-negative integer`);
-  return n;
-};
+export const nonNegativeInt =
+  (flag: string) =>
+  (raw: string): number => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) throw usage(flag, `'${raw}' is not a non-negative integer`);
+    return n;
+  };
 
-export const positiveNumber = (flag: string) => (raw: string): number => {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) throw usage(flag, `'${raw}' is not a positive number`);
-  return n;
-};
+export const positiveNumber =
+  (flag: string) =>
+  (raw: string): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) throw usage(flag, `'${raw}' is not a positive number`);
+    return n;
+  };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1e-3, s: 1, m: 60, min: 60, h: 3600 };
 
 /**
  * A clock budget in seconds: `200ms`, `2s`, `1.5m`, `1h`, or a bare number of seconds.
  */
-export const duration = (flag: string) => (raw: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ms|s|min|m|h)?\s*$/i.exec(raw);
-  const s = m ? Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]! : NaN;
-  if (!Number.isFinite(s) || s <= 0) throw usage(flag, `'${raw}' is not a positive duration`, 'e.g. 200ms, 2s, 5m, 1h; a bare number is seconds');
-  return s;
-};
+export const duration =
+  (flag: string) =>
+  (raw: string): number => {
+    const m = /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ms|s|min|m|h)?\s*$/i.exec(raw);
+    const s = m ? Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]! : NaN;
+    if (!Number.isFinite(s) || s <= 0) throw usage(flag, `'${raw}' is not a positive duration`, 'e.g. 200ms, 2s, 5m, 1h; a bare number is seconds');
+    return s;
+  };
 
 export function oneOf<T extends string>(flag: string, allowed: readonly T[]) {
   return (raw: string): T => {
@@ -102,30 +110,34 @@ export function listOf<T extends string>(flag: string, allowed: readonly T[]) {
 }
 
 /** A comma list of positive numbers, in the order given, without duplicates. */
-export const numberList = (flag: string) => (raw: string): number[] => {
-  const items = entries(flag, raw, 'e.g. 0.35,0.7,1').map(positiveNumber(flag));
-  return [...new Set(items)];
-};
+export const numberList =
+  (flag: string) =>
+  (raw: string): number[] => {
+    const items = entries(flag, raw, 'e.g. 0.35,0.7,1').map(positiveNumber(flag));
+    return [...new Set(items)];
+  };
 
 /**
  * A list of positive integers: `a,b,c`, a power-of-two range `256..8192` (256, 512, …, 8192),
  * or both mixed. Sorted, without duplicates.
  */
-export const sizeList = (flag: string) => (raw: string): number[] => {
-  const out = new Set<number>();
-  for (const part of entries(flag, raw, 'e.g. 256,1024 or 256..8192')) {
-    const range = /^(\d+)\.\.(\d+)$/.exec(part);
-    if (!range) {
-      out.add(positiveInt(flag)(part));
-      continue;
+export const sizeList =
+  (flag: string) =>
+  (raw: string): number[] => {
+    const out = new Set<number>();
+    for (const part of entries(flag, raw, 'e.g. 256,1024 or 256..8192')) {
+      const range = /^(\d+)\.\.(\d+)$/.exec(part);
+      if (!range) {
+        out.add(positiveInt(flag)(part));
+        continue;
+      }
+      const [lo, hi] = [Number(range[1]), Number(range[2])];
+      const pow2 = (n: number) => n > 0 && Number.isSafeInteger(n) && (n & (n - 1)) === 0;
+      if (!pow2(lo) || !pow2(hi) || lo > hi) throw usage(flag, `'${part}' is not a power-of-two range lo..hi with lo ≤ hi`, 'e.g. 256..8192');
+      for (let n = lo; n <= hi; n *= 2) out.add(n);
     }
-    const [lo, hi] = [Number(range[1]), Number(range[2])];
-    const pow2 = (n: number) => n > 0 && Number.isSafeInteger(n) && (n & (n - 1)) === 0;
-    if (!pow2(lo) || !pow2(hi) || lo > hi) throw usage(flag, `'${part}' is not a power-of-two range lo..hi with lo ≤ hi`, 'e.g. 256..8192');
-    for (let n = lo; n <= hi; n *= 2) out.add(n);
-  }
-  return [...out].sort((a, b) => a - b);
-};
+    return [...out].sort((a, b) => a - b);
+  };
 
 export const DTYPES = ['float32', 'float64', 'float16'] as const satisfies readonly DType[];
 
@@ -133,10 +145,20 @@ export const DTYPES = ['float32', 'float64', 'float16'] as const satisfies reado
 export function addKernelOptions(cmd: Command): Command {
   return cmd
     .option('--causal', 'causal (unidirectional) attention', false)
-    .addOption(new Option('--causal-impl <impl>', 'causal strategy of the linear kernels').choices(CAUSAL_IMPLS).default('chunked', 'chunked').argParser(oneOf('--causal-impl', CAUSAL_IMPLS)))
+    .addOption(
+      new Option('--causal-impl <impl>', 'causal strategy of the linear kernels')
+        .choices(CAUSAL_IMPLS)
+        .default('chunked', 'chunked')
+        .argParser(oneOf('--causal-impl', CAUSAL_IMPLS)),
+    )
     .option('--chunk-size <C>', 'tokens per block of the chunked causal strategy', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
     .option('--features <m>', 'random features m', positiveInt('--features'), DEFAULT_FEATURES)
-    .addOption(new Option('--feature-type <type>', 'projection matrix').choices(FEATURE_TYPES).default('orthogonal', 'orthogonal').argParser(oneOf('--feature-type', FEATURE_TYPES)))
+    .addOption(
+      new Option('--feature-type <type>', 'projection matrix')
+        .choices(FEATURE_TYPES)
+        .default('orthogonal', 'orthogonal')
+        .argParser(oneOf('--feature-type', FEATURE_TYPES)),
+    )
     .option('--seed <s>', 'seed of the projection (and of the inputs)', nonNegativeInt('--seed'), DEFAULT_SEED);
 }
 
@@ -160,16 +182,18 @@ export function addShapeOptions(cmd: Command): Command {
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 
 /** A byte size: `16GiB`, `512MB`, `1e9`, or a percentage of `total` (`80%`). */
-export const byteSize = (flag: string, total: number) => (raw: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(%|[kmgt]?i?b)?\s*$/i.exec(raw);
-  const n = m ? Number(m[1]) : NaN;
-  const unit = m?.[2]?.toLowerCase();
-  // A share of RAM above 100% is a budget no run can have: the estimate would never skip a point.
-  if (unit === '%' && n > 100) throw usage(flag, `'${raw}' is more than all of the memory`, 'a percentage up to 100%, or a size such as 16GiB');
-  const bytes = unit === '%' ? (n / 100) * total : n * (unit ? UNITS[unit] ?? NaN : 1);
-  if (!Number.isFinite(bytes) || bytes <= 0) throw usage(flag, `'${raw}' is not a positive size`, 'e.g. 16GiB, 512MiB, 80%');
-  return Math.floor(bytes);
-};
+export const byteSize =
+  (flag: string, total: number) =>
+  (raw: string): number => {
+    const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(%|[kmgt]?i?b)?\s*$/i.exec(raw);
+    const n = m ? Number(m[1]) : NaN;
+    const unit = m?.[2]?.toLowerCase();
+    // A share of RAM above 100% is a budget no run can have: the estimate would never skip a point.
+    if (unit === '%' && n > 100) throw usage(flag, `'${raw}' is more than all of the memory`, 'a percentage up to 100%, or a size such as 16GiB');
+    const bytes = unit === '%' ? (n / 100) * total : n * (unit ? (UNITS[unit] ?? NaN) : 1);
+    if (!Number.isFinite(bytes) || bytes <= 0) throw usage(flag, `'${raw}' is not a positive size`, 'e.g. 16GiB, 512MiB, 80%');
+    return Math.floor(bytes);
+  };
 
 /** The largest tensor the Node binding can pass: one buffer. */
 const MAX_TENSOR_BYTES = constants.MAX_LENGTH;
@@ -185,6 +209,10 @@ export function checkTensorSize(shape: { batch: number; heads: number; seqLen: n
   const perToken = shape.batch * shape.heads * shape.dim * DTYPE_BYTES[dtype];
   const maxLen = Math.floor(MAX_TENSOR_BYTES / perToken);
   if (shape.seqLen > maxLen) {
-    throw usage('--seq-len', `${shape.seqLen} tokens make each input ${shape.batch}×${shape.heads}×${shape.seqLen}×${shape.dim} ${dtype}, more than the 4 GiB a tensor can hold`, `≤ ${maxLen} at this --batch, --heads, --dim and --dtype`);
+    throw usage(
+      '--seq-len',
+      `${shape.seqLen} tokens make each input ${shape.batch}×${shape.heads}×${shape.seqLen}×${shape.dim} ${dtype}, more than the 4 GiB a tensor can hold`,
+      `≤ ${maxLen} at this --batch, --heads, --dim and --dtype`,
+    );
   }
 }

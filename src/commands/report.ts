@@ -27,7 +27,12 @@ export const reportCommand = new Command('report')
     const baseKind = o.baselineFile ? readResults(o.baselineFile, '--baseline-file').kind : null;
     // A baseline of another kind would give no verdicts at all, in silence.
     const other = baseKind ? kinds.findIndex((k) => k !== baseKind) : -1;
-    if (other >= 0) throw usage('--baseline-file', `'${o.baselineFile}' holds ${baseKind} results, but '${files[other]}' holds ${kinds[other]} results`, `a ${kinds[other]} results.json to compare against`);
+    if (other >= 0)
+      throw usage(
+        '--baseline-file',
+        `'${o.baselineFile}' holds ${baseKind} results, but '${files[other]}' holds ${kinds[other]} results`,
+        `a ${kinds[other]} results.json to compare against`,
+      );
     const { runCompare } = await import('../ci/compare.ts');
     // Verdicts against the baseline for the files of its kind (bench against bench, error against error).
     const { graphStatus } = await import('../report/status.ts');
@@ -37,7 +42,10 @@ export const reportCommand = new Command('report')
     const sections = files.map((path, i) => ({
       path,
       graphs: graphs[i],
-      verdicts: o.baselineFile && kinds[i] === baseKind ? runCompare(o.baselineFile, path, { threshold: 0.1, alpha: 0.05, metric: 'median', allowEnvChange: true }) : undefined,
+      verdicts:
+        o.baselineFile && kinds[i] === baseKind
+          ? runCompare(o.baselineFile, path, { threshold: 0.1, alpha: 0.05, metric: 'median', allowEnvChange: true })
+          : undefined,
     }));
     const { reportHtml } = await import('../report/html.ts');
     const html = await reportHtml(sections);

@@ -30,7 +30,23 @@ export const ALIASES: readonly Alias[] = [
 ];
 
 /** Every command of the program, by the name the first argument gives. */
-export const COMMANDS = ['bench', 'error', 'train', 'capture', 'theory', 'reproduce', 'plot', 'report', 'compare', 'merge', 'roofline', 'info', 'kernels', 'export', 'completion'] as const;
+export const COMMANDS = [
+  'bench',
+  'error',
+  'train',
+  'capture',
+  'theory',
+  'reproduce',
+  'plot',
+  'report',
+  'compare',
+  'merge',
+  'roofline',
+  'info',
+  'kernels',
+  'export',
+  'completion',
+] as const;
 
 /**
  * The arguments with old spellings rewritten to today's names, for the command named by the
@@ -43,7 +59,8 @@ export function canonicalArgs(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const word = args[i]!;
-    const [flag, inline] = word.startsWith('--') && word.includes('=') ? [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)] : [word, undefined];
+    const [flag, inline] =
+      word.startsWith('--') && word.includes('=') ? [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)] : [word, undefined];
     const alias = aliases.find((a) => a.old === flag);
     if (!alias) {
       out.push(word);
@@ -75,7 +92,7 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--baseline': { meaning: 'a kernel every other kernel is compared with on paired seeds', commands: ['error'] },
   '--baseline-file': { meaning: 'a baseline results.json each bench file is compared with', commands: ['report'] },
   '--batch': { meaning: 'batch size (a list where the command sweeps it)', commands: ['bench', 'train', 'export', 'roofline'] },
-  '--batches': { meaning: 'held-out batches of the run\'s batch size to capture', commands: ['capture'] },
+  '--batches': { meaning: "held-out batches of the run's batch size to capture", commands: ['capture'] },
   '--causal': { meaning: 'causal (unidirectional) attention', commands: GRAPH },
   '--causal-impl': { meaning: 'causal strategy of the linear kernels: prefix or chunked', commands: GRAPH },
   '--chunk-size': { meaning: 'tokens per block of the chunked causal strategy', commands: GRAPH },
@@ -128,12 +145,18 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--refresh': { meaning: 'measure the cached rates again', commands: ['roofline'] },
   '--refresh-roofline': { meaning: "measure the limit model's rates again", commands: ['bench'] },
   '--render-only': { meaning: 'redraw tables and figures from the data already there', commands: ['reproduce'] },
-  '--repeat': { meaning: 'independent repetitions: bench, fresh processes per point; train --step-time, timed rounds; both interleaved', commands: ['bench', 'train'] },
+  '--repeat': {
+    meaning: 'independent repetitions: bench, fresh processes per point; train --step-time, timed rounds; both interleaved',
+    commands: ['bench', 'train'],
+  },
   '--resume': { meaning: 'continue an interrupted run from its journal', commands: ['bench', 'train', 'reproduce'] },
   '--scope': { meaning: 'attention alone, or a whole encoder', commands: ['bench'] },
   '--seed': { meaning: 'one seed value (capture: the training seed whose checkpoint is read)', commands: ['bench', 'export', 'roofline', 'capture'] },
   '--seeds': { meaning: 'how many paired seeds', commands: ['error', 'train'] },
-  '--seq-len': { meaning: 'sequence length L in tokens (a list or lo..hi range where the command sweeps it)', commands: ['bench', 'error', 'train', 'export', 'roofline'] },
+  '--seq-len': {
+    meaning: 'sequence length L in tokens (a list or lo..hi range where the command sweeps it)',
+    commands: ['bench', 'error', 'train', 'export', 'roofline'],
+  },
   '--shard': { meaning: 'run only shard i of n of the grid', commands: ['bench', 'error'] },
   '--split': { meaning: 'which held-out examples to run: test or validation', commands: ['capture'] },
   '--status': { meaning: 'whether committed results match the graphs of today', commands: ['reproduce'] },
@@ -144,7 +167,10 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--task': { meaning: 'the training data', commands: ['train'] },
   '--threads': { meaning: 'ONNX Runtime intra-op threads', commands: ['bench', 'error', 'train', 'roofline'] },
   '--threshold': { meaning: 'the smallest slowdown that fails a comparison', commands: ['bench', 'compare'] },
-  '--time-budget': { meaning: 'a clock budget with units (200ms, 2s, 5m; a bare number is seconds): bench, timed runs per process; train, each run', commands: ['bench', 'train'] },
+  '--time-budget': {
+    meaning: 'a clock budget with units (200ms, 2s, 5m; a bare number is seconds): bench, timed runs per process; train, each run',
+    commands: ['bench', 'train'],
+  },
   '--verbose': { meaning: 'also print each exact formula', commands: ['kernels'] },
   '--vocab': { meaning: 'vocabulary size of an encoder', commands: ['bench'] },
   '--warmup': { meaning: 'untimed warm-up runs before timing', commands: ['bench'] },

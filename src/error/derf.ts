@@ -36,7 +36,16 @@ export function fitDerf(kind: HostEstimator, x: Rows, y: Rows): DerfFit {
     return { tq: qt, tk: qt, a };
   }
   const { e, eInvT } = aderfTransform(x, y);
-  const a = oprfA(Math.max(0, attentionPhi(x.map((r) => apply(e, r)), y.map((r) => apply(eInvT, r)))), d);
+  const a = oprfA(
+    Math.max(
+      0,
+      attentionPhi(
+        x.map((r) => apply(e, r)),
+        y.map((r) => apply(eInvT, r)),
+      ),
+    ),
+    d,
+  );
   return { tq: e, tk: eInvT, a: new Array<number>(d).fill(a) };
 }
 

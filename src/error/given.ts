@@ -90,8 +90,17 @@ export function groupReference(g: InputGroup, causal: boolean): { out: Float64Ar
       rows += n;
     }
     result.push({
-      group: groupName(g, h), layer: g.name, head: h, tokens: rows, meanQ2: q2 / rows, meanK2: k2 / rows, meanSum2: sum2 / rows,
-      anisotropy: anisotropy(keys), entropy: ent / rows, entropyRatio: entRatio / rows, recordedMaxAbsDiff: g.out ? maxDiff : null,
+      group: groupName(g, h),
+      layer: g.name,
+      head: h,
+      tokens: rows,
+      meanQ2: q2 / rows,
+      meanK2: k2 / rows,
+      meanSum2: sum2 / rows,
+      anisotropy: anisotropy(keys),
+      entropy: ent / rows,
+      entropyRatio: entRatio / rows,
+      recordedMaxAbsDiff: g.out ? maxDiff : null,
     });
   }
   return { out, stats: result };
@@ -130,10 +139,21 @@ const groupOptions = (o: ErrorOptions, g: InputGroup): ErrorOptions => ({ ...o, 
 /** One case at one seed on the whole group: the graph's output [B, H, L, d]. */
 export async function groupOutput(o: ErrorOptions, g: InputGroup, c: Case, s: number): Promise<Float32Array> {
   const shape = { batch: g.batch, heads: g.heads, seqLen: g.seqLen, dim: g.dim };
-  const config: KernelConfig = { causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, features: c.features, featureType: c.featureType === 'none' ? 'iid' : c.featureType, seed: s };
+  const config: KernelConfig = {
+    causal: o.causal,
+    causalImpl: o.causalImpl,
+    chunkSize: o.chunkSize,
+    features: c.features,
+    featureType: c.featureType === 'none' ? 'iid' : c.featureType,
+    seed: s,
+  };
   const { graph } = buildAttentionGraph({ kernel: getKernel(c.kernel), shape, config, dtype: 'float32', pass: 'forward', keyMask: g.mask !== null });
   const dims = [g.batch, g.heads, g.seqLen, g.dim];
-  const feeds: Record<string, HostTensor> = { q: { dtype: 'float32', dims, data: g.q }, k: { dtype: 'float32', dims, data: g.k }, v: { dtype: 'float32', dims, data: g.v } };
+  const feeds: Record<string, HostTensor> = {
+    q: { dtype: 'float32', dims, data: g.q },
+    k: { dtype: 'float32', dims, data: g.k },
+    v: { dtype: 'float32', dims, data: g.v },
+  };
   if (g.mask) feeds.key_mask = { dtype: 'float32', dims: [g.batch, 1, g.seqLen, 1], data: g.mask };
   return (await runGraph(graph, feeds, { ep: o.ep, threads: o.threads })).out!.data as Float32Array;
 }
@@ -159,7 +179,12 @@ function headMse(g: InputGroup, out: Float32Array, ref: Float64Array): number[] 
  * Every case on every group and head of the given inputs: records (with `group`) and the heads'
  * input statistics. Options' seqLen, dim and inputScale are replaced by each group's.
  */
-export async function runGivenSweep(o: ErrorOptions, inputs: GivenInputs, hooks: SweepHooks = {}, host: readonly HostEstimator[] = []): Promise<{ records: ErrorRecord[]; heads: HeadStats[] }> {
+export async function runGivenSweep(
+  o: ErrorOptions,
+  inputs: GivenInputs,
+  hooks: SweepHooks = {},
+  host: readonly HostEstimator[] = [],
+): Promise<{ records: ErrorRecord[]; heads: HeadStats[] }> {
   const records: ErrorRecord[] = [];
   const heads: HeadStats[] = [];
   for (const g of inputs.groups) {
@@ -168,7 +193,20 @@ export async function runGivenSweep(o: ErrorOptions, inputs: GivenInputs, hooks:
     const ref = groupReference(g, o.causal);
     heads.push(...ref.stats);
     const pairs = Array.from({ length: g.heads }, (_, h) => headPairs(g, h));
-    const base = (c: Case, h: number) => ({ ...c, target: o.target, estimator: 'graph' as const, seqLen: g.seqLen, dim: g.dim, causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScale: 0, seeds: o.seeds, ep: o.ep, group: groupName(g, h) });
+    const base = (c: Case, h: number) => ({
+      ...c,
+      target: o.target,
+      estimator: 'graph' as const,
+      seqLen: g.seqLen,
+      dim: g.dim,
+      causal: o.causal,
+      causalImpl: o.causalImpl,
+      chunkSize: o.chunkSize,
+      inputScale: 0,
+      seeds: o.seeds,
+      ep: o.ep,
+      group: groupName(g, h),
+    });
     const hostCases = host.flatMap((kernel) => o.featureTypes.flatMap((featureType) => o.features.map((features) => ({ kernel, featureType, features }))));
     for (const [i, c] of hostCases.entries()) {
       hooks.onProgress?.(i, hostCases.length, `${g.name || 'inputs'} ${c.kernel} ${c.featureType} m=${c.features} (host)`);
@@ -215,7 +253,12 @@ function hostRecords(o: ErrorOptions, g: InputGroup, c: Case & { kernel: HostEst
     const t = ps.map(([x, y], i) => (derfSecondMoment(fit, x, y) - exact[i]! ** 2) / c.features);
     return { theoryMse: mean(t), theoryRelMse: mean(t.map((v, i) => v / exact[i]! ** 2)) };
   };
-  const pairFit = (ps: Pairs) => fitDerf(c.kernel, ps.map((p) => p[0]), ps.map((p) => p[1]));
+  const pairFit = (ps: Pairs) =>
+    fitDerf(
+      c.kernel,
+      ps.map((p) => p[0]),
+      ps.map((p) => p[1]),
+    );
   const exactOf = (ps: Pairs) => ps.map(([x, y]) => Math.exp(x.reduce((a, t, l) => a + t * y[l]!, 0)));
   if (o.target === 'kernel') {
     return pairs.map((ps) => {

@@ -19,7 +19,8 @@ import { Rng } from '../random.ts';
 /** What `error --inputs <train --out dir>` captures: the run's only label, seed 0, two test batches. */
 export const CAPTURE_DEFAULTS = { label: null, seed: 0, batches: 2, split: 'test' } as const;
 
-const ALLOWED = 'an .npz or a directory of .npy files with arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v] of shape [B, H, L, d], float32 (float16/float64 converted)';
+const ALLOWED =
+  'an .npz or a directory of .npy files with arrays q, k[, v, mask] or l<n>.q, l<n>.k[, l<n>.v] of shape [B, H, L, d], float32 (float16/float64 converted)';
 
 /** One layer's (or one file's) inputs, C order [B, H, L, d]. */
 export interface InputGroup {
@@ -51,16 +52,20 @@ function readArrays(path: string): Map<string, NpyArray> {
   if (!existsSync(path)) throw usage('--inputs', `${path} does not exist`, ALLOWED);
   try {
     if (statSync(path).isDirectory()) {
-      const files = readdirSync(path).filter((f) => f.endsWith('.npy')).sort();
+      const files = readdirSync(path)
+        .filter((f) => f.endsWith('.npy'))
+        .sort();
       if (!files.length) throw usage('--inputs', `directory ${path} holds no .npy file`, ALLOWED);
-      return new Map(files.map((f) => {
-        try {
-          return [f.slice(0, -4), readNpy(readFileSync(join(path, f)))];
-        } catch (e) {
-          if (e instanceof NpyError) throw new NpyError(`${f}: ${e.message}`);
-          throw e;
-        }
-      }));
+      return new Map(
+        files.map((f) => {
+          try {
+            return [f.slice(0, -4), readNpy(readFileSync(join(path, f)))];
+          } catch (e) {
+            if (e instanceof NpyError) throw new NpyError(`${f}: ${e.message}`);
+            throw e;
+          }
+        }),
+      );
     }
     const bytes = readFileSync(path);
     if (path.endsWith('.npy')) throw usage('--inputs', `${path} is one .npy array; q and k need two`, ALLOWED);
@@ -76,7 +81,8 @@ function readArrays(path: string): Map<string, NpyArray> {
 
 /** [B, H, L, d] from a rank 2–4 shape. */
 function asBhld(name: string, shape: readonly number[]): [number, number, number, number] {
-  if (shape.length < 2 || shape.length > 4) throw usage('--inputs', `array ${name} has shape [${shape.join(', ')}], rank ${shape.length}`, 'shape [B, H, L, d], [H, L, d] or [L, d]');
+  if (shape.length < 2 || shape.length > 4)
+    throw usage('--inputs', `array ${name} has shape [${shape.join(', ')}], rank ${shape.length}`, 'shape [B, H, L, d], [H, L, d] or [L, d]');
   const s = [1, 1, ...shape].slice(-4) as [number, number, number, number];
   if (s.some((x) => x === 0)) throw usage('--inputs', `array ${name} has shape [${shape.join(', ')}], which holds nothing`, 'non-empty arrays');
   return s;
@@ -127,7 +133,10 @@ export const isTrainRun = (path: string): boolean => existsSync(join(path, 'chec
  */
 export function groupInputs(arrays: ReadonlyMap<string, NpyArray>, path: string, sidecar: Record<string, unknown> | null, dim?: number): GivenInputs {
   const notes = new Set<string>();
-  const prefixes = [...arrays.keys()].filter((n) => /(^|\.)q$/.test(n)).map((n) => n.slice(0, -1).replace(/\.$/, '')).filter((p) => arrays.has(p ? `${p}.k` : 'k'));
+  const prefixes = [...arrays.keys()]
+    .filter((n) => /(^|\.)q$/.test(n))
+    .map((n) => n.slice(0, -1).replace(/\.$/, ''))
+    .filter((p) => arrays.has(p ? `${p}.k` : 'k'));
   if (!prefixes.length) throw usage('--inputs', `${path} has no q and k arrays (found: ${[...arrays.keys()].join(', ') || 'none'})`, ALLOWED);
   // l2 before l10.
   prefixes.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
@@ -138,11 +147,13 @@ export function groupInputs(arrays: ReadonlyMap<string, NpyArray>, path: string,
     const shape = asBhld(at('q'), q.shape);
     const same = (name: string, a: NpyArray) => {
       const s = asBhld(name, a.shape);
-      if (s.join() !== shape.join()) throw usage('--inputs', `array ${name} has shape [${a.shape.join(', ')}], ${at('q')} [${q.shape.join(', ')}]`, 'q, k and v of one shape [B, H, L, d]');
+      if (s.join() !== shape.join())
+        throw usage('--inputs', `array ${name} has shape [${a.shape.join(', ')}], ${at('q')} [${q.shape.join(', ')}]`, 'q, k and v of one shape [B, H, L, d]');
     };
     same(at('k'), k);
     const [B, H, L, d] = shape;
-    if (dim !== undefined && d !== dim) throw usage('--dim', `${dim} differs from the head dimension d = ${d} of ${at('q')} in ${path}`, `${d}, or leave --dim out with --inputs`);
+    if (dim !== undefined && d !== dim)
+      throw usage('--dim', `${dim} differs from the head dimension d = ${d} of ${at('q')} in ${path}`, `${d}, or leave --dim out with --inputs`);
     let v = arrays.get(at('v'));
     if (v) same(at('v'), v);
     else {
@@ -151,14 +162,30 @@ export function groupInputs(arrays: ReadonlyMap<string, NpyArray>, path: string,
       notes.add(`no ${at('v')}: V ~ N(0, 1) drawn (seed fixed)`);
     }
     const mask = arrays.get(at('mask')) ?? arrays.get('mask');
-    if (mask && (mask.data.length !== B * L || mask.shape.at(-1) !== L)) throw usage('--inputs', `mask has shape [${mask.shape.join(', ')}], q [${q.shape.join(', ')}]`, `mask [B, L] = [${B}, ${L}]`);
+    if (mask && (mask.data.length !== B * L || mask.shape.at(-1) !== L))
+      throw usage('--inputs', `mask has shape [${mask.shape.join(', ')}], q [${q.shape.join(', ')}]`, `mask [B, L] = [${B}, ${L}]`);
     if (mask && mask.data.some((x) => x !== 0 && x !== 1)) throw usage('--inputs', 'mask holds values other than 0 and 1', 'mask [B, L]: 1 token, 0 padding');
     const out = arrays.get(at('out'));
-    for (const [n, a] of [[at('q'), q], [at('k'), k], [at('v'), v]] as const) {
+    for (const [n, a] of [
+      [at('q'), q],
+      [at('k'), k],
+      [at('v'), v],
+    ] as const) {
       checkFinite(n, a);
       for (const note of a.notes) notes.add(`${n}: ${note}`);
     }
-    return { name: p, batch: B, heads: H, seqLen: L, dim: d, q: q.data, k: k.data, v: v.data, mask: mask?.data ?? null, out: out && out.data.length === q.data.length ? out.data : null };
+    return {
+      name: p,
+      batch: B,
+      heads: H,
+      seqLen: L,
+      dim: d,
+      q: q.data,
+      k: k.data,
+      v: v.data,
+      mask: mask?.data ?? null,
+      out: out && out.data.length === q.data.length ? out.data : null,
+    };
   });
   const dims = new Set(groups.map((g) => g.dim));
   if (dims.size > 1) throw usage('--inputs', `groups of ${path} differ in head dimension (${[...dims].join(', ')})`, 'one head dimension d for every layer');

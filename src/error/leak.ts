@@ -49,10 +49,19 @@ export async function runLeakProbe(o: LeakOptions): Promise<LeakRecord[]> {
     const kernel = getKernel(name, '--kernels');
     if (!kernel.supportsCausal) continue;
     for (const causalImpl of kernel.role === 'linear' ? (['prefix', 'chunked'] as const) : [null]) {
-      const config = { ...DEFAULT_KERNEL_CONFIG, causal: true, causalImpl: causalImpl ?? 'chunked', chunkSize: o.chunkSize, features: o.features, seed: o.seed };
+      const config = {
+        ...DEFAULT_KERNEL_CONFIG,
+        causal: true,
+        causalImpl: causalImpl ?? 'chunked',
+        chunkSize: o.chunkSize,
+        features: o.features,
+        seed: o.seed,
+      };
       const { graph } = buildAttentionGraph({ kernel, shape: { batch: 1, heads: 1, seqLen: L, dim: d }, config, dtype: 'float32', pass: 'forward' });
       const session = await Session.fromGraph(graph, { ep: o.ep });
-      const run = async (x: typeof base) => (await session.run(Object.fromEntries(Object.entries(x).map(([k, data]) => [k, { dtype: 'float32' as const, dims: [1, 1, L, d], data }])))).out!.data as Float32Array;
+      const run = async (x: typeof base) =>
+        (await session.run(Object.fromEntries(Object.entries(x).map(([k, data]) => [k, { dtype: 'float32' as const, dims: [1, 1, L, d], data }])))).out!
+          .data as Float32Array;
       const a = await run(base);
       const b = await run(moved);
       await session.release();

@@ -7,7 +7,10 @@ import { type ErrorDocument, type ErrorOptions, type EstimatorPath, runErrorSwee
  * An error sweep over one or more input scales σ and estimator paths (graph, exact), each a sweep
  * of its own with the same seeds, so every pair of them compares seed by seed.
  */
-export type ErrorRequest = Omit<ErrorOptions, 'inputScale' | 'estimator'> & { readonly inputScales: readonly number[]; readonly estimators?: readonly EstimatorPath[] };
+export type ErrorRequest = Omit<ErrorOptions, 'inputScale' | 'estimator'> & {
+  readonly inputScales: readonly number[];
+  readonly estimators?: readonly EstimatorPath[];
+};
 
 /** Runs the sweep at each input scale and estimator path into one results document (the environment read as it starts). */
 export async function runErrorRequest(req: ErrorRequest, hooks: SweepHooks = {}): Promise<ErrorDocument> {

@@ -143,7 +143,14 @@ export function stats(xs: readonly number[]) {
 
 async function runCase(o: ErrorOptions, c: Case, s: number, inputs: ReturnType<typeof errorInputs>, pass: 'forward' | 'backward', valueDim?: number) {
   const shape: AttentionShape = { batch: 1, heads: 1, seqLen: o.seqLen, dim: o.dim };
-  const config: KernelConfig = { causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, features: c.features, featureType: c.featureType === 'none' ? 'iid' : c.featureType, seed: s };
+  const config: KernelConfig = {
+    causal: o.causal,
+    causalImpl: o.causalImpl,
+    chunkSize: o.chunkSize,
+    features: c.features,
+    featureType: c.featureType === 'none' ? 'iid' : c.featureType,
+    seed: s,
+  };
   const { graph } = buildAttentionGraph({ kernel: getKernel(c.kernel), shape, config, dtype: 'float32', pass, ...(valueDim ? { valueDim } : {}) });
   const t = (x: Float64Array, width = o.dim): HostTensor => ({ dtype: 'float32', dims: [1, 1, o.seqLen, width], data: Float32Array.from(x) });
   const vWidth = valueDim ?? o.dim;
@@ -204,7 +211,10 @@ function inputPairs(o: ErrorOptions): Pairs {
   const d = o.dim;
   const sc = d ** -0.25;
   const x0 = errorInputs(o, 0);
-  return Array.from({ length: Math.min(PAIRS, o.seqLen) }, (_, i) => [Array.from(x0.q.subarray(i * d, (i + 1) * d), (v) => v * sc), Array.from(x0.k.subarray(i * d, (i + 1) * d), (v) => v * sc)] as const);
+  return Array.from(
+    { length: Math.min(PAIRS, o.seqLen) },
+    (_, i) => [Array.from(x0.q.subarray(i * d, (i + 1) * d), (v) => v * sc), Array.from(x0.k.subarray(i * d, (i + 1) * d), (v) => v * sc)] as const,
+  );
 }
 
 export const PAIRS = 256;
@@ -222,11 +232,13 @@ export function kernelTheory(o: ErrorOptions, c: Case, given?: Pairs): Pick<Erro
   const gs = pairs.map(([x, y]) => geometry(x, y));
   const avg = (f: (g: (typeof gs)[number]) => number) => mean(gs.map(f));
   const rel = (f: (g: (typeof gs)[number]) => number) => avg((g) => f(g) * Math.exp(-2 * g.xy));
-  const mseOf = (g: (typeof gs)[number]) => (c.featureType === 'iid' ? est.mse(g, c.features, o.dim, fit) : est.orthogonalMse?.(g, c.features, o.dim) ?? NaN);
+  const mseOf = (g: (typeof gs)[number]) => (c.featureType === 'iid' ? est.mse(g, c.features, o.dim, fit) : (est.orthogonalMse?.(g, c.features, o.dim) ?? NaN));
   const bound = c.featureType === 'orthogonal' && est.orthogonalBound && c.features <= o.dim ? avg((g) => est.orthogonalBound!(g, c.features, o.dim)) : null;
   const exact = c.featureType === 'iid' || est.orthogonalMse;
   const value = exact ? avg(mseOf) : NaN;
-  return Number.isFinite(value) ? { theoryMse: value, theoryBound: bound, theoryRelMse: rel(mseOf) } : { theoryMse: null, theoryBound: bound, theoryRelMse: null };
+  return Number.isFinite(value)
+    ? { theoryMse: value, theoryBound: bound, theoryRelMse: rel(mseOf) }
+    : { theoryMse: null, theoryBound: bound, theoryRelMse: null };
 }
 
 /**
@@ -235,7 +247,11 @@ export function kernelTheory(o: ErrorOptions, c: Case, given?: Pairs): Pick<Erro
  */
 function fittedPairs(o: ErrorOptions, est: EstimatorFacts, given?: Pairs) {
   const raw = given ?? inputPairs(o);
-  const fit = est.fit?.(raw.map((p) => p[0]), raw.map((p) => p[1]), o.dim);
+  const fit = est.fit?.(
+    raw.map((p) => p[0]),
+    raw.map((p) => p[1]),
+    o.dim,
+  );
   const pairs = raw.map(([x, y]) => rescalePair(x, y, fit?.psi));
   return { raw, pairs, fit };
 }
@@ -278,7 +294,9 @@ type Inputs = ReturnType<typeof errorInputs>;
 /** The exact float64 quantities of one seed that a target compares against. */
 function exactFor(o: ErrorOptions, x: Inputs) {
   const shape = { batch: 1, heads: 1, seqLen: o.seqLen, dim: o.dim };
-  return o.target === 'grad' ? { grad: exactAttentionGrad(x.q, x.k, x.v, x.gradOut, shape, o.causal) } : { att: exactAttention(x.q, x.k, x.v, shape, o.causal) };
+  return o.target === 'grad'
+    ? { grad: exactAttentionGrad(x.q, x.k, x.v, x.gradOut, shape, o.causal) }
+    : { att: exactAttention(x.q, x.k, x.v, shape, o.causal) };
 }
 
 /** The case's attention output at one seed: through ONNX Runtime (graph) or in float64 without ε (exact). */
@@ -291,7 +309,11 @@ async function caseOutput(o: ErrorOptions, c: Case, s: number, x: Inputs, valueD
 async function measureCase(o: ErrorOptions, c: Case, s: number, x: Inputs, exact: ReturnType<typeof exactFor>): Promise<Record<string, number>> {
   if (exact.grad) {
     const out = await runCase(o, c, s, x, 'backward');
-    return { 'relerr-dq': relFrobenius(out.grad_q!, exact.grad.dq), 'relerr-dk': relFrobenius(out.grad_k!, exact.grad.dk), 'relerr-dv': relFrobenius(out.grad_v!, exact.grad.dv) };
+    return {
+      'relerr-dq': relFrobenius(out.grad_q!, exact.grad.dq),
+      'relerr-dk': relFrobenius(out.grad_k!, exact.grad.dk),
+      'relerr-dv': relFrobenius(out.grad_v!, exact.grad.dv),
+    };
   }
   const att = exact.att!;
   if (o.target === 'matrix') {
@@ -307,7 +329,19 @@ async function measureCase(o: ErrorOptions, c: Case, s: number, x: Inputs, exact
 
 export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Promise<ErrorRecord[]> {
   const all = takeShard(cases(o), o.shard ?? null);
-  const base = (c: Case) => ({ ...c, target: o.target, estimator: o.estimator ?? ('graph' as const), seqLen: o.seqLen, dim: o.dim, causal: o.causal, causalImpl: o.causalImpl, chunkSize: o.chunkSize, inputScale: o.inputScale, seeds: o.seeds, ep: o.ep });
+  const base = (c: Case) => ({
+    ...c,
+    target: o.target,
+    estimator: o.estimator ?? ('graph' as const),
+    seqLen: o.seqLen,
+    dim: o.dim,
+    causal: o.causal,
+    causalImpl: o.causalImpl,
+    chunkSize: o.chunkSize,
+    inputScale: o.inputScale,
+    seeds: o.seeds,
+    ep: o.ep,
+  });
   if (o.target === 'kernel') {
     return all.map((c, i) => {
       hooks.onProgress?.(i, all.length, `${c.kernel} ${c.featureType} m=${c.features}`);
@@ -333,7 +367,13 @@ export async function runErrorSweep(o: ErrorOptions, hooks: SweepHooks = {}): Pr
   return all.flatMap((c, i) => {
     const theory = o.target === 'output' ? kernelTheory(o, c) : { theoryMse: null, theoryBound: null, theoryRelMse: null };
     return [...values[i]!.entries()].map(([metric, xs]) => ({
-      ...base(c), metric, ...stats(xs), ...theory, bias: null, nonPositiveDenominators: nonPositive[i]!.length ? mean(nonPositive[i]!) : null, perSeed: xs,
+      ...base(c),
+      metric,
+      ...stats(xs),
+      ...theory,
+      bias: null,
+      nonPositiveDenominators: nonPositive[i]!.length ? mean(nonPositive[i]!) : null,
+      perSeed: xs,
     }));
   });
 }

@@ -26,18 +26,27 @@ export class NpyError extends Error {
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
 /** Bytes per element of the little-endian float dtypes read. */
-const FLOATS: Record<string, { bytes: number; name: string }> = { f2: { bytes: 2, name: 'float16' }, f4: { bytes: 4, name: 'float32' }, f8: { bytes: 8, name: 'float64' } };
+const FLOATS: Record<string, { bytes: number; name: string }> = {
+  f2: { bytes: 2, name: 'float16' },
+  f4: { bytes: 4, name: 'float32' },
+  f8: { bytes: 8, name: 'float64' },
+};
 
 /** The header's three keys, parsed from its dict literal (the subset of Python literals numpy writes). */
 function parseHeader(text: string): { descr: string; fortran: boolean; shape: number[] } {
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
-  if (descr === undefined || fortran === undefined || shape === undefined) throw new NpyError(`header ${JSON.stringify(text.trim())} lacks descr, fortran_order or shape`);
-  const dims = shape.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
-    if (!/^\d+L?$/.test(s)) throw new NpyError(`header shape (${shape}) holds '${s}', not a dimension`);
-    return Number.parseInt(s, 10);
-  });
+  if (descr === undefined || fortran === undefined || shape === undefined)
+    throw new NpyError(`header ${JSON.stringify(text.trim())} lacks descr, fortran_order or shape`);
+  const dims = shape
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      if (!/^\d+L?$/.test(s)) throw new NpyError(`header shape (${shape}) holds '${s}', not a dimension`);
+      return Number.parseInt(s, 10);
+    });
   return { descr, fortran: fortran === 'True', shape: dims };
 }
 
@@ -95,7 +104,8 @@ export function readNpy(bytes: Uint8Array): NpyArray {
   if (m[1] === '>') throw new NpyError(`dtype '${header.descr}' is big-endian (allowed: little-endian '<${m[2]}'; numpy: a.astype('<${m[2]}'))`);
   const count = header.shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  if (buf.length < offset + count * kind.bytes) throw new NpyError(`shape (${header.shape.join(', ')}) needs ${count * kind.bytes} data bytes, the file holds ${buf.length - offset}`);
+  if (buf.length < offset + count * kind.bytes)
+    throw new NpyError(`shape (${header.shape.join(', ')}) needs ${count * kind.bytes} data bytes, the file holds ${buf.length - offset}`);
   // A copy, so the result owns aligned memory whatever the header length.
   const raw = buf.subarray(offset, offset + count * kind.bytes);
   let data: Float32Array = new Float32Array(count);

@@ -59,7 +59,15 @@ export function buildAttentionGraph(req: AttentionGraphRequest): AttentionGraph 
     projValue = b.constant(projection, [config.features, shape.dim], { name: 'projection' });
   }
   const keyMask = req.keyMask ? b.input('key_mask', [shape.batch, 1, shape.seqLen, 1]) : undefined;
-  const ctx = { q, k, v, shape, config, ...(projValue && projection ? { projection: { value: projValue, host: projection } } : {}), ...(keyMask ? { keyMask } : {}) };
+  const ctx = {
+    q,
+    k,
+    v,
+    shape,
+    config,
+    ...(projValue && projection ? { projection: { value: projValue, host: projection } } : {}),
+    ...(keyMask ? { keyMask } : {}),
+  };
   const raw = kernel.build(b, ctx);
   const out = b.named(raw, 'out');
   if (pass === 'forward') return { graph: b.build([out]), ...(projection ? { projection } : {}) };

@@ -29,4 +29,3 @@ export function runExport(req: ExportRequest): { path: string; bytes: number; no
   }
   return { path: req.output, bytes: bytes.length, nodes: graph.nodes.length };
 }
-

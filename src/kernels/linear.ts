@@ -84,7 +84,16 @@ function bidirectional(b: GraphBuilder, fq: Features, fk: Features, vp: Value): 
       return corrections ? b.add(out, corrections[j]!) : out;
     });
   });
-  return [0, 1].map((j) => queryRows(b, fq, sum(b, parts.map((p) => p[j]!)))) as [Value, Value];
+  return [0, 1].map((j) =>
+    queryRows(
+      b,
+      fq,
+      sum(
+        b,
+        parts.map((p) => p[j]!),
+      ),
+    ),
+  ) as [Value, Value];
 }
 
 /** Row i is Q′_i · Σ_{j≤i} K′_j [V 1]_jᵀ via CumSum of outer products: O(L r d) memory. */
@@ -115,7 +124,10 @@ function chunked(b: GraphBuilder, fq: readonly Value[], fk: readonly Value[], vp
   const kc = fk.map(blocks);
   const vc = blocks(vp);
   const mask = b.constant(lowerTriangle(C), [C, C]);
-  const scores = sum(b, qc.map((q, i) => b.matMul(q, b.transposeLast(kc[i]!))));
+  const scores = sum(
+    b,
+    qc.map((q, i) => b.matMul(q, b.transposeLast(kc[i]!))),
+  );
   const intra = b.matMul(b.mul(scores, mask), vc);
   const inter = qc.map((q, i) => b.matMul(q, b.cumSum(b.matMul(b.transposeLast(kc[i]!), vc), 2, { exclusive: true })));
   const num = b.reshape(sum(b, [intra, ...inter]), [B, H, nc * C, e]);

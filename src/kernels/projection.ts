@@ -11,7 +11,8 @@ export type FeatureType = (typeof FEATURE_TYPES)[number];
 export const FEATURE_TYPE_NOTES: Readonly<Record<FeatureType, string>> = {
   iid: 'rows N(0, I_d): unbiased',
   orthogonal: 'Haar-orthogonal d×d blocks, each row rescaled to an independent χ_d norm: unbiased, lower MSE where ‖x+y‖² is small (Theorem 2)',
-  'orthogonal-fixed': 'the same directions with every row norm √d (the reference code\'s SMREG): BIASED for the softmax kernel; its bias grows with the input scale (measure it: performer error --target kernel --feature-types orthogonal-fixed)',
+  'orthogonal-fixed':
+    "the same directions with every row norm √d (the reference code's SMREG): BIASED for the softmax kernel; its bias grows with the input scale (measure it: performer error --target kernel --feature-types orthogonal-fixed)",
   sorf: 'structured orthogonal blocks √p·H D1 H D2 H D3 (Walsh–Hadamard, random signs; d zero-padded to p = 2^⌈log2 d⌉; Yu et al. 2016), each row rescaled to an independent χ_p norm: O(m) random numbers instead of an O(d³) orthogonalisation; unbiased within Monte-Carlo error',
   'sorf-fixed': 'the same structured blocks with every row norm √p: BIASED for the softmax kernel like orthogonal-fixed (docs/formulas.md §7)',
 };

@@ -143,12 +143,18 @@ class GraphFacts {
   /** Read only by MatMuls (directly or through last-axes Transposes that fuse into them). */
   feedsOnlyMatMuls(v: Value): boolean {
     const readers = this.readers(v);
-    return readers.length > 0 && !this.outputs.has(v.name) && readers.every((c) => c.op === 'MatMul' || (this.isLastSwap(c) && this.feedsOnlyMatMuls(c.outputs[0]!)));
+    return (
+      readers.length > 0 && !this.outputs.has(v.name) && readers.every((c) => c.op === 'MatMul' || (this.isLastSwap(c) && this.feedsOnlyMatMuls(c.outputs[0]!)))
+    );
   }
 
   /** The index of the scaled operand when `n` is a Mul or Div by a one-element constant. */
   scaled(n: Node): number | null {
-    const scalar = (i: number) => this.constant.has(n.inputs[i]!.name) && numel(n.inputs[i]!.shape) === 1 && n.inputs[i]!.shape.length <= n.inputs[1 - i]!.shape.length && n.inputs[1 - i]!.shape.length > 0;
+    const scalar = (i: number) =>
+      this.constant.has(n.inputs[i]!.name) &&
+      numel(n.inputs[i]!.shape) === 1 &&
+      n.inputs[i]!.shape.length <= n.inputs[1 - i]!.shape.length &&
+      n.inputs[1 - i]!.shape.length > 0;
     if (n.op === 'Div') return scalar(1) ? 0 : null;
     if (n.op === 'Mul') return scalar(1) ? 0 : scalar(0) ? 1 : null;
     return null;
@@ -190,7 +196,10 @@ export function analyseGraph(g: Graph): NodeCost[] {
     // An input read twice (x·x) crosses the memory bus once.
     if (n.op !== 'MatMul') return { ...base, kind: 'bytes', bytes: bytesOf([...new Map(n.inputs.map((v) => [v.name, v])).values()]) + bytesOf(n.outputs) };
     const [a, b] = [operand(facts, n.inputs[0]!), operand(facts, n.inputs[1]!)];
-    const matmul = { shape: { a: squeezeLead(a.shape), b: squeezeLead(b.shape), constantB: facts.constant.has(b.name) }, orientation: { transA: a.trans, transB: b.trans } };
+    const matmul = {
+      shape: { a: squeezeLead(a.shape), b: squeezeLead(b.shape), constantB: facts.constant.has(b.name) },
+      orientation: { transA: a.trans, transB: b.trans },
+    };
     return { ...base, kind: 'matmul', flops: nodeFlops(n), matmul };
   });
 }

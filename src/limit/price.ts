@@ -41,8 +41,10 @@ export function profileNodes(times: readonly NodeTime[], bounds: readonly NodeBo
     bound.set(b.duplicateOf, 0);
   }
   const rows: ProfileNode[] = [
-    ...times.map((t) => ({ node: t.node, op: t.op, ms: t.ms, boundMs: bounds ? bound.get(t.node) ?? 0 : null })),
-    ...(bounds ?? []).filter((b) => (bound.get(b.node) ?? 0) > 0 && !timed.has(b.node)).map((b) => ({ node: b.node, op: b.op, ms: null, boundMs: bound.get(b.node)! })),
+    ...times.map((t) => ({ node: t.node, op: t.op, ms: t.ms, boundMs: bounds ? (bound.get(t.node) ?? 0) : null })),
+    ...(bounds ?? [])
+      .filter((b) => (bound.get(b.node) ?? 0) > 0 && !timed.has(b.node))
+      .map((b) => ({ node: b.node, op: b.op, ms: null, boundMs: bound.get(b.node)! })),
   ];
   const gap = (r: ProfileNode) => (r.ms ?? 0) - (r.boundMs ?? 0);
   return rows.sort((x, y) => gap(y) - gap(x));

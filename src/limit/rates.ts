@@ -96,7 +96,11 @@ export function keepBest(old: RateEntry | undefined, t: Timing, at = new Date().
  * run. The graph outputs one element of it, so the timing holds the node's own work, not the copy
  * of a large output into JavaScript (which would halve the rate of a 64 MiB result).
  */
-async function timeGraph(build: (b: GraphBuilder) => Value, ep: ExecutionProvider, threads: number | null): Promise<{ bestMs: number; noise: number; repeats: number }> {
+async function timeGraph(
+  build: (b: GraphBuilder) => Value,
+  ep: ExecutionProvider,
+  threads: number | null,
+): Promise<{ bestMs: number; noise: number; repeats: number }> {
   const b = new GraphBuilder('limit');
   const y = build(b);
   const graph = b.build([b.slice(b.reshape(y, [numel(y.shape)]), [0], [0], [1])]);
@@ -124,11 +128,15 @@ const constantData = (n: number) => Float32Array.from({ length: n }, (_, i) => (
 
 /** ONNX Runtime's float32 MatMul rate (GFLOP/s) at one shape and orientation, as the graphs run it. */
 export async function measureMatMulRate(shape: MatMulShape, orientation: Orientation, ep: ExecutionProvider, threads: number | null): Promise<Timing> {
-  const t = await timeGraph((b) => {
-    const a = b.input('a', shape.a);
-    const w = shape.constantB ? b.constant(constantData(numel(shape.b)), shape.b) : b.input('b', shape.b);
-    return b.matMul(orientation.transA ? b.transposeLast(a) : a, orientation.transB ? b.transposeLast(w) : w);
-  }, ep, threads);
+  const t = await timeGraph(
+    (b) => {
+      const a = b.input('a', shape.a);
+      const w = shape.constantB ? b.constant(constantData(numel(shape.b)), shape.b) : b.input('b', shape.b);
+      return b.matMul(orientation.transA ? b.transposeLast(a) : a, orientation.transB ? b.transposeLast(w) : w);
+    },
+    ep,
+    threads,
+  );
   return { rate: caseDims({ shape, orientation }).flops / t.bestMs / 1e6, noise: t.noise, repeats: t.repeats };
 }
 
@@ -140,12 +148,16 @@ export async function measureBandwidth(ep: ExecutionProvider, threads: number | 
 
 /** The bandwidth (GB/s) of `elements`-element float32 Adds that stay in cache: CHAIN of them in one run. */
 export async function measureCachedBandwidth(elements: number, ep: ExecutionProvider, threads: number | null): Promise<Timing> {
-  const t = await timeGraph((b) => {
-    const a = b.input('a', [elements]);
-    let y = b.input('b', [elements]);
-    for (let i = 0; i < CHAIN; i++) y = b.add(y, a);
-    return y;
-  }, ep, threads);
+  const t = await timeGraph(
+    (b) => {
+      const a = b.input('a', [elements]);
+      let y = b.input('b', [elements]);
+      for (let i = 0; i < CHAIN; i++) y = b.add(y, a);
+      return y;
+    },
+    ep,
+    threads,
+  );
   return { rate: (addBytes(elements) * CHAIN) / t.bestMs / 1e6, noise: t.noise, repeats: t.repeats };
 }
 
@@ -164,7 +176,11 @@ export interface EnsureOptions {
 export async function ensureRates(cases: readonly MatMulCase[], ep: ExecutionProvider, threads: number | null, o: EnsureOptions = {}): Promise<MachineLimits> {
   const key = fingerprint(ep, threads);
   const cache = readCache();
-  const mine = { matmul: { ...cache[key]?.matmul }, cachedBandwidth: { ...cache[key]?.cachedBandwidth }, ...(cache[key]?.bandwidth ? { bandwidth: cache[key].bandwidth } : {}) };
+  const mine = {
+    matmul: { ...cache[key]?.matmul },
+    cachedBandwidth: { ...cache[key]?.cachedBandwidth },
+    ...(cache[key]?.bandwidth ? { bandwidth: cache[key].bandwidth } : {}),
+  };
   const todo = cases.filter((c) => o.refresh || !mine.matmul[caseKey(c)]);
   const sizes = CACHED_ELEMENTS.filter((n) => o.refresh || !mine.cachedBandwidth[String(n)]);
   const extra = (o.refresh || !mine.bandwidth ? 1 : 0) + sizes.length;
@@ -193,5 +209,14 @@ export async function ensureRates(cases: readonly MatMulCase[], ep: ExecutionPro
 export function cachedLimits(ep: ExecutionProvider, threads: number | null): MachineLimits | null {
   const key = fingerprint(ep, threads);
   const hit = readCache()[key];
-  return hit?.bandwidth ? { fingerprint: key, ep, threads, bandwidth: hit.bandwidth, ...(hit.cachedBandwidth ? { cachedBandwidth: hit.cachedBandwidth } : {}), matmul: hit.matmul ?? {} } : null;
+  return hit?.bandwidth
+    ? {
+        fingerprint: key,
+        ep,
+        threads,
+        bandwidth: hit.bandwidth,
+        ...(hit.cachedBandwidth ? { cachedBandwidth: hit.cachedBandwidth } : {}),
+        matmul: hit.matmul ?? {},
+      }
+    : null;
 }

@@ -119,7 +119,15 @@ export function encoderBody(b: GraphBuilder, e: EncoderBody): Value {
       projection = { value: b.constant(host, [config.features, dh], { name: `layer${l}.projection` }), host };
     }
     const shape = { batch: B, heads: H, seqLen: L, dim: dh };
-    const ctx = { q: heads(b.matMul(x, w('wq'))), k: heads(b.matMul(x, w('wk'))), v: heads(b.matMul(x, w('wv'))), shape, config, ...(projection ? { projection } : {}), ...(keyMask ? { keyMask } : {}) };
+    const ctx = {
+      q: heads(b.matMul(x, w('wq'))),
+      k: heads(b.matMul(x, w('wk'))),
+      v: heads(b.matMul(x, w('wv'))),
+      shape,
+      config,
+      ...(projection ? { projection } : {}),
+      ...(keyMask ? { keyMask } : {}),
+    };
     const att = b.reshape(b.transpose(kernel.build(b, ctx), [0, 2, 1, 3]), [B, L, D]);
     x = layerNorm(b, b.add(x, b.matMul(att, w('wo'))), w('ln1.gamma'), w('ln1.beta'));
     const ff = b.add(b.matMul(b.relu(b.add(b.matMul(x, w('ff.w1')), w('ff.b1'))), w('ff.w2')), w('ff.b2'));
@@ -141,6 +149,11 @@ export function buildEncoderGraph(req: EncoderRequest): { graph: Graph; params: 
   const x = encoderBody(b, { kernel, shape: s, config, param: P, tokens });
   const loss = b.named(b.reduceMean(b.matMul(x, P('w_out')), [0, 1, 2], false), 'loss');
   if (pass === 'forward') return { graph: b.build([loss]), params };
-  const grads = gradients(b, loss, params.map((p) => P(p.name)), b.scalar(1));
+  const grads = gradients(
+    b,
+    loss,
+    params.map((p) => P(p.name)),
+    b.scalar(1),
+  );
   return { graph: b.build([loss, ...grads.map((g, i) => b.named(g, `grad_${params[i]!.name}`))]), params };
 }

@@ -97,7 +97,13 @@ export class GraphBuilder extends GraphBase {
     const key = `${x.name}|${perm.join(',')}`;
     const known = this.transposes.get(key);
     if (known) return known;
-    const out = this.one('Transpose', [x], perm.map((p) => x.shape[p]!), x.dtype, { perm: ints(perm) });
+    const out = this.one(
+      'Transpose',
+      [x],
+      perm.map((p) => x.shape[p]!),
+      x.dtype,
+      { perm: ints(perm) },
+    );
     this.transposes.set(key, out);
     return out;
   }
@@ -168,7 +174,12 @@ export class GraphBuilder extends GraphBase {
   squeeze(x: Value, axes: readonly number[]): Value {
     const norm = axes.map((a) => this.axis('Squeeze', a, x.shape.length));
     for (const a of norm) if (x.shape[a] !== 1) this.fail('Squeeze', `axis ${a} of ${fmt(x.shape)} is not 1`);
-    return this.one('Squeeze', [x, this.int64s(norm)], x.shape.filter((_, i) => !norm.includes(i)), x.dtype);
+    return this.one(
+      'Squeeze',
+      [x, this.int64s(norm)],
+      x.shape.filter((_, i) => !norm.includes(i)),
+      x.dtype,
+    );
   }
 
   private reduced(op: Op, x: Value, axes: readonly number[], keepdims: boolean): { norm: number[]; shape: number[] } {
@@ -249,7 +260,6 @@ export class GraphBuilder extends GraphBase {
     return this.expand(this.scalar(value), shape);
   }
 
-
   /** Trilu: keeps the lower (or upper) triangle of the last two axes, offset by k; zeros elsewhere. */
   trilu(x: Value, upper: boolean, k = 0): Value {
     if (x.shape.length < 2) this.fail('Trilu', `needs rank ≥ 2, got ${fmt(x.shape)}`);
@@ -265,7 +275,11 @@ export class GraphBuilder extends GraphBase {
    */
   oneHot(indices: Value, depth: number): Value {
     if (indices.dtype !== 'int64') this.fail('OneHot', `indices ${indices.name} must be int64`);
-    const range = this.constant(Array.from({ length: depth }, (_, i) => i), [depth], { dtype: 'int64' });
+    const range = this.constant(
+      Array.from({ length: depth }, (_, i) => i),
+      [depth],
+      { dtype: 'int64' },
+    );
     return this.cast(this.equal(this.unsqueeze(indices, [-1]), range), this.dtype);
   }
 
@@ -277,7 +291,8 @@ export class GraphBuilder extends GraphBase {
    */
   layerNorm(x: Value, gamma: Value, beta: Value, eps: number): Value {
     const d = x.shape.at(-1)!;
-    if (gamma.shape.join() !== String(d) || beta.shape.join() !== String(d)) this.fail('LayerNormalization', `γ ${fmt(gamma.shape)} and β ${fmt(beta.shape)} must be [${d}]`);
+    if (gamma.shape.join() !== String(d) || beta.shape.join() !== String(d))
+      this.fail('LayerNormalization', `γ ${fmt(gamma.shape)} and β ${fmt(beta.shape)} must be [${d}]`);
     const dtype = this.sameDtype('LayerNormalization', x, gamma, beta);
     if (dtype === 'float64') {
       const centred = this.sub(x, this.reduceMean(x, [-1]));
@@ -287,7 +302,11 @@ export class GraphBuilder extends GraphBase {
     const stats = [...x.shape.slice(0, -1), 1];
     // μ and 1/σ are float32 (float16 graphs cast them in the gradient rule).
     const stash: DType = 'float32';
-    const outs = [{ shape: x.shape, dtype }, { shape: stats, dtype: stash }, { shape: stats, dtype: stash }];
+    const outs = [
+      { shape: x.shape, dtype },
+      { shape: stats, dtype: stash },
+      { shape: stats, dtype: stash },
+    ];
     return this.node('LayerNormalization', [x, gamma, beta], outs, { axis: int(-1), epsilon: float(eps), stash_type: int(ONNX_ELEM_TYPE[stash]) })[0]!;
   }
 
@@ -304,7 +323,9 @@ export class GraphBuilder extends GraphBase {
    */
   scatterAddRows(shape: Shape, indices: Value, updates: Value): Value {
     if (shape.length !== 2 || updates.shape.at(-1) !== shape[1]) this.fail('ScatterND', `updates ${fmt(updates.shape)} do not fit rows of ${fmt(shape)}`);
-    return this.one('ScatterND', [this.fill(shape, 0), this.unsqueeze(indices, [-1]), updates], shape, updates.dtype, { reduction: { type: 'string', value: 'add' } });
+    return this.one('ScatterND', [this.fill(shape, 0), this.unsqueeze(indices, [-1]), updates], shape, updates.dtype, {
+      reduction: { type: 'string', value: 'add' },
+    });
   }
 
   /**

@@ -33,10 +33,12 @@ function seededConstants(a: Graph, b: Graph): Set<string> {
     const j = other.get(i.value.name);
     if (!j || !bytes(i.data).equals(bytes(j.data))) out.add(i.value.name);
   }
-  for (const n of a.nodes) for (const [k, x] of Object.entries(n.attrs)) if (x.type === 'tensor') {
-    const twin = b.nodes.find((m) => m.name === n.name)?.attrs[k];
-    if (!twin || twin.type !== 'tensor' || !bytes(x.value.data).equals(bytes(twin.value.data))) out.add(x.value.value.name);
-  }
+  for (const n of a.nodes)
+    for (const [k, x] of Object.entries(n.attrs))
+      if (x.type === 'tensor') {
+        const twin = b.nodes.find((m) => m.name === n.name)?.attrs[k];
+        if (!twin || twin.type !== 'tensor' || !bytes(x.value.data).equals(bytes(twin.value.data))) out.add(x.value.value.name);
+      }
   return out;
 }
 
@@ -53,7 +55,10 @@ export function graphFingerprint(g: Graph, twin: Graph): string {
   line(`outputs ${g.outputs.map(val).join(' ')}`);
   for (const i of [...g.initializers].sort((x, y) => (x.value.name < y.value.name ? -1 : 1))) line(`init ${init(i, seeded)}`);
   for (const n of g.nodes) {
-    const attrs = Object.keys(n.attrs).sort().map((k) => `${k}=${attr(n.attrs[k]!, seeded)}`).join(' ');
+    const attrs = Object.keys(n.attrs)
+      .sort()
+      .map((k) => `${k}=${attr(n.attrs[k]!, seeded)}`)
+      .join(' ');
     line(`node ${n.op}@${n.domain} ${n.inputs.map(val).join(' ')} -> ${n.outputs.map(val).join(' ')} ${attrs}${n.stopGradient ? ' stop' : ''}`);
   }
   return h.digest('hex').slice(0, 16);

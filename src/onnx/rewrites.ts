@@ -18,7 +18,14 @@ type MatMulRule = (g: GraphBuilder, a: Value, b: Value, dims: { batch: readonly 
 /** A rule for a checked Transpose. */
 type TransposeRule = (g: GraphBuilder, x: Value, perm: readonly number[]) => Value | undefined;
 /** A rule for a checked ReduceSum or ReduceMean over the normalised `norm` axes (`shape` is the result's). */
-type ReduceRule = (g: GraphBuilder, op: 'ReduceSum' | 'ReduceMean', x: Value, norm: readonly number[], shape: readonly number[], keepdims: boolean) => Value | undefined;
+type ReduceRule = (
+  g: GraphBuilder,
+  op: 'ReduceSum' | 'ReduceMean',
+  x: Value,
+  norm: readonly number[],
+  shape: readonly number[],
+  keepdims: boolean,
+) => Value | undefined;
 /** A pass of `build()` over the nodes the outputs need. */
 type BuildPass = (g: GraphBuilder, outputs: readonly Value[], plan: BuildPlan) => void;
 
@@ -31,7 +38,10 @@ type BuildPass = (g: GraphBuilder, outputs: readonly Value[], plan: BuildPlan) =
  * expanded (a scalar commutes with broadcasting), so the full-size pass is never made.
  */
 const scalarThroughExpand: BinaryRule = (g, op, a0, b0, outDtype) => {
-  for (const [x, c, first] of [[a0, b0, true], [b0, a0, false]] as const) {
+  for (const [x, c, first] of [
+    [a0, b0, true],
+    [b0, a0, false],
+  ] as const) {
     const p = g.producer(x);
     if (p?.op === 'Expand' && numel(c.shape) === 1 && g.constantData(c) && c.shape.length <= x.shape.length) {
       const inner = p.inputs[0]!;

@@ -47,7 +47,12 @@ export function exactAttention(q: Float64Array, k: Float64Array, v: Float64Array
 
 /** Closed-form gradients of sum(out · dO): dV = Pᵀ dO, dS = P ∘ (dO Vᵀ − rowsum), dQ = dS K/√d, dK = dSᵀ Q/√d. */
 export function exactAttentionGrad(
-  q: Float64Array, k: Float64Array, v: Float64Array, dOut: Float64Array, shape: AttentionShape, causal: boolean,
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  dOut: Float64Array,
+  shape: AttentionShape,
+  causal: boolean,
 ): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
   const { batch: B, heads: H, seqLen: L, dim: d } = shape;
   const { probs } = exactAttention(q, k, v, shape, causal);

@@ -66,7 +66,13 @@ export const halfSquaredNorms = (x: Rows, d: number): number[] => x.map((r) => (
  * Query shift: max over features per token. Key shift: max over features and sequence, or when
  * causal max(first token's largest logit, max‖w‖²/2 − headroom), as the graphs do.
  */
-export function positiveRows(rawQ: Rows, rawK: Rows, diagQ: readonly number[], diagK: readonly number[], o: { causal: boolean; ratio: number; bound: number; eps: number; softmaxQueries?: boolean }): FeatureRows {
+export function positiveRows(
+  rawQ: Rows,
+  rawK: Rows,
+  diagQ: readonly number[],
+  diagK: readonly number[],
+  o: { causal: boolean; ratio: number; bound: number; eps: number; softmaxQueries?: boolean },
+): FeatureRows {
   // One block: softmax of the raw logits (the graph's Softmax node; ‖x‖²/2 and the shift are
   // per-token factors that cancel). Several blocks (favor-hyp's ±): shift by the row max.
   const single = o.softmaxQueries === true;
@@ -91,7 +97,13 @@ export function softmaxPositiveRows(q: Rows, k: Rows, ctx: ReferenceContext, sig
   const m = w!.length / d;
   const logits = (x: Rows) => project(x, w!, d, d ** -0.25).map((r) => signs.flatMap((s) => r.map((p) => s * p)));
   const ratio = (signs.length * m) ** -0.5;
-  return positiveRows(logits(q), logits(k), halfSquaredNorms(q, d), halfSquaredNorms(k, d), { causal, ratio, bound: logitBound(w!, d), eps, softmaxQueries: signs.length === 1 });
+  return positiveRows(logits(q), logits(k), halfSquaredNorms(q, d), halfSquaredNorms(k, d), {
+    causal,
+    ratio,
+    bound: logitBound(w!, d),
+    eps,
+    softmaxQueries: signs.length === 1,
+  });
 }
 
 /**
@@ -172,7 +184,11 @@ export interface EstimatorFit {
  */
 export function estimateSoftmaxKernel(
   pairTerm: (wx: number, wy: number, xx: number, yy: number, ww: number, fit: EstimatorFit | undefined, d: number) => number,
-  w: Float64Array, d: number, x0: readonly number[], y0: readonly number[], fit?: EstimatorFit,
+  w: Float64Array,
+  d: number,
+  x0: readonly number[],
+  y0: readonly number[],
+  fit?: EstimatorFit,
 ): number {
   const [x, y] = rescalePair(x0, y0, fit?.psi);
   const m = w.length / d;

@@ -12,7 +12,13 @@ export const rowsOf = (x: Float64Array, offset: number, L: number, d: number): R
 
 /** D̂⁻¹ A V with the denominator guard R += 2ε·(|R| ≤ ε), for a kernel's float64 feature map. */
 export function referenceLinearAttention(
-  features: ReferenceFeatureMap, q: Float64Array, k: Float64Array, v: Float64Array, shape: AttentionShape, w: Float64Array | undefined, causal: boolean,
+  features: ReferenceFeatureMap,
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  shape: AttentionShape,
+  w: Float64Array | undefined,
+  causal: boolean,
 ): Float64Array {
   const { batch: B, heads: H, seqLen: L, dim: d } = shape;
   const out = new Float64Array(q.length);

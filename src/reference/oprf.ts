@@ -173,8 +173,7 @@ export function svd(k: Matrix): { u: Matrix; sigma: number[]; v: Matrix } {
         const zeta = (be - al) / (2 * ga);
         const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
-        for (const m of [w, v])
-          for (const row of m) [row[p], row[r]] = [c * row[p]! - c * t * row[r]!, c * t * row[p]! + c * row[r]!];
+        for (const m of [w, v]) for (const row of m) [row[p], row[r]] = [c * row[p]! - c * t * row[r]!, c * t * row[p]! + c * row[r]!];
       }
   }
   const sigma = Array.from({ length: d }, (_, j) => Math.sqrt(w.reduce((s, x) => s + x[j]! ** 2, 0)));
@@ -207,7 +206,12 @@ export function sderfObjective(x: Rows, y: Rows, q: Matrix, a: readonly number[]
   let sum = 0;
   for (const xi of x)
     for (const yj of y) {
-      const z = qt.map((row) => dot(row, xi.map((v, k) => v + yj[k]!)));
+      const z = qt.map((row) =>
+        dot(
+          row,
+          xi.map((v, k) => v + yj[k]!),
+        ),
+      );
       sum += 2 * dot(xi, yj) + c + z.reduce((s, zl, l) => s + (zl * zl) / (1 - 8 * a[l]!), 0);
     }
   return sum / (x.length * y.length);
@@ -224,7 +228,11 @@ export function aderfTransform(x: Rows, y: Rows): { e: Matrix; eInvT: Matrix; si
   if (Math.min(...e1.values, ...e2.values) <= 0) throw new RangeError('ADERF needs nonsingular M1 and M2 (L ≥ d, full rank)');
   const half = (e: typeof e1, p: number) => e.vectors.map((r) => r.map((v, l) => v * e.values[l]! ** p)); // Q Λ^p
   const { u, sigma, v } = svd(matMul(transpose(half(e1, 0.5)), half(e2, 0.5)));
-  const side = (o: Matrix, e: typeof e1) => matMul(transpose(o).map((r, l) => r.map((x) => x * Math.sqrt(sigma[l]!))), transpose(half(e, -0.5)));
+  const side = (o: Matrix, e: typeof e1) =>
+    matMul(
+      transpose(o).map((r, l) => r.map((x) => x * Math.sqrt(sigma[l]!))),
+      transpose(half(e, -0.5)),
+    );
   return { e: side(u, e1), eInvT: side(v, e2), sigma };
 }
 
@@ -252,7 +260,10 @@ export function meanLogSecondMoment(x: Rows, y: Rows, family: Family): number {
       return oprfObjective(x, y);
     case 'saderf': {
       const psi = saderfPsi(x, y, SADERF_EPS);
-      return oprfObjective(x.map((r) => r.map((v, l) => v * psi[l]!)), y.map((r) => r.map((v, l) => v / psi[l]!)));
+      return oprfObjective(
+        x.map((r) => r.map((v, l) => v * psi[l]!)),
+        y.map((r) => r.map((v, l) => v / psi[l]!)),
+      );
     }
     case 'aderf': {
       const { e, eInvT } = aderfTransform(x, y);

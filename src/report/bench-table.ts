@@ -66,7 +66,11 @@ export function benchTableLines(records: readonly BenchRecord[], o: TableOptions
   const values = (k: (typeof KEYS)[number]) => [...new Set(records.map(k.value).filter(Boolean))];
   const varying = KEYS.filter((k) => values(k).length > 1);
   const constant = KEYS.filter((k) => !varying.includes(k) && k.key !== 'kernel');
-  const header = constant.map((k) => values(k)[0]).map((v, i) => (v === undefined ? '' : constant[i]!.header(v))).filter(Boolean).join(' · ');
+  const header = constant
+    .map((k) => values(k)[0])
+    .map((v, i) => (v === undefined ? '' : constant[i]!.header(v)))
+    .filter(Boolean)
+    .join(' · ');
   const columns: Column[] = [
     ...varying.map((k) => ({ head: k.head, cell: k.value, drop: 0 })),
     ...(varying.some((k) => k.key === 'kernel') ? [] : [{ head: 'kernel', cell: (r: BenchRecord) => r.kernel, drop: 0 }]),
@@ -79,9 +83,20 @@ export function benchTableLines(records: readonly BenchRecord[], o: TableOptions
     { head: 'GFLOP/s', cell: (r) => (r.gflopsPerSec === null ? '–' : r.gflopsPerSec.toPrecision(3)), drop: 6 },
     // The limit model's fraction (rooflineFraction stays in CSV and JSON: a FLOP-rate figure, not a bound).
     { head: '% limit', cell: (r) => (r.status === 'ok' ? pct(r.limitFraction ?? null) : ''), drop: 3.5 },
-    { head: '× softmax', cell: (r) => (r.speedupVsSoftmax !== null && r.speedupVsSoftmax >= 1 ? p.green(times(r.speedupVsSoftmax)) : times(r.speedupVsSoftmax)), drop: 2 },
+    {
+      head: '× softmax',
+      cell: (r) => (r.speedupVsSoftmax !== null && r.speedupVsSoftmax >= 1 ? p.green(times(r.speedupVsSoftmax)) : times(r.speedupVsSoftmax)),
+      drop: 2,
+    },
     { head: '× OPT', cell: (r) => times(r.timeVsIdentity), drop: 3 },
-    { head: '', cell: (r) => { const s = statusOf(r); return s ? (s === 'noisy' ? p.yellow(MARKS[s]!.mark) : p.red(MARKS[s]!.mark)) : ''; }, drop: 1 },
+    {
+      head: '',
+      cell: (r) => {
+        const s = statusOf(r);
+        return s ? (s === 'noisy' ? p.yellow(MARKS[s]!.mark) : p.red(MARKS[s]!.mark)) : '';
+      },
+      drop: 1,
+    },
   ];
   let shown = columns;
   let table = render(shown, records);
@@ -101,5 +116,8 @@ export function benchTableLines(records: readonly BenchRecord[], o: TableOptions
 }
 
 function render(columns: readonly Column[], records: readonly BenchRecord[]): string {
-  return renderTable(columns.map((c) => c.head), records.map((r) => columns.map((c) => c.cell(r))));
+  return renderTable(
+    columns.map((c) => c.head),
+    records.map((r) => columns.map((c) => c.cell(r))),
+  );
 }

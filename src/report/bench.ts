@@ -8,12 +8,65 @@ import { colorEnabled, formatBytes, paint, tableWidth } from './terminal.ts';
 
 /** CSV columns: every record field but the raw samples and the profile (those are in JSON). */
 export const BENCH_CSV_COLUMNS = [
-  'kernel', 'pass', 'causal', 'causalImpl', 'chunkSize', 'scope', 'layers', 'dFf', 'vocab', 'seqLen', 'batch', 'heads', 'dim', 'features', 'featureType',
-  'ep', 'dtype', 'seed', 'threads', 'status', 'medianMs', 'meanMs', 'p10Ms', 'p90Ms', 'minMs', 'rme', 'runs', 'processes', 'processRme', 'firstRunMs',
-  'peakMemoryBytes', 'estimatedMemoryBytes', 'flops', 'gflopsPerSec', 'rooflineFraction', 'limitMs', 'limitFraction', 'speedupVsSoftmax', 'timeVsIdentity', 'error',
+  'kernel',
+  'pass',
+  'causal',
+  'causalImpl',
+  'chunkSize',
+  'scope',
+  'layers',
+  'dFf',
+  'vocab',
+  'seqLen',
+  'batch',
+  'heads',
+  'dim',
+  'features',
+  'featureType',
+  'ep',
+  'dtype',
+  'seed',
+  'threads',
+  'status',
+  'medianMs',
+  'meanMs',
+  'p10Ms',
+  'p90Ms',
+  'minMs',
+  'rme',
+  'runs',
+  'processes',
+  'processRme',
+  'firstRunMs',
+  'peakMemoryBytes',
+  'estimatedMemoryBytes',
+  'flops',
+  'gflopsPerSec',
+  'rooflineFraction',
+  'limitMs',
+  'limitFraction',
+  'speedupVsSoftmax',
+  'timeVsIdentity',
+  'error',
 ] as const satisfies readonly (keyof BenchRecord)[];
 
-export const TABLE_HEAD = ['kernel', 'pass', 'mode', 'B', 'L', 'median ms', '95% CI ms', '±rme', 'p10–p90 ms', 'peak mem', 'est. mem', 'GFLOP/s', 'limit', '×softmax', '×OPT'];
+export const TABLE_HEAD = [
+  'kernel',
+  'pass',
+  'mode',
+  'B',
+  'L',
+  'median ms',
+  '95% CI ms',
+  '±rme',
+  'p10–p90 ms',
+  'peak mem',
+  'est. mem',
+  'GFLOP/s',
+  'limit',
+  '×softmax',
+  '×OPT',
+];
 
 export { isNoisy, mode } from './bench-table.ts';
 
@@ -27,8 +80,17 @@ export function tableRow(r: BenchRecord, color = true): string[] {
   const speed = r.speedupVsSoftmax;
   const speedCell = speed === null ? '–' : speed >= 1 ? p.green(times(speed)) : times(speed);
   return [
-    ...base, ms(r.medianMs), ci(r), `${pct(r.rme)}${isNoisy(r) ? p.yellow(' !') : ''}`, `${ms(r.p10Ms)}–${ms(r.p90Ms)}`, formatBytes(r.peakMemoryBytes), formatBytes(r.estimatedMemoryBytes),
-    r.gflopsPerSec === null ? '–' : r.gflopsPerSec.toFixed(1), pct(r.limitFraction ?? null), speedCell, times(r.timeVsIdentity),
+    ...base,
+    ms(r.medianMs),
+    ci(r),
+    `${pct(r.rme)}${isNoisy(r) ? p.yellow(' !') : ''}`,
+    `${ms(r.p10Ms)}–${ms(r.p90Ms)}`,
+    formatBytes(r.peakMemoryBytes),
+    formatBytes(r.estimatedMemoryBytes),
+    r.gflopsPerSec === null ? '–' : r.gflopsPerSec.toFixed(1),
+    pct(r.limitFraction ?? null),
+    speedCell,
+    times(r.timeVsIdentity),
   ];
 }
 
@@ -41,10 +103,13 @@ function ci(r: BenchRecord): string {
 /** A crossover in words, with its range over rounds where the file has several processes per point. */
 export function crossoverText(c: Crossover): string {
   const main =
-    c.bound === 'exact' ? `L* ≈ ${Math.round(c.seqLen!)}`
-    : c.bound === 'below' ? `faster at every L measured (from L = ${c.seqLen})`
-    : c.bound === 'above' ? `slower at every L measured (up to L = ${c.seqLen})`
-    : 'no softmax baseline measured';
+    c.bound === 'exact'
+      ? `L* ≈ ${Math.round(c.seqLen!)}`
+      : c.bound === 'below'
+        ? `faster at every L measured (from L = ${c.seqLen})`
+        : c.bound === 'above'
+          ? `slower at every L measured (up to L = ${c.seqLen})`
+          : 'no softmax baseline measured';
   const r = c.rounds;
   if (!r) return main;
   if (r.undetermined) return `${main}; undetermined: the ${r.n} rounds' own crossovers span the grid (below it in one, above it in another)`;
@@ -56,23 +121,31 @@ export function crossoverText(c: Crossover): string {
 export function summaryLines(cross: readonly Crossover[], exps: readonly Exponent[]): string[] {
   const lines: string[] = [];
   const batches = new Set(cross.map((c) => c.batch)).size > 1;
-  const tag = (x: { kernel: string; pass: string; causal: boolean; batch?: number }) => `${x.kernel} ${x.pass}${x.causal ? ' causal' : ''}${batches && x.batch !== undefined ? ` B=${x.batch}` : ''}`;
+  const tag = (x: { kernel: string; pass: string; causal: boolean; batch?: number }) =>
+    `${x.kernel} ${x.pass}${x.causal ? ' causal' : ''}${batches && x.batch !== undefined ? ` B=${x.batch}` : ''}`;
   for (const c of cross) lines.push(`crossover vs best softmax: ${tag(c)}: ${crossoverText(c)}`);
   for (const e of exps) lines.push(`scaling: ${tag(e)}: time ∝ L^${e.k.toFixed(2)} (${e.points} lengths)`);
   return lines;
 }
 
 export function errorLines(records: readonly BenchRecord[]): string[] {
-  return records.filter((r) => r.status === 'error' || r.status === 'invalid').map((r) => `${r.status}: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${r.error}`);
+  return records
+    .filter((r) => r.status === 'error' || r.status === 'invalid')
+    .map((r) => `${r.status}: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${r.error}`);
 }
 
 /** `--profile`: the per-node table (files of older versions have only the time per op type). */
 export function profileLines(records: readonly BenchRecord[], top = 5): string[] {
-  return records.filter((r) => r.profile || r.nodeProfile?.length).flatMap((r) => {
-    if (r.nodeProfile?.length) return profileTable(r);
-    const ops = Object.entries(r.profile!).slice(0, top).map(([op, t]) => `${op} ${t.toFixed(2)} ms`).join(', ');
-    return [`profile: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${ops}`];
-  });
+  return records
+    .filter((r) => r.profile || r.nodeProfile?.length)
+    .flatMap((r) => {
+      if (r.nodeProfile?.length) return profileTable(r);
+      const ops = Object.entries(r.profile!)
+        .slice(0, top)
+        .map(([op, t]) => `${op} ${t.toFixed(2)} ms`)
+        .join(', ');
+      return [`profile: ${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen}: ${ops}`];
+    });
 }
 
 /** The bench table for people: rows, then crossovers, scaling, profiles, errors, the limit model's rates and the roofline. */
@@ -86,7 +159,10 @@ export function benchTable(doc: BenchDocument): string {
   ];
   const limit = limitFooter(doc);
   if (limit) lines.push(limit);
-  if (rf) lines.push(`roofline: ${rf.matmulGflops.toFixed(1)} GFLOP/s float32 matmul (n = ${rf.matmulSize}), ${rf.bandwidthGBps.toFixed(1)} GB/s elementwise, ${rf.ep}${rf.threads ? `, ${rf.threads} threads` : ''}`);
+  if (rf)
+    lines.push(
+      `roofline: ${rf.matmulGflops.toFixed(1)} GFLOP/s float32 matmul (n = ${rf.matmulSize}), ${rf.bandwidthGBps.toFixed(1)} GB/s elementwise, ${rf.ep}${rf.threads ? `, ${rf.threads} threads` : ''}`,
+    );
   return lines.join('\n');
 }
 
@@ -95,7 +171,10 @@ const MARKDOWN_NOTE =
 
 /** Markdown: the table, its legend, then crossovers (with their range over rounds) and scaling, recomputed from the records. */
 export function benchMarkdown(doc: BenchDocument): string {
-  const table = toMarkdown(TABLE_HEAD, doc.records.map((r) => tableRow(r, false)));
+  const table = toMarkdown(
+    TABLE_HEAD,
+    doc.records.map((r) => tableRow(r, false)),
+  );
   const lines = summaryLines(crossovers(doc.records), exponents(doc.records));
   const procs = [...new Set(doc.records.filter((r) => r.status === 'ok').map((r) => r.processes ?? 1))];
   return `${table.trimEnd()}\n\nProcesses per point: ${procs.join(', ') || '–'}. ${MARKDOWN_NOTE}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`;

@@ -6,7 +6,8 @@ import type { BenchRecord } from '../bench/types.ts';
 import { findKernel } from '../kernels/index.ts';
 import { mode } from './bench.ts';
 
-const name = (r: BenchRecord) => `${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen} B=${r.batch} H=${r.heads} d=${r.dim}${findKernel(r.kernel)?.projection ? ` m=${r.features}` : ''} ${r.ep} ${r.dtype}`;
+const name = (r: BenchRecord) =>
+  `${r.kernel} ${r.pass} ${mode(r)} L=${r.seqLen} B=${r.batch} H=${r.heads} d=${r.dim}${findKernel(r.kernel)?.projection ? ` m=${r.features}` : ''} ${r.ep} ${r.dtype}`;
 const ok = (rs: readonly BenchRecord[]) => rs.filter((r) => r.status === 'ok' && r.medianMs !== null);
 
 export function toGab(records: readonly BenchRecord[]): string {

@@ -11,7 +11,9 @@ export function compareTable(out: CompareOutcome, o: { threshold: number; alpha:
   const unit = out.kind === 'bench' ? ' ms' : '';
   const head = ['point', `baseline${unit}`, `current${unit}`, 'change (CI)', 'p slower', 'detectable', 'n', 'verdict'];
   const rows = out.rows.map((r) => [
-    r.label, num(r.baseline), num(r.current),
+    r.label,
+    num(r.baseline),
+    num(r.current),
     r.ratio === null ? '–' : `${pct(r.ratio)}${r.lo !== null && r.hi !== null ? ` (${pct(r.lo)} … ${pct(r.hi)})` : ''}`,
     r.p === null ? '–' : r.p < 1e-3 ? r.p.toExponential(1) : r.p.toFixed(3),
     r.detectable === null ? '–' : `≥ ${pct(r.detectable)}`,
@@ -25,7 +27,8 @@ export function compareTable(out: CompareOutcome, o: { threshold: number; alpha:
     renderTable(head, rows),
     `${out.rows.length} points${out.paired ? ' (paired by round: one relative run)' : ''}: ${count('slower')} slower and ${count('faster')} faster beyond ${t}, ${count('unchanged')} unchanged, ${count('inconclusive')} inconclusive, ${count('invalid')} invalid (α = ${o.alpha}, Holm over the points).`,
   ];
-  if (count('inconclusive')) lines.push(`inconclusive: these runs cannot detect a ${t} slowdown; measure with --repeat ${need} (processes per point) or on a quieter machine.`);
+  if (count('inconclusive'))
+    lines.push(`inconclusive: these runs cannot detect a ${t} slowdown; measure with --repeat ${need} (processes per point) or on a quieter machine.`);
   if (count('invalid')) lines.push('invalid: a file holds NaN or infinite numbers for these points; they are not results (exit 2).');
   return lines.join('\n');
 }

@@ -7,7 +7,32 @@ import { toMarkdown } from './formats.ts';
 import { renderTable } from './terminal.ts';
 import { estimatorOf } from '../results/keys.ts';
 
-export const ERROR_COLUMNS = ['kernel', 'featureType', 'features', 'target', 'estimator', 'metric', 'seqLen', 'dim', 'causal', 'causalImpl', 'chunkSize', 'inputScale', 'seeds', 'ep', 'status', 'mean', 'std', 'min', 'max', 'theoryMse', 'theoryRelMse', 'theoryBound', 'bias', 'nonPositiveDenominators'] as const satisfies readonly (keyof ErrorRecord)[];
+export const ERROR_COLUMNS = [
+  'kernel',
+  'featureType',
+  'features',
+  'target',
+  'estimator',
+  'metric',
+  'seqLen',
+  'dim',
+  'causal',
+  'causalImpl',
+  'chunkSize',
+  'inputScale',
+  'seeds',
+  'ep',
+  'status',
+  'mean',
+  'std',
+  'min',
+  'max',
+  'theoryMse',
+  'theoryRelMse',
+  'theoryBound',
+  'bias',
+  'nonPositiveDenominators',
+] as const satisfies readonly (keyof ErrorRecord)[];
 
 const num = (x: number | null) => (x === null ? '–' : Number.isFinite(x) ? x.toExponential(3) : String(x));
 
@@ -20,9 +45,41 @@ export const grouped = (records: readonly ErrorRecord[]) => records.some((r) => 
 /** Head and rows of the error table (terminal and Markdown); given inputs add the layer/head group and drop σ. */
 export function errorTable(records: readonly ErrorRecord[]): { head: string[]; rows: string[][] } {
   const g = grouped(records);
-  const head = [...(g ? ['group'] : []), 'kernel', 'features', 'm', ...(g ? [] : ['σ']), 'estimator', 'metric', 'mean', 'std', 'min', 'max', 'theory MSE', 'Thm 2 bound', 'bias', 'D ≤ 0'];
+  const head = [
+    ...(g ? ['group'] : []),
+    'kernel',
+    'features',
+    'm',
+    ...(g ? [] : ['σ']),
+    'estimator',
+    'metric',
+    'mean',
+    'std',
+    'min',
+    'max',
+    'theory MSE',
+    'Thm 2 bound',
+    'bias',
+    'D ≤ 0',
+  ];
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
-  const rows = records.map((r) => [...(g ? [r.group ?? '–'] : []), r.kernel, r.featureType, String(r.features), ...(g ? [] : [String(r.inputScale)]), estimatorOf(r), r.metric, num(r.mean), num(r.std), num(r.min), num(r.max), num(r.theoryMse), num(r.theoryBound ?? null), pct(r.bias), pct(r.nonPositiveDenominators)]);
+  const rows = records.map((r) => [
+    ...(g ? [r.group ?? '–'] : []),
+    r.kernel,
+    r.featureType,
+    String(r.features),
+    ...(g ? [] : [String(r.inputScale)]),
+    estimatorOf(r),
+    r.metric,
+    num(r.mean),
+    num(r.std),
+    num(r.min),
+    num(r.max),
+    num(r.theoryMse),
+    num(r.theoryBound ?? null),
+    pct(r.bias),
+    pct(r.nonPositiveDenominators),
+  ]);
   return { head, rows };
 }
 
@@ -30,7 +87,17 @@ export function errorTable(records: readonly ErrorRecord[]): { head: string[]; r
 export function inputStatsTable(heads: readonly HeadStats[], markdown = false): string {
   const f = (x: number) => (Number.isFinite(x) ? x.toPrecision(4) : String(x));
   const head = ['group', 'tokens', 'mean ‖x‖²', 'mean ‖y‖²', 'mean ‖x+y‖²', 'key anisotropy', 'entropy (nats)', 'entropy ÷ log n', 'recorded out: max |Δ|'];
-  const rows = heads.map((h) => [h.group, String(h.tokens), f(h.meanQ2), f(h.meanK2), f(h.meanSum2), f(h.anisotropy), f(h.entropy), f(h.entropyRatio), h.recordedMaxAbsDiff === null ? '–' : h.recordedMaxAbsDiff.toExponential(2)]);
+  const rows = heads.map((h) => [
+    h.group,
+    String(h.tokens),
+    f(h.meanQ2),
+    f(h.meanK2),
+    f(h.meanSum2),
+    f(h.anisotropy),
+    f(h.entropy),
+    f(h.entropyRatio),
+    h.recordedMaxAbsDiff === null ? '–' : h.recordedMaxAbsDiff.toExponential(2),
+  ]);
   return markdown ? toMarkdown(head, rows) : renderTable(head, rows);
 }
 
@@ -38,7 +105,10 @@ export const LEAK_COLUMNS = ['kernel', 'causalImpl', 'seqLen', 'position', 'maxC
 
 /** The causal leak probe's table. */
 export function leakTable(records: readonly LeakRecord[]): string {
-  return renderTable(['kernel', 'strategy', 'L', 'i', 'max |Δ out| at ≤ i', 'max |out|'], records.map((r) => [r.kernel, r.causalImpl ?? '–', r.seqLen, r.position, r.maxChange.toExponential(2), r.maxOutput.toFixed(3)]));
+  return renderTable(
+    ['kernel', 'strategy', 'L', 'i', 'max |Δ out| at ≤ i', 'max |out|'],
+    records.map((r) => [r.kernel, r.causalImpl ?? '–', r.seqLen, r.position, r.maxChange.toExponential(2), r.maxOutput.toFixed(3)]),
+  );
 }
 
 /**
@@ -50,7 +120,14 @@ export function leakTable(records: readonly LeakRecord[]): string {
 export function pairedErrorTable(records: readonly ErrorRecord[], baseline: string, alpha = 0.05, markdown = false): string {
   // Given inputs pair across estimator paths too: the host-side FAVOR# estimators (float64, no ε)
   // against the graph kernels, on the same projections; the estimator column says which is which.
-  const same = (a: ErrorRecord, b: ErrorRecord) => a.group === b.group && a.featureType === b.featureType && a.features === b.features && a.inputScale === b.inputScale && (a.group !== undefined || estimatorOf(a) === estimatorOf(b)) && a.metric === b.metric && a.seeds === b.seeds;
+  const same = (a: ErrorRecord, b: ErrorRecord) =>
+    a.group === b.group &&
+    a.featureType === b.featureType &&
+    a.features === b.features &&
+    a.inputScale === b.inputScale &&
+    (a.group !== undefined || estimatorOf(a) === estimatorOf(b)) &&
+    a.metric === b.metric &&
+    a.seeds === b.seeds;
   const rows: string[][] = [];
   const g = grouped(records);
   for (const r of records.filter((x) => x.kernel !== baseline)) {
@@ -59,9 +136,37 @@ export function pairedErrorTable(records: readonly ErrorRecord[], baseline: stri
     if (!t) continue;
     const verdict = t.pFaster < alpha ? 'lower' : t.pSlower < alpha ? 'higher' : 'inconclusive';
     const p = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
-    rows.push([...(g ? [r.group ?? '–'] : []), r.kernel, r.featureType, String(r.features), ...(g ? [] : [String(r.inputScale)]), estimatorOf(r), r.metric, String(r.seeds), t.ratio.toPrecision(3), `${t.lo.toPrecision(3)}–${t.hi.toPrecision(3)}`, p(t.pFaster), p(t.pSlower), verdict]);
+    rows.push([
+      ...(g ? [r.group ?? '–'] : []),
+      r.kernel,
+      r.featureType,
+      String(r.features),
+      ...(g ? [] : [String(r.inputScale)]),
+      estimatorOf(r),
+      r.metric,
+      String(r.seeds),
+      t.ratio.toPrecision(3),
+      `${t.lo.toPrecision(3)}–${t.hi.toPrecision(3)}`,
+      p(t.pFaster),
+      p(t.pSlower),
+      verdict,
+    ]);
   }
   if (!rows.length) return `no case has a paired ${baseline} case (same projection, m, σ, metric and seeds)`;
-  const head = [...(g ? ['group'] : []), 'kernel', 'features', 'm', ...(g ? [] : ['σ']), 'estimator', 'metric', 'seeds', `÷ ${baseline} (geo. mean)`, '95% CI', 'p (lower)', 'p (higher)', `vs ${baseline}`];
+  const head = [
+    ...(g ? ['group'] : []),
+    'kernel',
+    'features',
+    'm',
+    ...(g ? [] : ['σ']),
+    'estimator',
+    'metric',
+    'seeds',
+    `÷ ${baseline} (geo. mean)`,
+    '95% CI',
+    'p (lower)',
+    'p (higher)',
+    `vs ${baseline}`,
+  ];
   return markdown ? toMarkdown(head, rows) : renderTable(head, rows);
 }

@@ -34,7 +34,20 @@ export function estimatorGaps(records: readonly ErrorRecord[]): EstimatorGap[] {
     const t = e && pairedLogRatio(e.perSeed, g.perSeed, 0.05);
     if (!t) return [];
     const { kernel, featureType, features, metric, seeds } = g;
-    return [{ kernel, featureType, features, inputScale: g.inputScale, metric, seeds, ratio: t.ratio, lo: t.lo, hi: t.hi, differs: Math.abs(t.ratio - 1) > GAP_THRESHOLD }];
+    return [
+      {
+        kernel,
+        featureType,
+        features,
+        inputScale: g.inputScale,
+        metric,
+        seeds,
+        ratio: t.ratio,
+        lo: t.lo,
+        hi: t.hi,
+        differs: Math.abs(t.ratio - 1) > GAP_THRESHOLD,
+      },
+    ];
   });
 }
 

@@ -29,17 +29,31 @@ interface Section {
 }
 
 async function section({ path, verdicts, graphs }: Section): Promise<string> {
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as { kind?: string; environment?: Record<string, unknown>; options?: Record<string, unknown>; records: unknown[] };
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as {
+    kind?: string;
+    environment?: Record<string, unknown>;
+    options?: Record<string, unknown>;
+    records: unknown[];
+  };
   const env = doc.environment ?? {};
   const parts = [`<section><h2>${esc(path)}</h2>`, `<p class="cmd"><code>${esc(env.commandLine ?? '(no command recorded)')}</code></p>`];
   if (graphs) parts.push(`<p class="${graphs.status === 'stale' ? 'warn' : ''}">Graphs: ${esc(graphs.status)} (${esc(graphs.detail)})</p>`);
-  parts.push(`<details><summary>environment</summary>${table(['field', 'value'], Object.entries(env).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]))}</details>`);
+  parts.push(
+    `<details><summary>environment</summary>${table(
+      ['field', 'value'],
+      Object.entries(env).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+    )}</details>`,
+  );
   parts.push(figure(await renderSvg(plotSpec(path)), doc.kind === 'bench' ? 'time against sequence length' : 'error against the number of features'));
   if (doc.kind === 'bench') {
     const records = doc.records as BenchRecord[];
-    if (records.some((r) => r.samplesMs?.length)) parts.push(figure(await renderSvg(distributionPlotSpec(path)), 'the distribution of each point\'s timed samples and process medians'));
+    if (records.some((r) => r.samplesMs?.length))
+      parts.push(figure(await renderSvg(distributionPlotSpec(path)), "the distribution of each point's timed samples and process medians"));
     const noisy = records.filter(isNoisy);
-    if (noisy.length) parts.push(`<p class="warn">${noisy.length} noisy point${noisy.length > 1 ? 's' : ''} (95% margin of error above 10%): ${esc(noisy.map((r) => `${r.kernel} ${r.pass} L=${r.seqLen}`).join(', '))}. Rerun with --repeat N or on a quieter machine.</p>`);
+    if (noisy.length)
+      parts.push(
+        `<p class="warn">${noisy.length} noisy point${noisy.length > 1 ? 's' : ''} (95% margin of error above 10%): ${esc(noisy.map((r) => `${r.kernel} ${r.pass} L=${r.seqLen}`).join(', '))}. Rerun with --repeat N or on a quieter machine.</p>`,
+      );
     const md = benchMarkdownRows(records);
     parts.push(table(md.head, md.rows));
   } else {
@@ -47,9 +61,24 @@ async function section({ path, verdicts, graphs }: Section): Promise<string> {
     parts.push(table(t.head, t.rows));
   }
   if (verdicts) {
-    const counts = ['slower', 'faster', 'unchanged', 'inconclusive', 'invalid'].map((v) => `${verdicts.rows.filter((r) => r.verdict === v).length} ${v}`).join(', ');
+    const counts = ['slower', 'faster', 'unchanged', 'inconclusive', 'invalid']
+      .map((v) => `${verdicts.rows.filter((r) => r.verdict === v).length} ${v}`)
+      .join(', ');
     parts.push(`<h3>Against the baseline</h3><p class="${verdicts.code ? 'warn' : ''}">${esc(counts)}</p>`);
-    parts.push(table(['point', 'ratio', '95% CI', 'p slower', 'detectable', 'n', 'verdict'], verdicts.rows.map((r) => [r.label, r.ratio?.toFixed(3) ?? '–', r.lo !== null && r.hi !== null ? `${r.lo.toFixed(3)}–${r.hi.toFixed(3)}` : '–', r.p?.toPrecision(2) ?? '–', r.detectable?.toFixed(3) ?? '–', `${r.n[0]}/${r.n[1]}`, r.verdict])));
+    parts.push(
+      table(
+        ['point', 'ratio', '95% CI', 'p slower', 'detectable', 'n', 'verdict'],
+        verdicts.rows.map((r) => [
+          r.label,
+          r.ratio?.toFixed(3) ?? '–',
+          r.lo !== null && r.hi !== null ? `${r.lo.toFixed(3)}–${r.hi.toFixed(3)}` : '–',
+          r.p?.toPrecision(2) ?? '–',
+          r.detectable?.toFixed(3) ?? '–',
+          `${r.n[0]}/${r.n[1]}`,
+          r.verdict,
+        ]),
+      ),
+    );
   }
   parts.push('</section>');
   return parts.join('\n');
@@ -68,11 +97,19 @@ export async function reportHtml(sections: readonly Section[], title = 'performe
 }
 
 /** results/index.html: one entry per experiment with its figure, table and data. */
-export function indexHtml(experiments: readonly { id: string; title: string; description: string }[], statuses: ReadonlyMap<string, { status: string; detail: string; commit: string | null; date: string | null }> = new Map()): string {
+export function indexHtml(
+  experiments: readonly { id: string; title: string; description: string }[],
+  statuses: ReadonlyMap<string, { status: string; detail: string; commit: string | null; date: string | null }> = new Map(),
+): string {
   const state = (id: string) => {
     const s = statuses.get(id);
-    return s ? `<p class="${s.status === 'stale' ? 'warn' : ''}">Data: ${esc(s.commit ?? 'no commit')}, ${esc(s.date ?? 'no date')}; ${esc(s.status)} (${esc(s.detail)})</p>` : '';
+    return s
+      ? `<p class="${s.status === 'stale' ? 'warn' : ''}">Data: ${esc(s.commit ?? 'no commit')}, ${esc(s.date ?? 'no date')}; ${esc(s.status)} (${esc(s.detail)})</p>`
+      : '';
   };
-  const items = experiments.map((e) => `<section><h2>${esc(e.title)}</h2><p>${esc(e.description)}</p>${state(e.id)}<p><a href="${esc(e.id)}/table.md">table</a> · <a href="${esc(e.id)}/data.json">data.json</a> · <a href="${esc(e.id)}/data.csv">data.csv</a> · <a href="${esc(e.id)}/figure.svg">figure</a></p><img src="${esc(e.id)}/figure.png" alt="${esc(e.title)}" style="max-width:100%"></section>`);
+  const items = experiments.map(
+    (e) =>
+      `<section><h2>${esc(e.title)}</h2><p>${esc(e.description)}</p>${state(e.id)}<p><a href="${esc(e.id)}/table.md">table</a> · <a href="${esc(e.id)}/data.json">data.json</a> · <a href="${esc(e.id)}/data.csv">data.csv</a> · <a href="${esc(e.id)}/figure.svg">figure</a></p><img src="${esc(e.id)}/figure.png" alt="${esc(e.title)}" style="max-width:100%"></section>`,
+  );
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>performer: the paper's figures</title><style>${STYLE}</style></head>\n<body><h1>The paper's figures, reproduced by performer</h1>\n${items.join('\n')}\n</body></html>\n`;
 }

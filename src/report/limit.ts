@@ -24,11 +24,18 @@ export function profileTable(r: BenchRecord, top = PROFILE_ROWS): string[] {
   const shown = rows.slice(0, top);
   const table = renderTable(
     ['node', 'op', 'ms', ...(bounded ? ['bound ms', '% limit', 'gap ms'] : [])],
-    shown.map((x) => [x.node, x.op, ms(x.ms), ...(bounded ? [ms(x.boundMs), x.ms && x.boundMs !== null ? pct(x.boundMs / x.ms) : '–', ms((x.ms ?? 0) - (x.boundMs ?? 0))] : [])]),
+    shown.map((x) => [
+      x.node,
+      x.op,
+      ms(x.ms),
+      ...(bounded ? [ms(x.boundMs), x.ms && x.boundMs !== null ? pct(x.boundMs / x.ms) : '–', ms((x.ms ?? 0) - (x.boundMs ?? 0))] : []),
+    ]),
   );
   const rest = rows.slice(top);
   const notes = [
-    ...(rest.length ? [`(${rest.length} more nodes: ${ms(rest.reduce((s, x) => s + (x.ms ?? 0), 0))} ms, bound ${ms(rest.reduce((s, x) => s + (x.boundMs ?? 0), 0))} ms)`] : []),
+    ...(rest.length
+      ? [`(${rest.length} more nodes: ${ms(rest.reduce((s, x) => s + (x.ms ?? 0), 0))} ms, bound ${ms(rest.reduce((s, x) => s + (x.boundMs ?? 0), 0))} ms)`]
+      : []),
     ...(shown.some((x) => x.ms === null) ? ['(ms – : ONNX Runtime fused the node into a neighbour, whose time includes it)'] : []),
   ];
   return [head + limit, table, ...notes];
@@ -69,7 +76,10 @@ export function cachedLines(roofline: Roofline, limits: MachineLimits | null): s
   const keys = Object.keys(limits.matmul).sort((a, b) => flopsOf(b) - flopsOf(a));
   return [
     line,
-    renderTable(['product (A * B)', 'batch', 'M×K×N', 'GFLOP/s', 'best measured', 'noise', 'runs'], keys.map((k) => [...caseCells(k), ...rateCells(limits.matmul[k])])),
+    renderTable(
+      ['product (A * B)', 'batch', 'M×K×N', 'GFLOP/s', 'best measured', 'noise', 'runs'],
+      keys.map((k) => [...caseCells(k), ...rateCells(limits.matmul[k])]),
+    ),
     ...machineLines(limits),
   ];
 }
@@ -79,7 +89,8 @@ function machineLines(l: MachineLimits): string[] {
   return [
     `elementwise bandwidth: ${bw.rate.toFixed(1)} GB/s, best measured ${when(bw.measuredAt)}, noise ${pct(bw.noise)}, ${bw.sessions} run${bw.sessions > 1 ? 's' : ''}`,
     ...Object.entries(l.cachedBandwidth ?? {}).map(
-      ([n, e]) => `  in cache (nodes up to ${(addBytes(Number(n)) / 2 ** 20).toFixed(1)} MiB): ${e.rate.toFixed(1)} GB/s, best measured ${when(e.measuredAt)}, noise ${pct(e.noise)}`,
+      ([n, e]) =>
+        `  in cache (nodes up to ${(addBytes(Number(n)) / 2 ** 20).toFixed(1)} MiB): ${e.rate.toFixed(1)} GB/s, best measured ${when(e.measuredAt)}, noise ${pct(e.noise)}`,
     ),
     `each rate is the best ever measured on this machine (fingerprint ${l.fingerprint}, ${l.ep}${l.threads ? `, ${l.threads} threads` : ''}); noise = (median − best) / best of that measurement's repeats`,
   ];
@@ -97,7 +108,9 @@ export function graphLimitLines(title: string, bounds: readonly NodeBound[], lim
   const sum = (f: (b: NodeBound) => boolean) => bounds.filter(f).reduce((s, b) => s + b.ms, 0);
   const [matmulMs, bytesMs] = [sum((b) => b.kind === 'matmul'), sum((b) => b.kind === 'bytes')];
   const bytes = bounds.reduce((s, b) => s + b.bytes, 0);
-  const rows = [...byCase.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [...caseCells(k), String(v.nodes), ms(v.ms), ...rateCells(limits.matmul[k])]);
+  const rows = [...byCase.entries()]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .map(([k, v]) => [...caseCells(k), String(v.nodes), ms(v.ms), ...rateCells(limits.matmul[k])]);
   return [
     `${title}: limit ${ms(matmulMs + bytesMs)} ms = products ${ms(matmulMs)} ms + elementwise ${ms(bytesMs)} ms (${(bytes / 2 ** 20).toFixed(0)} MiB moved by ${bounds.filter((b) => b.kind === 'bytes').length} nodes; ${bounds.filter((b) => b.kind === 'free').length} nodes free)`,
     renderTable(['product (A * B)', 'batch', 'M×K×N', 'nodes', 'bound ms', 'GFLOP/s', 'best measured', 'noise', 'runs'], rows),

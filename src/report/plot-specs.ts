@@ -24,14 +24,19 @@ export interface Caption {
   readonly commit?: string | null;
 }
 
-const header = (c: Caption) => ({ $schema: SCHEMA, title: { text: c.title, subtitle: c.machine, anchor: 'start' }, config: { font: 'DejaVu Sans', axis: { grid: true, gridOpacity: 0.5 } } });
+const header = (c: Caption) => ({
+  $schema: SCHEMA,
+  title: { text: c.title, subtitle: c.machine, anchor: 'start' },
+  config: { font: 'DejaVu Sans', axis: { grid: true, gridOpacity: 0.5 } },
+});
 
 /** One colour per kernel, fixed by registry order so every figure agrees. */
 const KERNEL_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 export const kernelColor = (kernel: string): string => KERNEL_COLORS[Math.max(0, KERNEL_NAMES.indexOf(kernel)) % KERNEL_COLORS.length]!;
 
 const PASS_TITLES: Record<string, string> = { forward: 'forward', backward: 'forward + backward' };
-const lengthLabel = "datum.value >= 1048576 ? format(datum.value / 1048576, '~g') + 'M' : datum.value >= 1024 ? format(datum.value / 1024, '~g') + 'K' : format(datum.value, '~g')";
+const lengthLabel =
+  "datum.value >= 1048576 ? format(datum.value / 1048576, '~g') + 'M' : datum.value >= 1024 ? format(datum.value / 1024, '~g') + 'K' : format(datum.value, '~g')";
 const timeLabel = "datum.value >= 1000 ? format(datum.value / 1000, '~g') + ' s' : format(datum.value, '~g') + ' ms'";
 
 /**
@@ -42,9 +47,18 @@ const timeLabel = "datum.value >= 1000 ? format(datum.value / 1000, '~g') + ' s'
  * (softmax's forward panel drew empty, its samples under "forward + backward", because
  * softmax-fused has no backward cell).
  */
-export function emptyCells(rows: readonly Record<string, unknown>[], rowField: string, rowValues: readonly unknown[], colField: string, colValues: readonly unknown[], tag: string): Record<string, unknown>[] {
+export function emptyCells(
+  rows: readonly Record<string, unknown>[],
+  rowField: string,
+  rowValues: readonly unknown[],
+  colField: string,
+  colValues: readonly unknown[],
+  tag: string,
+): Record<string, unknown>[] {
   const seen = new Set(rows.map((r) => JSON.stringify([r[rowField], r[colField]])));
-  return rowValues.flatMap((rv) => colValues.filter((cv) => !seen.has(JSON.stringify([rv, cv]))).map((cv) => ({ [rowField]: rv, [colField]: cv, [tag]: 'empty' })));
+  return rowValues.flatMap((rv) =>
+    colValues.filter((cv) => !seen.has(JSON.stringify([rv, cv]))).map((cv) => ({ [rowField]: rv, [colField]: cv, [tag]: 'empty' })),
+  );
 }
 
 /**
@@ -77,52 +91,146 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
   const kind = (k: string) => (hasRole(k, 'opt') ? 'OPT (identity)' : isSoftmaxBaseline(k) ? 'exact softmax' : 'linear attention');
   const rows = ok.map((r) => {
     const ci = processInterval(r);
-    return { ...panel(r), kernel: r.kernel, L: r.seqLen, ms: r.medianMs!, kind: kind(r.kernel), family: kind(r.kernel), marker: kind(r.kernel), ...(ci ? { lo: ci[0], hi: ci[1] } : {}) };
+    return {
+      ...panel(r),
+      kernel: r.kernel,
+      L: r.seqLen,
+      ms: r.medianMs!,
+      kind: kind(r.kernel),
+      family: kind(r.kernel),
+      marker: kind(r.kernel),
+      ...(ci ? { lo: ci[0], hi: ci[1] } : {}),
+    };
   });
-  const oom = records.filter((r) => r.status === 'oom').flatMap((r) => {
-    const last = ok.filter((o) => o.kernel === r.kernel && o.pass === r.pass && o.batch === r.batch && o.seqLen < r.seqLen).sort((a, b) => b.seqLen - a.seqLen)[0];
-    return last ? [{ ...panel(r), kernel: r.kernel, L: r.seqLen, ms: last.medianMs!, kind: 'out of memory', marker: 'out of memory' }] : [];
-  });
+  const oom = records
+    .filter((r) => r.status === 'oom')
+    .flatMap((r) => {
+      const last = ok
+        .filter((o) => o.kernel === r.kernel && o.pass === r.pass && o.batch === r.batch && o.seqLen < r.seqLen)
+        .sort((a, b) => b.seqLen - a.seqLen)[0];
+      return last ? [{ ...panel(r), kernel: r.kernel, L: r.seqLen, ms: last.medianMs!, kind: 'out of memory', marker: 'out of memory' }] : [];
+    });
   const times = rows.map((r) => r.ms);
   const decades = Array.from({ length: 12 }, (_, i) => 10 ** (i - 3)).filter((v) => v >= Math.min(...times) / 10 && v <= Math.max(...times) * 10);
   const marks = batches.flatMap((b) => {
-    const derived = deriveRecords(records.filter((r) => r.batch === b), null);
+    const derived = deriveRecords(
+      records.filter((r) => r.batch === b),
+      null,
+    );
     // Several linear kernels cross at about the same L: their labels stack, one line each.
     const seen = new Map<string, number>();
-    return crossovers(derived).filter((c) => c.bound === 'exact').map((c) => {
-      const line = seen.get(c.pass) ?? 0;
-      seen.set(c.pass, line + 1);
-      return { ...panel({ pass: c.pass, batch: b }), kernel: c.kernel, L: c.seqLen!, kind: 'crossover', label: `L* ≈ ${Math.round(c.seqLen!)}${roundRange(c)}`, labelY: 2 + 12 * line };
-    });
+    return crossovers(derived)
+      .filter((c) => c.bound === 'exact')
+      .map((c) => {
+        const line = seen.get(c.pass) ?? 0;
+        seen.set(c.pass, line + 1);
+        return {
+          ...panel({ pass: c.pass, batch: b }),
+          kernel: c.kernel,
+          L: c.seqLen!,
+          kind: 'crossover',
+          label: `L* ≈ ${Math.round(c.seqLen!)}${roundRange(c)}`,
+          labelY: 2 + 12 * line,
+        };
+      });
   });
   const lengths = [...new Set(records.map((r) => r.seqLen))].sort((a, b) => a - b);
-  const x = { field: 'L', type: 'quantitative', title: 'sequence length L', scale: { type: 'log', base: 2, domain: [lengths[0]! / 1.2, lengths.at(-1)! * 1.2], nice: false }, axis: { values: lengths, labelExpr: lengthLabel, grid: false } };
+  const x = {
+    field: 'L',
+    type: 'quantitative',
+    title: 'sequence length L',
+    scale: { type: 'log', base: 2, domain: [lengths[0]! / 1.2, lengths.at(-1)! * 1.2], nice: false },
+    axis: { values: lengths, labelExpr: lengthLabel, grid: false },
+  };
   const y = { field: 'ms', type: 'quantitative', title: 'time (median)', scale: { type: 'log' }, axis: { values: decades, labelExpr: timeLabel } };
   const kernels = [...new Set(records.map((r) => r.kernel))].filter((k) => !hasRole(k, 'opt'));
   // One colour encoding for every layer: a layer that said `legend: null` for the same scale made
   // vega-lite warn of a conflicting legend on every plot (the merged legend is the same).
-  const color = { field: 'kernel', type: 'nominal', title: 'kernel', scale: { domain: kernels, range: kernels.map(kernelColor) }, legend: { orient: 'bottom', labelLimit: 0 } };
-  const dash = { field: 'family', type: 'nominal', title: 'line', scale: { domain: ['exact softmax', 'linear attention'], range: [[6, 4], [1, 0]] }, legend: null };
-  const shape = { field: 'marker', type: 'nominal', title: 'marker', scale: { domain: ['OPT (identity)', 'out of memory'], range: ['M-1,-1L1,1M-1,1L1,-1', 'triangle-down'] }, legend: { orient: 'bottom', labelLimit: 0, symbolStrokeWidth: 2 } };
+  const color = {
+    field: 'kernel',
+    type: 'nominal',
+    title: 'kernel',
+    scale: { domain: kernels, range: kernels.map(kernelColor) },
+    legend: { orient: 'bottom', labelLimit: 0 },
+  };
+  const dash = {
+    field: 'family',
+    type: 'nominal',
+    title: 'line',
+    scale: {
+      domain: ['exact softmax', 'linear attention'],
+      range: [
+        [6, 4],
+        [1, 0],
+      ],
+    },
+    legend: null,
+  };
+  const shape = {
+    field: 'marker',
+    type: 'nominal',
+    title: 'marker',
+    scale: { domain: ['OPT (identity)', 'out of memory'], range: ['M-1,-1L1,1M-1,1L1,-1', 'triangle-down'] },
+    legend: { orient: 'bottom', labelLimit: 0, symbolStrokeWidth: 2 },
+  };
   const head = header(caption);
   return {
     ...head,
-    title: { ...head.title, subtitle: [caption.machine, provenance(records, caption), `dashed: exact softmax · solid: linear attention${rows.some((r) => 'lo' in r) ? ' · bars: 95% interval across processes' : ''}`, `dotted: L*, where a linear kernel overtakes the best softmax${marks.some((m) => m.label.includes('(')) ? ' (range: each round\'s own L*)' : ''}`] },
-    data: { values: [...rows, ...oom, ...marks, ...emptyCells([...rows, ...oom, ...marks], 'batch', batches.map((b) => `batch ${b}`), 'pass', [...new Set(records.map((r) => panel(r).pass))], 'kind')] },
+    title: {
+      ...head.title,
+      subtitle: [
+        caption.machine,
+        provenance(records, caption),
+        `dashed: exact softmax · solid: linear attention${rows.some((r) => 'lo' in r) ? ' · bars: 95% interval across processes' : ''}`,
+        `dotted: L*, where a linear kernel overtakes the best softmax${marks.some((m) => m.label.includes('(')) ? " (range: each round's own L*)" : ''}`,
+      ],
+    },
+    data: {
+      values: [
+        ...rows,
+        ...oom,
+        ...marks,
+        ...emptyCells(
+          [...rows, ...oom, ...marks],
+          'batch',
+          batches.map((b) => `batch ${b}`),
+          'pass',
+          [...new Set(records.map((r) => panel(r).pass))],
+          'kind',
+        ),
+      ],
+    },
     facet: {
       column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] },
       ...(batches.length > 1 ? { row: { field: 'batch', type: 'nominal', title: null, sort: batches.map((b) => `batch ${b}`) } } : {}),
     },
     spec: {
-      width: 300, height: 220,
+      width: 300,
+      height: 220,
       layer: [
-        { transform: [{ filter: "datum.kind === 'exact softmax' || datum.kind === 'linear attention'" }], mark: { type: 'line', point: { size: 25 } }, encoding: { x, y, color, strokeDash: dash } },
+        {
+          transform: [{ filter: "datum.kind === 'exact softmax' || datum.kind === 'linear attention'" }],
+          mark: { type: 'line', point: { size: 25 } },
+          encoding: { x, y, color, strokeDash: dash },
+        },
         // The out-of-memory triangle takes the colour of the series that ran out; OPT's × is black.
-        { transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }], mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, shape, stroke: { ...color, condition: { test: "datum.kind === 'OPT (identity)'", value: 'black' } } } },
+        {
+          transform: [{ filter: "datum.kind === 'OPT (identity)' || datum.kind === 'out of memory'" }],
+          mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 },
+          encoding: { x, y, shape, stroke: { ...color, condition: { test: "datum.kind === 'OPT (identity)'", value: 'black' } } },
+        },
         { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'rule', strokeDash: [2, 3], opacity: 0.6 }, encoding: { x, color } },
-        { transform: [{ filter: "datum.kind === 'crossover'" }], mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' }, encoding: { x, y: { field: 'labelY', type: 'quantitative', scale: null }, text: { field: 'label' }, color } },
+        {
+          transform: [{ filter: "datum.kind === 'crossover'" }],
+          mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 10, baseline: 'top' },
+          encoding: { x, y: { field: 'labelY', type: 'quantitative', scale: null }, text: { field: 'label' }, color },
+        },
         // The 95% interval across processes, where a point has several (last: the layers above keep their order).
-        { transform: [{ filter: 'isValid(datum.lo)' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+        {
+          transform: [{ filter: 'isValid(datum.lo)' }],
+          mark: { type: 'rule', strokeWidth: 1.5 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+        },
       ],
     },
     resolve: { scale: { y: 'independent' } },
@@ -131,8 +239,12 @@ export function benchSpec(records: readonly BenchRecord[], caption: Caption): Sp
 
 export function errorSpec(records: readonly ErrorRecord[], caption: Caption): Spec {
   const rows = records.map((r) => ({
-    series: `${r.kernel} ${r.featureType}`, metric: r.metric, m: r.features, mean: r.mean,
-    lo: Math.max(r.mean - r.std, r.min, Number.MIN_VALUE), hi: r.mean + r.std,
+    series: `${r.kernel} ${r.featureType}`,
+    metric: r.metric,
+    m: r.features,
+    mean: r.mean,
+    lo: Math.max(r.mean - r.std, r.min, Number.MIN_VALUE),
+    hi: r.mean + r.std,
   }));
   const x = { field: 'm', type: 'quantitative', title: 'random features m' };
   return {
@@ -141,10 +253,22 @@ export function errorSpec(records: readonly ErrorRecord[], caption: Caption): Sp
     facet: { column: { field: 'metric', type: 'nominal', title: null } },
     resolve: { scale: { y: 'independent' } },
     spec: {
-      width: 340, height: 260,
+      width: 340,
+      height: 260,
       layer: [
-        { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, axis: DECADE_AXIS, title: 'error (mean ± std over seeds)' }, y2: { field: 'hi' }, color: { field: 'series', type: 'nominal', title: 'kernel, projection' } } },
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal' } } },
+        {
+          mark: { type: 'errorband', opacity: 0.2 },
+          encoding: {
+            x,
+            y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, axis: DECADE_AXIS, title: 'error (mean ± std over seeds)' },
+            y2: { field: 'hi' },
+            color: { field: 'series', type: 'nominal', title: 'kernel, projection' },
+          },
+        },
+        {
+          mark: { type: 'line', point: true },
+          encoding: { x, y: { field: 'mean', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal' } },
+        },
       ],
     },
   };
@@ -161,27 +285,50 @@ export function utilitySpec(rows: readonly { angle: number; norm: number; ratio:
   const one = norms.reduce((best, n) => (Math.abs(n - 1) < Math.abs(best - 1) ? n : best), norms[0] ?? 1);
   const piTicks = [-Math.PI, -Math.PI / 2, 0, Math.PI / 2, Math.PI];
   const piLabel = "datum.value < -3 ? '−π' : datum.value < -1 ? '−π/2' : datum.value < 1 && datum.value > -1 ? '0' : datum.value < 3 ? 'π/2' : 'π'";
-  const angle = { field: 'angle', type: 'quantitative', title: 'angle φ between x and y', scale: { domain: [-Math.PI, Math.PI], nice: false }, axis: { values: piTicks, labelExpr: piLabel, grid: false } };
+  const angle = {
+    field: 'angle',
+    type: 'quantitative',
+    title: 'angle φ between x and y',
+    scale: { domain: [-Math.PI, Math.PI], nice: false },
+    axis: { values: piTicks, labelExpr: piLabel, grid: false },
+  };
   const extreme = Math.max(...values.map((r) => Math.abs(r.log10r)), 1);
   return {
     ...header(caption),
     data: { values },
     hconcat: [
       {
-        title: 'log10 r(φ, l), r = MSE(trig) / MSE(pos)', width: 320, height: 260,
+        title: 'log10 r(φ, l), r = MSE(trig) / MSE(pos)',
+        width: 320,
+        height: 260,
         mark: 'rect',
         encoding: {
           x: { ...angle, bin: { maxbins: 60 } },
           y: { field: 'norm', type: 'quantitative', bin: { maxbins: 40 }, title: 'l = ‖x‖ = ‖y‖', axis: { grid: false, values: [-2, -1, 0, 1, 2] } },
-          color: { aggregate: 'mean', field: 'log10r', type: 'quantitative', title: ['log10 r', '(> 0: positive wins)'], scale: { scheme: 'redblue', reverse: true, domain: [-extreme, extreme], domainMid: 0 } },
+          color: {
+            aggregate: 'mean',
+            field: 'log10r',
+            type: 'quantitative',
+            title: ['log10 r', '(> 0: positive wins)'],
+            scale: { scheme: 'redblue', reverse: true, domain: [-extreme, extreme], domainMid: 0 },
+          },
         },
       },
       {
-        title: `slice l = ${one.toFixed(2)}`, width: 320, height: 260,
+        title: `slice l = ${one.toFixed(2)}`,
+        width: 320,
+        height: 260,
         layer: [
           { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 1 } } },
-          { mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#555' }, encoding: { x: { datum: -Math.PI }, y: { datum: 1 }, text: { value: 'r = 1: equal MSE' } } },
-          { transform: [{ filter: `datum.norm === ${one}` }], mark: 'line', encoding: { x: angle, y: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: 'r(φ, 1)' } } },
+          {
+            mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#555' },
+            encoding: { x: { datum: -Math.PI }, y: { datum: 1 }, text: { value: 'r = 1: equal MSE' } },
+          },
+          {
+            transform: [{ filter: `datum.norm === ${one}` }],
+            mark: 'line',
+            encoding: { x: angle, y: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: 'r(φ, 1)' } },
+          },
         ],
       },
     ],
@@ -195,8 +342,12 @@ export function utilitySpec(rows: readonly { angle: number; norm: number; ratio:
  */
 export function distributionSpec(records: readonly BenchRecord[], caption: Caption): Spec {
   const ok = records.filter((r) => r.status === 'ok');
-  const samples = ok.flatMap((r) => r.samplesMs.map((ms) => ({ kernel: r.kernel, pass: PASS_TITLES[r.pass] ?? r.pass, L: String(r.seqLen), ms, what: 'sample' })));
-  const medians = ok.flatMap((r) => (r.processMediansMs ?? []).map((ms) => ({ kernel: r.kernel, pass: PASS_TITLES[r.pass] ?? r.pass, L: String(r.seqLen), ms, what: 'process median' })));
+  const samples = ok.flatMap((r) =>
+    r.samplesMs.map((ms) => ({ kernel: r.kernel, pass: PASS_TITLES[r.pass] ?? r.pass, L: String(r.seqLen), ms, what: 'sample' })),
+  );
+  const medians = ok.flatMap((r) =>
+    (r.processMediansMs ?? []).map((ms) => ({ kernel: r.kernel, pass: PASS_TITLES[r.pass] ?? r.pass, L: String(r.seqLen), ms, what: 'process median' })),
+  );
   const lengths = [...new Set(ok.map((r) => r.seqLen))].sort((a, b) => a - b).map(String);
   const kernels = [...new Set(ok.map((r) => r.kernel))];
   const passes = [...new Set(ok.map((r) => PASS_TITLES[r.pass] ?? r.pass))];
@@ -205,13 +356,24 @@ export function distributionSpec(records: readonly BenchRecord[], caption: Capti
   const head = header({ ...caption, title: `${caption.title}: distributions` });
   return {
     ...head,
-    title: { ...head.title, subtitle: [caption.machine, 'box: every timed sample of a point (whiskers 1.5 IQR, dots beyond); black tick: one process\'s median'] },
+    title: {
+      ...head.title,
+      subtitle: [caption.machine, "box: every timed sample of a point (whiskers 1.5 IQR, dots beyond); black tick: one process's median"],
+    },
     data: { values: [...samples, ...medians, ...emptyCells([...samples, ...medians], 'kernel', kernels, 'pass', passes, 'what')] },
-    facet: { row: { field: 'kernel', type: 'nominal', title: null, sort: kernels }, column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] } },
+    facet: {
+      row: { field: 'kernel', type: 'nominal', title: null, sort: kernels },
+      column: { field: 'pass', type: 'nominal', title: null, sort: ['forward', 'forward + backward'] },
+    },
     spec: {
-      width: 300, height: 140,
+      width: 300,
+      height: 140,
       layer: [
-        { transform: [{ filter: "datum.what === 'sample'" }], mark: { type: 'boxplot', extent: 1.5, size: 14 }, encoding: { x, y, color: { field: 'kernel', type: 'nominal', scale: { domain: kernels, range: kernels.map(kernelColor) }, legend: null } } },
+        {
+          transform: [{ filter: "datum.what === 'sample'" }],
+          mark: { type: 'boxplot', extent: 1.5, size: 14 },
+          encoding: { x, y, color: { field: 'kernel', type: 'nominal', scale: { domain: kernels, range: kernels.map(kernelColor) }, legend: null } },
+        },
         { transform: [{ filter: "datum.what === 'process median'" }], mark: { type: 'tick', color: 'black', thickness: 1.5, size: 12 }, encoding: { x, y } },
       ],
     },

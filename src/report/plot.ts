@@ -19,7 +19,9 @@ type Row = Record<string, unknown>;
 /** CSV cells back to numbers, booleans and nulls (the inverse of our CSV writer). */
 function typed(row: Record<string, string>): Row {
   const out: Row = {};
-  for (const [k, v] of Object.entries(row)) out[k] = v === '' || v === 'NaN' ? null : v === 'true' ? true : v === 'false' ? false : /^[-+]?Infinity$/.test(v) || Number.isFinite(Number(v)) ? Number(v) : v;
+  for (const [k, v] of Object.entries(row))
+    out[k] =
+      v === '' || v === 'NaN' ? null : v === 'true' ? true : v === 'false' ? false : /^[-+]?Infinity$/.test(v) || Number.isFinite(Number(v)) ? Number(v) : v;
   return out;
 }
 
@@ -65,7 +67,8 @@ function loadCsv(path: string, text: string): { kind: Kind; doc: Row; records: R
     throw usage('<data>', `'${path}' is not valid CSV: ${(e as Error).message}`, WANTED);
   }
   const first = records[0] ?? {};
-  const kind: Kind | null = 'medianMs' in first ? 'bench' : 'metric' in first && 'mean' in first ? 'error' : 'angle' in first && 'ratio' in first ? 'utility' : null;
+  const kind: Kind | null =
+    'medianMs' in first ? 'bench' : 'metric' in first && 'mean' in first ? 'error' : 'angle' in first && 'ratio' in first ? 'utility' : null;
   if (!kind) throw usage('<data>', `'${path}' has no bench, error or utility rows`, `${WANTED} (training results: their .json)`);
   checkRows(path, records, kind === 'bench' ? benchCsvRowSchema : kind === 'error' ? errorCsvRowSchema : utilityRowSchema);
   return { kind, doc: {}, records };
@@ -81,10 +84,16 @@ function load(path: string): { kind: Kind; records: Row[]; caption: Caption; doc
   const { kind, records, doc } = extname(path).toLowerCase() === '.csv' ? loadCsv(path, text) : loadJson(path, text);
   const env = (doc.environment ?? null) as Row | null;
   const options = (doc.options ?? {}) as Row;
-  const machine = env?.cpuModel !== undefined ? `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}, provider ${String(options.ep ?? 'cpu')}` : 'no environment recorded (CSV input)';
+  const machine =
+    env?.cpuModel !== undefined
+      ? `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}, provider ${String(options.ep ?? 'cpu')}`
+      : 'no environment recorded (CSV input)';
   const title = {
-    bench: 'Time vs sequence length', error: 'Approximation error vs number of random features', utility: 'Utility of positive over trigonometric features, r(φ, l)',
-    train: 'Training: accuracy against wall-clock and steps', 'train-steps': 'Seconds per training step against L',
+    bench: 'Time vs sequence length',
+    error: 'Approximation error vs number of random features',
+    utility: 'Utility of positive over trigonometric features, r(φ, l)',
+    train: 'Training: accuracy against wall-clock and steps',
+    'train-steps': 'Seconds per training step against L',
   }[kind];
   return { kind, records, caption: { title, machine, commit: typeof env?.gitCommit === 'string' ? env.gitCommit : null }, doc };
 }
@@ -92,7 +101,8 @@ function load(path: string): { kind: Kind; records: Row[]; caption: Caption; doc
 /** The sample distributions of a bench results file (JSON: the samples are not in CSV). */
 export function distributionPlotSpec(path: string): Spec {
   const { kind, records, caption } = load(path);
-  if (kind !== 'bench' || !records.some((r) => Array.isArray(r.samplesMs) && r.samplesMs.length)) throw usage('--distributions', `'${path}' has no bench samples`, 'a bench results.json (CSV files carry no samples)');
+  if (kind !== 'bench' || !records.some((r) => Array.isArray(r.samplesMs) && r.samplesMs.length))
+    throw usage('--distributions', `'${path}' has no bench samples`, 'a bench results.json (CSV files carry no samples)');
   return distributionSpec(records as unknown as BenchRecord[], caption);
 }
 
@@ -104,4 +114,3 @@ export function plotSpec(path: string): Spec {
   if (kind === 'error') return errorSpec(records as unknown as ErrorRecord[], caption);
   return utilitySpec(records as unknown as { angle: number; norm: number; ratio: number }[], caption);
 }
-

@@ -5,7 +5,8 @@
  */
 import { progress } from './terminal.ts';
 
-const seconds = (ms: number | null) => (ms === null ? '' : ms < 90_000 ? `, about ${Math.ceil(ms / 1000)} s left` : `, about ${Math.round(ms / 60_000)} min left`);
+const seconds = (ms: number | null) =>
+  ms === null ? '' : ms < 90_000 ? `, about ${Math.ceil(ms / 1000)} s left` : `, about ${Math.round(ms / 60_000)} min left`;
 
 interface Described {
   readonly kernel: string;

@@ -57,7 +57,9 @@ function table(exp: Experiment, dataJson: string): string {
   if (exp.kind === 'train') {
     const source = exp.pre ? join(dataJson, '..', `${exp.pre.name}.json`) : null;
     const src = source && existsSync(source) ? (JSON.parse(readFileSync(source, 'utf8')) as TrainDocument & { environment?: { commandLine?: string } }) : null;
-    const pre = src ? `\n## The run it started from (${exp.pre!.name}.json)\n\nCommand: \`${src.environment?.commandLine ?? ''}\`\n\n${trainMarkdown(src)}` : '';
+    const pre = src
+      ? `\n## The run it started from (${exp.pre!.name}.json)\n\nCommand: \`${src.environment?.commandLine ?? ''}\`\n\n${trainMarkdown(src)}`
+      : '';
     return head + trainMarkdown(doc as TrainDocument) + pre;
   }
   if (exp.kind === 'train-steps') return `${head}${stepTimeTable(doc.records, true)}\n`;
@@ -68,18 +70,29 @@ function table(exp: Experiment, dataJson: string): string {
   }
   if (exp.kind === 'error') {
     const claims = exp.panels?.some((p) => p.claim !== 'all') ? `${PANEL_NOTE}\n\n${claimTable(panelRows(doc.records, exp.panels))}\n` : '';
-    const baseline = exp.baseline ? `Every case against ${exp.baseline} on paired seeds (geometric-mean ratio of the output MSE, 95% interval, one-sided paired t-tests on the log-ratios):\n\n${pairedErrorTable(doc.records, exp.baseline, 0.05, true)}\n\n` : '';
+    const baseline = exp.baseline
+      ? `Every case against ${exp.baseline} on paired seeds (geometric-mean ratio of the output MSE, 95% interval, one-sided paired t-tests on the log-ratios):\n\n${pairedErrorTable(doc.records, exp.baseline, 0.05, true)}\n\n`
+      : '';
     const inputs = doc.inputs ? `${GIVEN_NOTE}\n\n${inputStatsTable(doc.inputs.heads, true)}\n` : '';
     return head + inputs + claims + baseline + gapPart + errorMarkdown(doc.records);
   }
   // r is infinite at φ = ±π (JSON null): the slice table lists the finite values.
   const slice = (doc.records as { angle: number; norm: number; ratio: number | null }[]).filter((r) => Math.abs(r.norm - 1) < 1e-9 && Number.isFinite(r.ratio));
-  return head + toMarkdown(['φ', 'r(φ, 1)'], slice.filter((_, i) => i % 10 === 0).map((r) => [r.angle.toFixed(3), r.ratio!.toPrecision(4)]));
+  return (
+    head +
+    toMarkdown(
+      ['φ', 'r(φ, 1)'],
+      slice.filter((_, i) => i % 10 === 0).map((r) => [r.angle.toFixed(3), r.ratio!.toPrecision(4)]),
+    )
+  );
 }
 
-const REGIME_NOTE = 'Each row: the output MSE of two cases measured on the same seeds (same inputs, same projection seed); the ratio is the geometric mean of the per-seed ratios with a 95% interval, the p-value a one-sided paired t-test on their logarithms (H₀: ratio ≥ 1, no multiple-comparison correction). "Closed form" is the kernel-level prediction at these inputs: the ratio of the closed-form relative MSEs, MSE/SM² (Lemma 2; orthogonal rows: the exact value), averaged over 256 input pairs, since attention normalises each row and its output error follows the relative error of the kernel. "Thm 2 bound / iid" is the Theorem 2 bound (absolute, m ≤ d) over the iid closed form.';
-const GIVEN_NOTE = 'Inputs: the q, k, v of a trained model (performer capture; raw projections, scaled by d^(-1/4) here), per layer and head; each seed draws only the projection. Per head: mean ‖x‖², ‖y‖² and ‖x+y‖² over (query, key) pairs of one sequence after the scaling (the regime map\'s axis), the keys\' covariance anisotropy λmax/λmin, the mean entropy of the exact attention rows, and the largest difference between float64 exact attention on the captured inputs and the model\'s own float32 output (the round trip). Host-side SDERF/ADERF rows (estimator exact) are float64 without ε; they pair with the graph rows on the same projections.';
-const PANEL_NOTE = 'Paired statistics of each panel\'s claim at its input scale (same seeds on both sides; one-sided paired t-test on the log-ratios, no correction across m):';
+const REGIME_NOTE =
+  'Each row: the output MSE of two cases measured on the same seeds (same inputs, same projection seed); the ratio is the geometric mean of the per-seed ratios with a 95% interval, the p-value a one-sided paired t-test on their logarithms (H₀: ratio ≥ 1, no multiple-comparison correction). "Closed form" is the kernel-level prediction at these inputs: the ratio of the closed-form relative MSEs, MSE/SM² (Lemma 2; orthogonal rows: the exact value), averaged over 256 input pairs, since attention normalises each row and its output error follows the relative error of the kernel. "Thm 2 bound / iid" is the Theorem 2 bound (absolute, m ≤ d) over the iid closed form.';
+const GIVEN_NOTE =
+  "Inputs: the q, k, v of a trained model (performer capture; raw projections, scaled by d^(-1/4) here), per layer and head; each seed draws only the projection. Per head: mean ‖x‖², ‖y‖² and ‖x+y‖² over (query, key) pairs of one sequence after the scaling (the regime map's axis), the keys' covariance anisotropy λmax/λmin, the mean entropy of the exact attention rows, and the largest difference between float64 exact attention on the captured inputs and the model's own float32 output (the round trip). Host-side SDERF/ADERF rows (estimator exact) are float64 without ε; they pair with the graph rows on the same projections.";
+const PANEL_NOTE =
+  "Paired statistics of each panel's claim at its input scale (same seeds on both sides; one-sided paired t-test on the log-ratios, no correction across m):";
 
 const errorMarkdown = (records: Parameters<typeof errorTable>[0]) => {
   const t = errorTable(records);
@@ -119,7 +132,9 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
   }
   const main = args.map((a) => (a === '{pre}' && pre ? pre : a));
   if (exp.kind === 'utility') {
-    code = (await performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')], signal)) || (await performer([...args, '--format', 'json', '-o', join(dir, 'data.json')], signal));
+    code =
+      (await performer([...args, '--format', 'csv', '-o', join(dir, 'data.csv')], signal)) ||
+      (await performer([...args, '--format', 'json', '-o', join(dir, 'data.json')], signal));
   } else {
     code = await performer([...main, ...again, '--out', dir, '--format', 'json'], signal);
     if (signal?.aborted && completed(code)) code = 130; // stopped between points: not a finished run
@@ -148,4 +163,3 @@ export async function render(exp: Experiment, dir: string): Promise<void> {
   writeAtomic(join(dir, 'figure.svg'), svg);
   writeAtomic(join(dir, 'figure.png'), svgToPng(svg));
 }
-

@@ -70,7 +70,13 @@ async function trainVocab(options: Partial<TrainRequest>, dataset: { classes: nu
 /** Today's fingerprint of a training graph (label, L, the run's model), as KernelRun computes it. */
 function trainHash(o: Partial<TrainRequest> & { seqLen: number }, label: string, vocab: number, classes: number): string {
   const shape = { batch: o.batch!, seqLen: o.seqLen, heads: o.heads!, dModel: o.dim!, layers: o.layers!, dFf: o.dFf!, vocab };
-  const req = { kernel: getKernel(parseRunLabel(label).kernel), shape, classes, pooling: o.pooling ?? 'mean', objective: (o.objective ?? 'classify') as Objective };
+  const req = {
+    kernel: getKernel(parseRunLabel(label).kernel),
+    shape,
+    classes,
+    pooling: o.pooling ?? 'mean',
+    objective: (o.objective ?? 'classify') as Objective,
+  };
   return classifierFingerprint(req, (seed) => trainKernelConfig(o as TrainRequest, seed));
 }
 

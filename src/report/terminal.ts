@@ -51,7 +51,10 @@ const TABLE_LINE = /^\s*(\x1b\[[0-9;]*m)*[│┌└├┬┼─┐┘┤┴]/;
  * the line's indent plus two spaces. Table lines and words longer than a line stay whole.
  */
 export function fitText(text: string, width = tableWidth()): string {
-  return text.split('\n').flatMap((line) => wrapLine(line, width)).join('\n');
+  return text
+    .split('\n')
+    .flatMap((line) => wrapLine(line, width))
+    .join('\n');
 }
 
 function wrapLine(line: string, width: number): string[] {

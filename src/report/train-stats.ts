@@ -25,17 +25,22 @@ export interface PairedDifference {
 export function pairedDifferences(records: readonly TrainRecord[], reference: string, f: (r: TrainRecord) => number, alpha = 0.05): PairedDifference[] {
   const by = (label: string) => new Map(records.filter((r) => r.kernel === label).map((r) => [r.seed, r]));
   const ref = by(reference);
-  return [...new Set(records.map((r) => r.kernel))].filter((l) => l !== reference).map((label) => {
-    const d = [...by(label)].filter(([s]) => ref.has(s)).map(([s, r]) => f(r) - f(ref.get(s)!)).filter(Number.isFinite);
-    const n = d.length;
-    const mean = n ? d.reduce((a, b) => a + b, 0) / n : NaN;
-    if (n < 2) return { label, n, mean, lo: NaN, hi: NaN, p: null };
-    const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-    const se = sd / Math.sqrt(n);
-    const t = studentTQuantile(1 - alpha / 2, n - 1);
-    const p = se > 0 ? 2 * (1 - studentTCdf(Math.abs(mean / se), n - 1)) : null;
-    return { label, n, mean, lo: mean - t * se, hi: mean + t * se, p };
-  });
+  return [...new Set(records.map((r) => r.kernel))]
+    .filter((l) => l !== reference)
+    .map((label) => {
+      const d = [...by(label)]
+        .filter(([s]) => ref.has(s))
+        .map(([s, r]) => f(r) - f(ref.get(s)!))
+        .filter(Number.isFinite);
+      const n = d.length;
+      const mean = n ? d.reduce((a, b) => a + b, 0) / n : NaN;
+      if (n < 2) return { label, n, mean, lo: NaN, hi: NaN, p: null };
+      const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+      const se = sd / Math.sqrt(n);
+      const t = studentTQuantile(1 - alpha / 2, n - 1);
+      const p = se > 0 ? 2 * (1 - studentTCdf(Math.abs(mean / se), n - 1)) : null;
+      return { label, n, mean, lo: mean - t * se, hi: mean + t * se, p };
+    });
 }
 
 /** "+0.012 (−0.004 … +0.028), p = 0.12" with a verdict word: higher, lower or inconclusive at 5%. */
@@ -68,7 +73,8 @@ export function recoveries(doc: TrainDocument, control: string, within = 0.01): 
   return [...new Set(doc.records.map((r) => r.kernel))].map((label) => {
     const rs = doc.records.filter((r) => r.kernel === label);
     return {
-      label, seeds: rs.length,
+      label,
+      seeds: rs.length,
       start: rs.map((r) => (r.curve[0]?.step === 0 ? r.curve[0].valAcc : NaN)),
       reached: rs.map((r) => {
         const c = ctl.get(r.seed);

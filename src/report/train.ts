@@ -44,7 +44,11 @@ function pairedTable(doc: TrainDocument): Table | null {
     return [d.label, String(d.n), a.text, a.verdict, ...(lm ? [formatDifference(ppl[i]!, 2).text] : [])];
   });
   const head = ['kernel', 'pairs', 'test acc − softmax (95% CI), paired t', 'verdict', ...(lm ? ['perplexity − softmax (95% CI)'] : [])];
-  return { title: 'Against softmax on the same seeds (same initial weights, batches and masks); a two-sided paired t-test per row, no correction across rows:', head, rows };
+  return {
+    title: 'Against softmax on the same seeds (same initial weights, batches and masks); a two-sided paired t-test per row, no correction across rows:',
+    head,
+    rows,
+  };
 }
 
 /** With --init-from: accuracy right after the swap and the steps and seconds until within 1 point of the control (softmax). */
@@ -55,7 +59,9 @@ function transferTable(doc: TrainDocument): Table | null {
     const hits = r.reached.filter((h) => h !== null) as { step: number; seconds: number }[];
     const start = meanStd(r.start.filter(Number.isFinite));
     return [
-      r.label, `${start.m.toFixed(3)} ± ${start.sd.toFixed(3)}`, `${hits.length}/${r.seeds}`,
+      r.label,
+      `${start.m.toFixed(3)} ± ${start.sd.toFixed(3)}`,
+      `${hits.length}/${r.seeds}`,
       hits.length ? `${mean(hits.map((h) => h.step)).toFixed(0)} (${hits.map((h) => h.step).join(', ')})` : 'not reached',
       hits.length ? `${mean(hits.map((h) => h.seconds)).toFixed(1)}` : '–',
     ];
@@ -63,7 +69,8 @@ function transferTable(doc: TrainDocument): Table | null {
   const src = `${doc.options.initFrom}${doc.options.initKernel ? ` (${doc.options.initKernel})` : ''}`;
   return {
     title: `Started from ${src}: validation accuracy at step 0 (before any update), and the first evaluation within 1 point of the softmax control at the same step and seed:`,
-    head: ['kernel', 'val acc at step 0', 'seeds within 1 pt', 'steps (mean; per seed)', 'training s (mean)'], rows,
+    head: ['kernel', 'val acc at step 0', 'seeds within 1 pt', 'steps (mean; per seed)', 'training s (mean)'],
+    rows,
   };
 }
 
@@ -82,17 +89,57 @@ function trainRows(doc: TrainDocument): { head: string[]; rows: string[][]; capt
       return rs.length > 1 ? `${m.toFixed(digits)} ± ${sd.toFixed(digits)}` : m.toFixed(digits);
     };
     const hits = rs.filter((r) => r.timeToTargetS !== null);
-    const toTarget = target === null ? '–' : hits.length ? `${meanStd(hits.map((r) => r.timeToTargetS!)).m.toFixed(1)} s (${hits.length}/${rs.length} seeds)` : `not reached (0/${rs.length})`;
+    const toTarget =
+      target === null
+        ? '–'
+        : hits.length
+          ? `${meanStd(hits.map((r) => r.timeToTargetS!)).m.toFixed(1)} s (${hits.length}/${rs.length} seeds)`
+          : `not reached (0/${rs.length})`;
     const diverged = rs.filter((r) => r.status === 'diverged').length;
-    return [k, String(rs.length), pm((r) => r.testAcc, 3), pm((r) => r.valAcc, 3), pm((r) => r.secondsPerStep, 3), pm((r) => r.stepsPerSecond, 2), pm((r) => r.trainSeconds, 1), toTarget, diverged ? `${diverged} diverged` : 'ok'];
+    return [
+      k,
+      String(rs.length),
+      pm((r) => r.testAcc, 3),
+      pm((r) => r.valAcc, 3),
+      pm((r) => r.secondsPerStep, 3),
+      pm((r) => r.stepsPerSecond, 2),
+      pm((r) => r.trainSeconds, 1),
+      toTarget,
+      diverged ? `${diverged} diverged` : 'ok',
+    ];
   });
   const lm = doc.options.objective !== 'classify';
-  if (lm) rows.forEach((row, i) => row.splice(3, 0, pmOf(doc.records.filter((r) => r.kernel === kernels[i]), (r) => r.testPerplexity ?? Math.exp(r.testLoss), 2)));
-  const head = ['kernel', 'seeds', 'test acc', ...(lm ? ['test perplexity'] : []), 'val acc', 's/step', 'steps/s', 'train s', `time to ${target ?? 'target'}`, 'status'];
+  if (lm)
+    rows.forEach((row, i) =>
+      row.splice(
+        3,
+        0,
+        pmOf(
+          doc.records.filter((r) => r.kernel === kernels[i]),
+          (r) => r.testPerplexity ?? Math.exp(r.testLoss),
+          2,
+        ),
+      ),
+    );
+  const head = [
+    'kernel',
+    'seeds',
+    'test acc',
+    ...(lm ? ['test perplexity'] : []),
+    'val acc',
+    's/step',
+    'steps/s',
+    'train s',
+    `time to ${target ?? 'target'}`,
+    'status',
+  ];
   const d = doc.dataset;
-  const what = doc.options.objective === 'lm' ? `next-token prediction over ${d.classes} tokens, most frequent next token ${d.majority.toFixed(3)} of test positions`
-    : doc.options.objective === 'mlm' ? `masked-token prediction over ${d.classes} tokens (15% of residues chosen; 80% masked, 10% random, 10% kept), most frequent masked token ${d.majority.toFixed(3)} of test predictions`
-    : `${d.classes} classes, majority class ${d.majority.toFixed(3)} of test`;
+  const what =
+    doc.options.objective === 'lm'
+      ? `next-token prediction over ${d.classes} tokens, most frequent next token ${d.majority.toFixed(3)} of test positions`
+      : doc.options.objective === 'mlm'
+        ? `masked-token prediction over ${d.classes} tokens (15% of residues chosen; 80% masked, 10% random, 10% kept), most frequent masked token ${d.majority.toFixed(3)} of test predictions`
+        : `${d.classes} classes, majority class ${d.majority.toFixed(3)} of test`;
   const caption = `${d.name}: ${d.train} train / ${d.validation} validation / ${d.test} test sequences, ${what}; ${doc.options.steps} steps of batch ${doc.options.batch} at L = ${doc.options.seqLen}`;
   return { head, rows, caption };
 }
@@ -107,13 +154,25 @@ export function curveRows(doc: TrainDocument): Record<(typeof TRAIN_CURVE_COLUMN
 export const STEP_TIME_COLUMNS = ['kernel', 'seqLen', 'status', 'medianS', 'ratio', 'lo', 'hi', 'estimatedMemoryBytes', 'error'] as const;
 
 export function stepTimeRows(records: readonly StepTimeRecord[]) {
-  return records.map((r) => ({ kernel: r.kernel, seqLen: r.seqLen, status: r.status, medianS: r.medianS, ratio: r.vsSoftmax?.ratio ?? null, lo: r.vsSoftmax?.lo ?? null, hi: r.vsSoftmax?.hi ?? null, estimatedMemoryBytes: r.estimatedMemoryBytes, error: r.error }));
+  return records.map((r) => ({
+    kernel: r.kernel,
+    seqLen: r.seqLen,
+    status: r.status,
+    medianS: r.medianS,
+    ratio: r.vsSoftmax?.ratio ?? null,
+    lo: r.vsSoftmax?.lo ?? null,
+    hi: r.vsSoftmax?.hi ?? null,
+    estimatedMemoryBytes: r.estimatedMemoryBytes,
+    error: r.error,
+  }));
 }
 
 /** Seconds per step per (L, kernel) with the paired ratio to softmax and, beside it, the speed-up. */
 export function stepTimeTable(records: readonly StepTimeRecord[], markdown = false): string {
   const rows = records.map((r) => [
-    String(r.seqLen), r.kernel, r.status === 'ok' && r.medianS !== null ? `${(r.medianS * 1000).toFixed(1)} ms` : r.status,
+    String(r.seqLen),
+    r.kernel,
+    r.status === 'ok' && r.medianS !== null ? `${(r.medianS * 1000).toFixed(1)} ms` : r.status,
     r.vsSoftmax ? `${r.vsSoftmax.ratio.toFixed(3)} (${r.vsSoftmax.lo.toFixed(3)}–${r.vsSoftmax.hi.toFixed(3)})` : '–',
     r.vsSoftmax && r.vsSoftmax.ratio > 0 ? `${(1 / r.vsSoftmax.ratio).toFixed(2)}×` : '–',
   ]);

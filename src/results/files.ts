@@ -4,7 +4,22 @@
  * flight); the final `results.json` / `results.csv`, written atomically (temporary file, then
  * rename); and a lock, so two runs never share an output directory.
  */
-import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { usage } from '../errors.ts';
 import { SCHEMA_VERSION } from './version.ts';
@@ -96,7 +111,8 @@ export function lockDir(dir: string, flag = '--out'): void {
       });
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw usage(flag, `cannot lock '${dir}': ${(e as NodeJS.ErrnoException).code}`, 'a writable directory');
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw usage(flag, `cannot lock '${dir}': ${(e as NodeJS.ErrnoException).code}`, 'a writable directory');
       const holder = Number(readFileSync(path, 'utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
         throw usage(flag, `'${dir}' is in use by another performer run (pid ${holder}); wait for it or choose another directory`);
@@ -150,7 +166,11 @@ export function refuseOtherKind(dir: string, kind: string, flag = '--out'): void
   const have = runKindIn(dir);
   if (have === null || have === kind) return;
   if (flag === '--resume') throw usage('--resume', `'${dir}' holds ${a(have)} run, not ${a(kind)} run`, `the --out of an interrupted ${kind} run`);
-  throw usage(flag, `'${dir}' holds ${a(have)} run, not ${a(kind)} run; writing here would replace its results`, 'another --out, or remove the directory first');
+  throw usage(
+    flag,
+    `'${dir}' holds ${a(have)} run, not ${a(kind)} run; writing here would replace its results`,
+    'another --out, or remove the directory first',
+  );
 }
 
 /** Appends one JSON line and flushes it to disk. */
@@ -167,7 +187,9 @@ export function appendJournal(dir: string, entry: unknown): void {
 /** The option names whose values differ between two option objects, with both values. */
 export function optionDifferences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k}: ${JSON.stringify(a[k]) ?? 'unset'} vs ${JSON.stringify(b[k]) ?? 'unset'}`);
+  return keys
+    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .map((k) => `${k}: ${JSON.stringify(a[k]) ?? 'unset'} vs ${JSON.stringify(b[k]) ?? 'unset'}`);
 }
 
 /**
@@ -203,7 +225,12 @@ export function openJournal(dir: string, options: Record<string, unknown>, resum
     throw usage('--resume', `${path} has no journal header (written by an older performer?)`, 'delete it, or run without --resume');
   }
   const [have, want] = [optionsKind(first.options), optionsKind(options)];
-  if (have !== want) throw usage('--resume', `'${dir}' holds ${a(have ?? 'different kind of')} run, not ${a(want ?? 'this kind of')} run`, 'the --out of an interrupted run of this command');
+  if (have !== want)
+    throw usage(
+      '--resume',
+      `'${dir}' holds ${a(have ?? 'different kind of')} run, not ${a(want ?? 'this kind of')} run`,
+      'the --out of an interrupted run of this command',
+    );
   const diffs = optionDifferences(first.options, options);
   if (diffs.length) throw usage('--resume', `${path} was written with other options (${diffs.join('; ')})`, 'the same options, or no --resume for a fresh run');
   return parsed.slice(1);
@@ -213,7 +240,9 @@ export function openJournal(dir: string, options: Record<string, unknown>, resum
 export function readJournal<T>(dir: string): T[] {
   const path = join(dir, JOURNAL);
   if (!existsSync(path)) return [];
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   return lines.flatMap((line) => {
     try {
       const x = JSON.parse(line) as T & Partial<JournalHeader>;

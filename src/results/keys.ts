@@ -72,5 +72,19 @@ export const estimatorOf = (r: { readonly estimator?: string }): string => r.est
  */
 export function errorKey(r: ErrorLike): string {
   const mode = !r.causal ? 'bidir' : r.causalImpl === 'prefix' ? 'causal-prefix' : `causal-chunked-C${r.chunkSize}`;
-  return [r.kernel, r.featureType, r.features, r.target, r.metric, r.seqLen, r.dim, mode, `sigma=${r.inputScale}`, `seeds=${r.seeds}`, r.ep ?? 'cpu', estimatorOf(r), ...(r.group === undefined ? [] : [`group=${r.group}`])].join('|');
+  return [
+    r.kernel,
+    r.featureType,
+    r.features,
+    r.target,
+    r.metric,
+    r.seqLen,
+    r.dim,
+    mode,
+    `sigma=${r.inputScale}`,
+    `seeds=${r.seeds}`,
+    r.ep ?? 'cpu',
+    estimatorOf(r),
+    ...(r.group === undefined ? [] : [`group=${r.group}`]),
+  ].join('|');
 }

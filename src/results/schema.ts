@@ -12,68 +12,79 @@ const figure = z.number().nullable();
 // report a speed-up that never happened.
 const ms = z.number().nonnegative().nullable();
 
-export const benchRecordSchema = z.object({
-  kernel: z.string().min(1),
-  pass: z.enum(['forward', 'backward']),
-  causal: z.boolean(),
-  causalImpl: z.enum(['prefix', 'chunked']),
-  chunkSize: count,
-  scope: z.enum(['attention', 'model']),
-  seqLen: count,
-  batch: count,
-  heads: count,
-  dim: count,
-  features: count,
-  featureType: z.string(),
-  ep: z.string(),
-  dtype: z.string(),
-  layers: count.nullable(),
-  dFf: count.nullable(),
-  vocab: count.nullable(),
-  status: z.enum(['ok', 'oom', 'error', 'skipped', 'invalid']),
-  medianMs: ms,
-  meanMs: ms,
-  minMs: ms,
-  samplesMs: z.array(ms),
-  processSamples: z.array(z.number().int().nonnegative()).optional(),
-  processMediansMs: z.array(ms).optional(),
-  // Files written before the limit model lack these.
-  limitMs: ms.optional(),
-  limitFraction: figure.optional(),
-  nodeProfile: z.array(z.object({ node: z.string(), op: z.string(), ms: figure, boundMs: figure })).nullable().optional(),
-}).passthrough();
+export const benchRecordSchema = z
+  .object({
+    kernel: z.string().min(1),
+    pass: z.enum(['forward', 'backward']),
+    causal: z.boolean(),
+    causalImpl: z.enum(['prefix', 'chunked']),
+    chunkSize: count,
+    scope: z.enum(['attention', 'model']),
+    seqLen: count,
+    batch: count,
+    heads: count,
+    dim: count,
+    features: count,
+    featureType: z.string(),
+    ep: z.string(),
+    dtype: z.string(),
+    layers: count.nullable(),
+    dFf: count.nullable(),
+    vocab: count.nullable(),
+    status: z.enum(['ok', 'oom', 'error', 'skipped', 'invalid']),
+    medianMs: ms,
+    meanMs: ms,
+    minMs: ms,
+    samplesMs: z.array(ms),
+    processSamples: z.array(z.number().int().nonnegative()).optional(),
+    processMediansMs: z.array(ms).optional(),
+    // Files written before the limit model lack these.
+    limitMs: ms.optional(),
+    limitFraction: figure.optional(),
+    nodeProfile: z
+      .array(z.object({ node: z.string(), op: z.string(), ms: figure, boundMs: figure }))
+      .nullable()
+      .optional(),
+  })
+  .passthrough();
 
-export const errorRecordSchema = z.object({
-  kernel: z.string().min(1),
-  featureType: z.string(),
-  features: count,
-  target: z.string(),
-  /** Absent in files written before the field existed: those are graph records. */
-  estimator: z.enum(['graph', 'exact']).optional(),
-  metric: z.string(),
-  seqLen: count,
-  dim: count,
-  causal: z.boolean(),
-  mean: figure,
-  status: z.enum(['ok', 'invalid']).optional(),
-}).passthrough();
+export const errorRecordSchema = z
+  .object({
+    kernel: z.string().min(1),
+    featureType: z.string(),
+    features: count,
+    target: z.string(),
+    /** Absent in files written before the field existed: those are graph records. */
+    estimator: z.enum(['graph', 'exact']).optional(),
+    metric: z.string(),
+    seqLen: count,
+    dim: count,
+    causal: z.boolean(),
+    mean: figure,
+    status: z.enum(['ok', 'invalid']).optional(),
+  })
+  .passthrough();
 
 /**
  * The columns of a results.csv that `performer plot` reads, checked with the same rules as the
  * JSON (CSV carries no samples, and files written before booleans were spelt out leave some empty).
  */
 export const benchCsvRowSchema = benchRecordSchema.pick({ kernel: true, pass: true, seqLen: true, batch: true, status: true, medianMs: true });
-export const errorCsvRowSchema = errorRecordSchema.pick({ kernel: true, featureType: true, features: true, metric: true, mean: true }).extend({ std: figure, min: figure });
+export const errorCsvRowSchema = errorRecordSchema
+  .pick({ kernel: true, featureType: true, features: true, metric: true, mean: true })
+  .extend({ std: figure, min: figure });
 /** `performer theory utility`: r(φ, l) on a grid. */
 export const utilityRowSchema = z.object({ angle: z.number(), norm: z.number(), ratio: figure });
 
-export const resultsFileSchema = z.object({
-  schemaVersion: z.number(),
-  kind: z.enum(['bench', 'error']),
-  environment: z.record(z.unknown()),
-  options: z.record(z.unknown()),
-  records: z.array(z.unknown()),
-}).passthrough();
+export const resultsFileSchema = z
+  .object({
+    schemaVersion: z.number(),
+    kind: z.enum(['bench', 'error']),
+    environment: z.record(z.unknown()),
+    options: z.record(z.unknown()),
+    records: z.array(z.unknown()),
+  })
+  .passthrough();
 
 /** The first problem of a zod error as `path: message` (e.g. `records[3].medianMs: Expected number, received string`). */
 export function firstIssue(error: z.ZodError, prefix: (string | number)[] = []): string {

@@ -10,10 +10,17 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** The median (interpolated between the two middle values for an even count). */
-export const median = (xs: readonly number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
+export const median = (xs: readonly number[]): number =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 
 // Two-sided 97.5% quantiles of Student's t for df = 1..30; beyond, the normal 1.96.
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069,
+  2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 export interface SampleStats {
   readonly medianMs: number;

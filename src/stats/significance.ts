@@ -35,8 +35,8 @@ export interface RatioTest {
 // Lanczos approximation, g = 7, n = 9 (Lanczos 1964; coefficients as tabulated by Godfrey,
 // relative error ~1e-15 for x > 0.5).
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+  9.9843695780195716e-6, 1.5056327351493116e-7,
 ];
 
 /** ln Γ(x) for x > 0 (Lanczos; reflection formula below 0.5). */
@@ -289,7 +289,10 @@ export function yuenLogRatio(base: readonly number[], cur: readonly number[], al
 export function pairedYuenLogRatio(base: readonly number[], cur: readonly number[], alpha: number, trim = DEFAULT_TRIM): RatioTest | null {
   checkAlpha(alpha);
   if (base.length !== cur.length || !validSample(base) || !validSample(cur)) return null;
-  const t = trimmed(cur.map((c, i) => Math.log(c / base[i]!)), trim);
+  const t = trimmed(
+    cur.map((c, i) => Math.log(c / base[i]!)),
+    trim,
+  );
   return ratioTest(t.mean, Math.sqrt(t.d), t.h - 1, alpha, [base.length, cur.length]);
 }
 

@@ -87,17 +87,32 @@ export function makeBatch(examples: readonly Example[], seqLen: number, classes:
   examples.forEach((e, b) => (labels[b * classes + e.label] = 1));
   const targets = examples.map((e) => e.label);
   return {
-    ...tokensAndMask(examples, seqLen), train: { labels: { dtype: 'float32', dims: [examples.length, classes], data: labels } }, real, targets: targets.slice(0, real),
+    ...tokensAndMask(examples, seqLen),
+    train: { labels: { dtype: 'float32', dims: [examples.length, classes], data: labels } },
+    real,
+    targets: targets.slice(0, real),
     score: (logits) => ({ ...scoreLogits(logits, targets, classes, real), count: real }),
   };
 }
 
 /** Scores the positions with tmask 1 in the first `real` rows: a language model's predictions. */
-function positionBatch(tokens: HostTensor, mask: HostTensor, targets: BigInt64Array, tmask: Float32Array, B: number, seqLen: number, vocab: number, real: number): Batch {
+function positionBatch(
+  tokens: HostTensor,
+  mask: HostTensor,
+  targets: BigInt64Array,
+  tmask: Float32Array,
+  B: number,
+  seqLen: number,
+  vocab: number,
+  real: number,
+): Batch {
   const counted: number[] = [];
   for (let p = 0; p < real * seqLen; p++) if (tmask[p]) counted.push(Number(targets[p]));
   return {
-    tokens, mask, real, targets: counted,
+    tokens,
+    mask,
+    real,
+    targets: counted,
     train: { targets: { dtype: 'int64', dims: [B, seqLen], data: targets }, tmask: { dtype: 'float32', dims: [B, seqLen], data: tmask } },
     score: (logits) => {
       let loss = 0;

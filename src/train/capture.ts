@@ -70,7 +70,8 @@ export function readTrainOptions(dir: string): TrainRequest {
   try {
     if (existsSync(results)) {
       const doc = JSON.parse(readFileSync(results, 'utf8')) as { kind?: string; options?: Partial<TrainRequest> };
-      if (doc.kind !== 'train') throw usage('--from', `${dir} holds a ${doc.kind ?? 'unknown'} result, not a train run`, 'the --out directory of a performer train run');
+      if (doc.kind !== 'train')
+        throw usage('--from', `${dir} holds a ${doc.kind ?? 'unknown'} result, not a train run`, 'the --out directory of a performer train run');
       options = doc.options;
     } else if (existsSync(journal)) {
       options = (JSON.parse(readFileSync(journal, 'utf8').split('\n')[0]!) as { options?: Partial<TrainRequest> }).options;
@@ -79,7 +80,8 @@ export function readTrainOptions(dir: string): TrainRequest {
     if (e instanceof SyntaxError) throw usage('--from', `${dir}: results.json or its journal is not valid JSON`);
     throw e;
   }
-  if (!options || !Array.isArray(options.kernels)) throw usage('--from', `${dir} holds no performer train run (no results.json or journal)`, 'the --out directory of a performer train run');
+  if (!options || !Array.isArray(options.kernels))
+    throw usage('--from', `${dir} holds no performer train run (no results.json or journal)`, 'the --out directory of a performer train run');
   return options as TrainRequest;
 }
 
@@ -106,12 +108,25 @@ export async function runCapture(req: CaptureRequest): Promise<Capture> {
   if (label === null) throw usage('--kernel-label', `${req.from} trained ${labels.join(', ')}: say which one to capture`, labels.join(', '));
   if (!labels.includes(label)) throw usage('--kernel-label', `${req.from} did not train '${label}'`, labels.join(', '));
   const ckpt = loadCheckpoint(req.from, label, req.seed);
-  if (!ckpt) throw usage('--seed', `${req.from} has no checkpoint of ${label} seed ${req.seed}`, `a seed below ${opts.seeds} the run trained, with its checkpoints kept`);
+  if (!ckpt)
+    throw usage(
+      '--seed',
+      `${req.from} has no checkpoint of ${label} seed ${req.seed}`,
+      `a seed below ${opts.seeds} the run trained, with its checkpoints kept`,
+    );
   const lm = opts.objective === 'lm';
   const data = await loadTask({ task: opts.task, seqLen: opts.seqLen + (lm ? 1 : 0), ...(opts.data ? { data: opts.data } : {}) });
   const examples = req.split === 'test' ? data.test : data.validation;
   const batches = evaluationBatches(examples, opts.batch, batchMaker(opts, data), req.batches);
-  const shape: ModelShape = { batch: opts.batch, seqLen: opts.seqLen, heads: opts.heads, dModel: opts.dim, layers: opts.layers, dFf: opts.dFf, vocab: data.vocab };
+  const shape: ModelShape = {
+    batch: opts.batch,
+    seqLen: opts.seqLen,
+    heads: opts.heads,
+    dModel: opts.dim,
+    layers: opts.layers,
+    dFf: opts.dFf,
+    vocab: data.vocab,
+  };
   const params = encoderParams(shape, 0).filter((p) => p.name !== 'w_out');
   const b = new GraphBuilder('capture', 'float32');
   const tokens = b.input('tokens', [shape.batch, shape.seqLen], 'int64');
@@ -126,7 +141,12 @@ export async function runCapture(req: CaptureRequest): Promise<Capture> {
   for (const p of params) {
     const saved = ckpt.params[p.name];
     const w = saved === undefined ? undefined : decodeF64(saved);
-    if (!w || w.length !== p.data.length) throw usage('--from', `checkpoint ${label} seed ${req.seed} has ${w?.length ?? 'no'} values for ${p.name}, the model ${p.data.length}`, 'a checkpoint of this performer version');
+    if (!w || w.length !== p.data.length)
+      throw usage(
+        '--from',
+        `checkpoint ${label} seed ${req.seed} has ${w?.length ?? 'no'} values for ${p.name}, the model ${p.data.length}`,
+        'a checkpoint of this performer version',
+      );
     feeds[p.name] = { dtype: 'float32', dims: p.shape, data: Float32Array.from(w) };
   }
   const session = await Session.fromGraph(graph, { ep: 'cpu', threads: 1 });
@@ -158,9 +178,22 @@ export async function runCapture(req: CaptureRequest): Promise<Capture> {
     arrays,
     meta: {
       kind: 'qkv-capture',
-      convention: 'raw projections x·W (no d^(-1/4) or 1/√d scaling), heads split: [B, H, L, d_head]; lN.out is the model\'s exact-softmax attention output; mask [B, L]: 1 token, 0 padding',
-      from: req.from, label, seed: req.seed, step: ckpt.state.step, task: opts.task, objective: opts.objective, split: req.split, examples: total,
-      layers: opts.layers, heads: H, dim: dh, dModel: opts.dim, seqLen: L, causal: opts.causal,
+      convention:
+        "raw projections x·W (no d^(-1/4) or 1/√d scaling), heads split: [B, H, L, d_head]; lN.out is the model's exact-softmax attention output; mask [B, L]: 1 token, 0 padding",
+      from: req.from,
+      label,
+      seed: req.seed,
+      step: ckpt.state.step,
+      task: opts.task,
+      objective: opts.objective,
+      split: req.split,
+      examples: total,
+      layers: opts.layers,
+      heads: H,
+      dim: dh,
+      dModel: opts.dim,
+      seqLen: L,
+      causal: opts.causal,
       arrays: Object.fromEntries([...arrays].map(([n, a]) => [n, a.shape])),
     },
   };

@@ -40,7 +40,15 @@ export function loadCheckpoint(out: string, label: string, seed: number): Checkp
 
 /** The architecture and data a transfer must share with its source, as request fields. */
 const SHARED = ['task', 'objective', 'seqLen', 'dim', 'heads', 'layers', 'dFf'] as const;
-const FLAG: Record<(typeof SHARED)[number], string> = { task: '--task', objective: '--objective', seqLen: '--seq-len', dim: '--d-model', heads: '--heads', layers: '--layers', dFf: '--d-ff' };
+const FLAG: Record<(typeof SHARED)[number], string> = {
+  task: '--task',
+  objective: '--objective',
+  seqLen: '--seq-len',
+  dim: '--d-model',
+  heads: '--heads',
+  layers: '--layers',
+  dFf: '--d-ff',
+};
 
 /** A source run of `--init-from`: its directory, the run label whose checkpoints are used, and its options. */
 export interface InitSource {
@@ -62,7 +70,8 @@ export function openInitSource(dir: string, initKernel: string | null, req: Trai
   try {
     if (existsSync(results)) {
       const doc = JSON.parse(readFileSync(results, 'utf8')) as { kind?: string; options?: Partial<TrainRequest> };
-      if (doc.kind !== 'train') throw usage('--init-from', `${dir} holds a ${doc.kind ?? 'unknown'} result, not a train run`, 'the --out directory of a performer train run');
+      if (doc.kind !== 'train')
+        throw usage('--init-from', `${dir} holds a ${doc.kind ?? 'unknown'} result, not a train run`, 'the --out directory of a performer train run');
       options = doc.options;
     } else if (existsSync(journal)) {
       options = (JSON.parse(readFileSync(journal, 'utf8').split('\n')[0]!) as { options?: Partial<TrainRequest> }).options;
@@ -71,9 +80,11 @@ export function openInitSource(dir: string, initKernel: string | null, req: Trai
     if (e instanceof SyntaxError) throw usage('--init-from', `${dir}: ${results} or ${journal} is not valid JSON`);
     throw e;
   }
-  if (!options || !Array.isArray(options.kernels)) throw usage('--init-from', `${dir} holds no performer train run (no results.json or journal)`, 'the --out directory of a performer train run');
+  if (!options || !Array.isArray(options.kernels))
+    throw usage('--init-from', `${dir} holds no performer train run (no results.json or journal)`, 'the --out directory of a performer train run');
   const ckpt = join(dir, 'checkpoints');
-  if (!existsSync(ckpt) || !readdirSync(ckpt).some((f) => f.endsWith('.json'))) throw usage('--init-from', `${dir} holds no checkpoint`, 'a train run made with --out (performer reproduce removes them)');
+  if (!existsSync(ckpt) || !readdirSync(ckpt).some((f) => f.endsWith('.json')))
+    throw usage('--init-from', `${dir} holds no checkpoint`, 'a train run made with --out (performer reproduce removes them)');
   for (const f of SHARED) {
     if (options[f] !== req[f]) throw usage(FLAG[f], `${req[f]} differs from the --init-from run's ${options[f]}`, `${options[f]}, as in ${dir}`);
   }
@@ -83,7 +94,8 @@ export function openInitSource(dir: string, initKernel: string | null, req: Trai
   if (!labels.includes(label)) throw usage('--init-kernel', `${dir} did not train '${label}'`, labels.join(', '));
   // Every seed's checkpoint up front: a missing one must not surface after hours of training the others.
   for (let seed = 0; seed < req.seeds; seed++) {
-    if (!existsSync(checkpointPath(dir, label, seed))) throw usage('--init-from', `${dir} has no checkpoint of ${label} seed ${seed}`, `--seeds ≤ the source's ${options.seeds ?? '?'}`);
+    if (!existsSync(checkpointPath(dir, label, seed)))
+      throw usage('--init-from', `${dir} has no checkpoint of ${label} seed ${seed}`, `--seeds ≤ the source's ${options.seeds ?? '?'}`);
   }
   return { dir, label, options };
 }
@@ -98,7 +110,12 @@ export function initParams(src: InitSource, seed: number, params: readonly Param
   for (const p of params) {
     const saved = c.params[p.name];
     const data = saved === undefined ? undefined : decodeF64(saved);
-    if (!data || data.length !== p.data.length) throw usage('--init-from', `parameter ${p.name} of ${src.label} seed ${seed} has ${data?.length ?? 'no'} values, this model ${p.data.length}`, 'the same --dim, --heads, --layers, --d-ff, --seq-len and task');
+    if (!data || data.length !== p.data.length)
+      throw usage(
+        '--init-from',
+        `parameter ${p.name} of ${src.label} seed ${seed} has ${data?.length ?? 'no'} values, this model ${p.data.length}`,
+        'the same --dim, --heads, --layers, --d-ff, --seq-len and task',
+      );
     p.data.set(data);
   }
 }

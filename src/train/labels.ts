@@ -24,14 +24,17 @@ export interface RunLabel {
 export function parseRunLabel(label: string, flag = '--kernels'): RunLabel {
   const [kernel = '', ...variants] = label.split('+');
   if (!(KERNEL_NAMES as readonly string[]).includes(kernel)) throw usage(flag, `'${kernel}' is not a kernel`, KERNEL_NAMES.join(', '));
-  for (const v of variants) if (!(RUN_VARIANTS as readonly string[]).includes(v)) throw usage(flag, `'${label}': unknown variant '+${v}'`, RUN_VARIANTS.map((x) => `+${x}`).join(', '));
+  for (const v of variants)
+    if (!(RUN_VARIANTS as readonly string[]).includes(v)) throw usage(flag, `'${label}': unknown variant '+${v}'`, RUN_VARIANTS.map((x) => `+${x}`).join(', '));
   return { label, kernel, noRedraw: variants.includes('noredraw'), scratch: variants.includes('scratch') };
 }
 
 /** The --kernels parser of train: comma-separated run labels, no empty entry, no duplicate. */
-export const runLabelList = (flag: string) => (raw: string): string[] => {
-  const items = raw.split(',').map((s) => s.trim());
-  if (items.some((s) => !s)) throw usage(flag, `'${raw}' has an empty entry`, `kernel names separated by single commas: ${KERNEL_NAMES.join(', ')}`);
-  for (const s of items) parseRunLabel(s, flag);
-  return [...new Set(items)];
-};
+export const runLabelList =
+  (flag: string) =>
+  (raw: string): string[] => {
+    const items = raw.split(',').map((s) => s.trim());
+    if (items.some((s) => !s)) throw usage(flag, `'${raw}' has an empty entry`, `kernel names separated by single commas: ${KERNEL_NAMES.join(', ')}`);
+    for (const s of items) parseRunLabel(s, flag);
+    return [...new Set(items)];
+  };

@@ -80,12 +80,18 @@ export function buildClassifierGraph(req: ClassifierRequest): { graph: Graph; pa
   } else {
     loss = b.named(crossEntropy(b, logits, b.input('labels', [s.batch, req.classes])), 'loss');
   }
-  const grads = gradients(b, loss, params.map((p) => P(p.name)), b.scalar(1));
+  const grads = gradients(
+    b,
+    loss,
+    params.map((p) => P(p.name)),
+    b.scalar(1),
+  );
   return { graph: b.build([loss, logits, ...grads.map((g, i) => b.named(g, `grad_${params[i]!.name}`))]), params };
 }
 
 /** A training run's attention options with projection seed `seed`. */
-export const trainKernelConfig = (r: Pick<TrainRequest, 'causal' | 'causalImpl' | 'chunkSize' | 'features' | 'featureType'>, seed: number): KernelConfig => kernelConfig({ ...r, seed });
+export const trainKernelConfig = (r: Pick<TrainRequest, 'causal' | 'causalImpl' | 'chunkSize' | 'features' | 'featureType'>, seed: number): KernelConfig =>
+  kernelConfig({ ...r, seed });
 
 /**
  * The fingerprint of a training graph (src/onnx/fingerprint.ts): the build at seed 0 against the

@@ -56,7 +56,10 @@ export class AdamW {
   private steps = 0;
 
   /** @throws Error on invalid hyper-parameters or a repeated parameter name */
-  constructor(params: readonly AdamWParam[], private readonly o: AdamWOptions) {
+  constructor(
+    params: readonly AdamWParam[],
+    private readonly o: AdamWOptions,
+  ) {
     checkOptions(o);
     const seen = new Set<string>();
     for (const p of params) {

@@ -36,8 +36,17 @@ export async function runTraining(req: TrainRequest, out: string | null, resume:
   // A language model's row of L inputs needs L + 1 tokens (position i predicts token i + 1).
   const data = await loadTask({ task: req.task, seqLen: req.seqLen + (lm ? 1 : 0), ...(req.data ? { data: req.data } : {}) });
   if (req.objective === 'mlm' && !data.masking) throw usage('--objective', `task ${req.task} has no mask token for mlm`, 'lm or classify, or --task fasta');
-  for (const [split, xs] of [['train', data.train], ['validation', data.validation], ['test', data.test]] as const)
-    if (!xs.length) throw usage(req.task === 'text-csv' ? '--data' : '--task', `${data.name} has no ${split} example after the split (${data.train.length}/${data.validation.length}/${data.test.length})`, 'more examples per class (about 10 or more)');
+  for (const [split, xs] of [
+    ['train', data.train],
+    ['validation', data.validation],
+    ['test', data.test],
+  ] as const)
+    if (!xs.length)
+      throw usage(
+        req.task === 'text-csv' ? '--data' : '--task',
+        `${data.name} has no ${split} example after the split (${data.train.length}/${data.validation.length}/${data.test.length})`,
+        'more examples per class (about 10 or more)',
+      );
   const entries = out ? (openJournal(out, { ...req }, resume, hooks.note) as { type?: string; record?: TrainRecord }[]) : [];
   const finished = new Map(entries.filter((e) => e.type === 'final' && e.record).map((e) => [`${e.record!.kernel}/${e.record!.seed}`, e.record!]));
   const records: TrainRecord[] = [];
@@ -53,8 +62,14 @@ export async function runTraining(req: TrainRequest, out: string | null, resume:
   // The test batches' own targets: labels, next tokens, or the masked positions' tokens.
   for (const b of evaluationBatches(data.test, req.batch, batchMaker(req, data))) for (const t of b.targets) counts.set(t, (counts.get(t) ?? 0) + 1);
   const dataset = {
-    name: data.name, train: data.train.length, validation: data.validation.length, test: data.test.length, classes: req.objective === 'classify' ? data.classes : data.vocab, vocab: data.vocab,
-    majority: Math.max(...counts.values()) / [...counts.values()].reduce((a, b) => a + b, 0), note: data.note,
+    name: data.name,
+    train: data.train.length,
+    validation: data.validation.length,
+    test: data.test.length,
+    classes: req.objective === 'classify' ? data.classes : data.vocab,
+    vocab: data.vocab,
+    majority: Math.max(...counts.values()) / [...counts.values()].reduce((a, b) => a + b, 0),
+    note: data.note,
   };
   return { schemaVersion: SCHEMA_VERSION, kind: 'train', environment, options: req, dataset, peakRssBytes: process.resourceUsage().maxRSS * 1024, records };
 }
@@ -73,7 +88,16 @@ export function batchMaker(req: TrainRequest, data: Dataset): BatchMaker {
 }
 
 /** Trains `kernels` (run labels) with one seed, interleaving their steps; returns a record per label. */
-async function trainSeed(req: TrainRequest, data: Dataset, seed: number, kernels: readonly string[], out: string | null, resume: boolean, source: InitSource | null, hooks: TrainHooks): Promise<TrainRecord[]> {
+async function trainSeed(
+  req: TrainRequest,
+  data: Dataset,
+  seed: number,
+  kernels: readonly string[],
+  out: string | null,
+  resume: boolean,
+  source: InitSource | null,
+  hooks: TrainHooks,
+): Promise<TrainRecord[]> {
   const shape = { batch: req.batch, seqLen: req.seqLen, heads: req.heads, dModel: req.dim, layers: req.layers, dFf: req.dFf, vocab: data.vocab };
   const outputs = req.objective === 'classify' ? data.classes : data.vocab;
   const make = batchMaker(req, data);
@@ -85,14 +109,27 @@ async function trainSeed(req: TrainRequest, data: Dataset, seed: number, kernels
     const run = await KernelRun.open(kernel, seed, req, shape, outputs, saved?.state.redraws ?? 0);
     if (saved) restore(run, saved);
     else if (source && !parseRunLabel(kernel).scratch) initParams(source, seed, run.params);
-    runs.set(kernel, { run, state: saved?.state ?? { step: 0, seconds: 0, redrawSeconds: 0, redraws: 0, stepTimes: [], curve: [], pending: { loss: 0, correct: 0, count: 0 }, diverged: false } });
+    runs.set(kernel, {
+      run,
+      state: saved?.state ?? {
+        step: 0,
+        seconds: 0,
+        redrawSeconds: 0,
+        redraws: 0,
+        stepTimes: [],
+        curve: [],
+        pending: { loss: 0, correct: 0, count: 0 },
+        diverged: false,
+      },
+    });
     if (saved) hooks.note?.(`${kernel} seed ${seed}: resumed at step ${saved.state.step}`);
   }
   const validation = evaluationBatches(data.validation, req.batch, make, req.evalBatches ?? undefined);
   // With --init-from, every run is first evaluated before any update: the accuracy right after the swap.
   if (source) for (const { run, state } of runs.values()) if (state.step === 0 && !state.curve.length) await evaluate(run, state, validation, out, hooks);
   const epochs = new Map<number, Int32Array>();
-  const active = () => [...runs.values()].filter(({ state: s }) => !s.diverged && s.step < req.steps && (req.timeBudgetS === null || s.seconds < req.timeBudgetS));
+  const active = () =>
+    [...runs.values()].filter(({ state: s }) => !s.diverged && s.step < req.steps && (req.timeBudgetS === null || s.seconds < req.timeBudgetS));
   for (let live = active(); live.length; live = active()) {
     if (hooks.signal?.aborted) {
       if (out) for (const { run, state } of runs.values()) saveCheckpoint(out, run.kernel, run.seed, run.params, run.optimizer, state);
@@ -151,10 +188,19 @@ async function score(run: KernelRun, batches: readonly Batch[]) {
 async function evaluate(run: KernelRun, state: RunState, batches: readonly Batch[], out: string | null, hooks: TrainHooks) {
   const v = await score(run, batches);
   const p = state.pending;
-  const point: CurvePoint = { step: state.step, seconds: state.seconds, trainLoss: p.count ? p.loss / p.count : NaN, trainAcc: p.count ? p.correct / p.count : NaN, valLoss: v.loss, valAcc: v.acc };
+  const point: CurvePoint = {
+    step: state.step,
+    seconds: state.seconds,
+    trainLoss: p.count ? p.loss / p.count : NaN,
+    trainAcc: p.count ? p.correct / p.count : NaN,
+    valLoss: v.loss,
+    valAcc: v.acc,
+  };
   state.curve.push(point);
   state.pending = { loss: 0, correct: 0, count: 0 };
-  hooks.progress?.(`${run.kernel} seed ${run.seed} step ${state.step}: train loss ${point.trainLoss.toFixed(3)}, val acc ${point.valAcc.toFixed(3)} (${state.seconds.toFixed(1)} s)`);
+  hooks.progress?.(
+    `${run.kernel} seed ${run.seed} step ${state.step}: train loss ${point.trainLoss.toFixed(3)}, val acc ${point.valAcc.toFixed(3)} (${state.seconds.toFixed(1)} s)`,
+  );
   if (!out) return;
   appendJournal(out, { type: 'eval', kernel: run.kernel, seed: run.seed, ...point });
   saveCheckpoint(out, run.kernel, run.seed, run.params, run.optimizer, state);
@@ -165,15 +211,38 @@ function restore(run: KernelRun, c: Checkpoint): void {
   run.optimizer.load(c.optimizer);
 }
 
-function toRecord(req: TrainRequest, data: Dataset, kernel: string, seed: number, s: RunState, run: KernelRun, test: { loss: number; acc: number }): TrainRecord {
+function toRecord(
+  req: TrainRequest,
+  data: Dataset,
+  kernel: string,
+  seed: number,
+  s: RunState,
+  run: KernelRun,
+  test: { loss: number; acc: number },
+): TrainRecord {
   const hit = req.targetAcc === null ? undefined : s.curve.find((c) => c.valAcc >= req.targetAcc!);
   const last = s.curve.at(-1);
   const spStep = median(s.stepTimes);
   return {
-    kernel, seed, task: data.name, seqLen: req.seqLen, status: s.diverged ? 'diverged' : 'ok', steps: s.step, trainSeconds: s.seconds,
-    secondsPerStep: spStep, stepsPerSecond: 1 / spStep, redrawSeconds: s.redrawSeconds, redraws: s.redraws,
-    valAcc: last?.valAcc ?? NaN, valLoss: last?.valLoss ?? NaN, testAcc: test.acc, testLoss: test.loss,
-    timeToTargetS: hit?.seconds ?? null, stepsToTarget: hit?.step ?? null, estimatedMemoryBytes: run.estimatedMemoryBytes, graphHash: run.graphHash,
+    kernel,
+    seed,
+    task: data.name,
+    seqLen: req.seqLen,
+    status: s.diverged ? 'diverged' : 'ok',
+    steps: s.step,
+    trainSeconds: s.seconds,
+    secondsPerStep: spStep,
+    stepsPerSecond: 1 / spStep,
+    redrawSeconds: s.redrawSeconds,
+    redraws: s.redraws,
+    valAcc: last?.valAcc ?? NaN,
+    valLoss: last?.valLoss ?? NaN,
+    testAcc: test.acc,
+    testLoss: test.loss,
+    timeToTargetS: hit?.seconds ?? null,
+    stepsToTarget: hit?.step ?? null,
+    estimatedMemoryBytes: run.estimatedMemoryBytes,
+    graphHash: run.graphHash,
     ...(req.objective === 'classify' ? {} : { testPerplexity: Math.exp(test.loss) }),
     ...(req.initFrom ? { startValAcc: s.curve[0]?.step === 0 ? s.curve[0].valAcc : null } : {}),
     curve: s.curve,

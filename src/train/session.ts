@@ -13,7 +13,6 @@ import { buildClassifierGraph, classifierFingerprint, classifierParams, trainKer
 import { AdamW, clipGlobalNorm, decays, learningRate } from './optimizer.ts';
 import type { TrainRequest } from './types.ts';
 
-
 export class KernelRun {
   readonly params: Param[];
   readonly optimizer: AdamW;
@@ -33,13 +32,26 @@ export class KernelRun {
     private readonly classes: number,
   ) {
     this.params = classifierParams(shape, classes, seed);
-    this.optimizer = new AdamW(this.params.map((p) => ({ name: p.name, data: p.data, decay: decays(p.name) })), { lr: req.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: req.weightDecay });
+    this.optimizer = new AdamW(
+      this.params.map((p) => ({ name: p.name, data: p.data, decay: decays(p.name) })),
+      { lr: req.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: req.weightDecay },
+    );
     for (const p of this.params) this.f32.set(p.name, new Float32Array(p.data.length));
   }
 
   /** The training graph's estimated peak of live tensors, without building a session. */
   static estimate(kernel: string, req: TrainRequest, shape: ModelShape, classes: number): number {
-    return estimateMemory(buildClassifierGraph({ kernel: getKernel(parseRunLabel(kernel).kernel, '--kernels'), shape, config: trainKernelConfig(req, 0), classes, pooling: req.pooling, objective: req.objective, mode: 'train' }).graph);
+    return estimateMemory(
+      buildClassifierGraph({
+        kernel: getKernel(parseRunLabel(kernel).kernel, '--kernels'),
+        shape,
+        config: trainKernelConfig(req, 0),
+        classes,
+        pooling: req.pooling,
+        objective: req.objective,
+        mode: 'train',
+      }).graph,
+    );
   }
 
   /** Builds the run with the projections of `draw` (0: the first; each redraw counts up). */
@@ -57,7 +69,14 @@ export class KernelRun {
   /** (Re)builds both sessions with projection draw `draw`. */
   async loadSessions(draw: number): Promise<void> {
     const spec = getKernel(parseRunLabel(this.kernel).kernel, '--kernels');
-    const base = { kernel: spec, shape: this.shape, config: this.config(draw), classes: this.classes, pooling: this.req.pooling, objective: this.req.objective };
+    const base = {
+      kernel: spec,
+      shape: this.shape,
+      config: this.config(draw),
+      classes: this.classes,
+      pooling: this.req.pooling,
+      objective: this.req.objective,
+    };
     // Spinning off: a process holds a train and an eval session per kernel and runs them in turn,
     // and an idle session's thread pool would spin on the cores the running one needs (Session's
     // `spinning`).

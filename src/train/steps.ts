@@ -27,20 +27,35 @@ export interface StepTimeRecord {
   readonly error: string | null;
 }
 
-
-export async function runStepTimes(req: TrainRequest, seqLens: readonly number[], rounds: number, memoryBudget: number, hooks: { progress?(t: string): void; signal?: AbortSignal } = {}): Promise<StepTimeRecord[]> {
+export async function runStepTimes(
+  req: TrainRequest,
+  seqLens: readonly number[],
+  rounds: number,
+  memoryBudget: number,
+  hooks: { progress?(t: string): void; signal?: AbortSignal } = {},
+): Promise<StepTimeRecord[]> {
   const out: StepTimeRecord[] = [];
   for (const L of seqLens) {
     const shape = { batch: req.batch, seqLen: L, heads: req.heads, dModel: req.dim, layers: req.layers, dFf: req.dFf, vocab: BYTE_VOCAB };
     const rng = new Rng(L);
-    const batch = makeBatch(Array.from({ length: req.batch }, (_, b) => ({ tokens: Int32Array.from({ length: L }, () => 2 + Math.floor(rng.uniform() * 256)), label: b % 2 })), L, 2);
+    const batch = makeBatch(
+      Array.from({ length: req.batch }, (_, b) => ({ tokens: Int32Array.from({ length: L }, () => 2 + Math.floor(rng.uniform() * 256)), label: b % 2 })),
+      L,
+      2,
+    );
     const runs: { kernel: string; run: KernelRun | null; samples: number[]; error: string | null; status: StepTimeRecord['status'] }[] = [];
     for (const kernel of req.kernels) {
       hooks.progress?.(`L=${L} ${kernel}: building`);
       try {
         const estimate = KernelRun.estimate(kernel, { ...req, seqLen: L }, shape, 2);
         if (estimate > memoryBudget) {
-          runs.push({ kernel, run: null, samples: [], error: `the training graph's estimated ${(estimate / 2 ** 30).toFixed(1)} GiB exceed the memory budget`, status: 'oom' });
+          runs.push({
+            kernel,
+            run: null,
+            samples: [],
+            error: `the training graph's estimated ${(estimate / 2 ** 30).toFixed(1)} GiB exceed the memory budget`,
+            status: 'oom',
+          });
           continue;
         }
         runs.push({ kernel, run: await KernelRun.open(kernel, 0, { ...req, seqLen: L }, shape, 2, 0), samples: [], error: null, status: 'ok' });
@@ -59,9 +74,15 @@ export async function runStepTimes(req: TrainRequest, seqLens: readonly number[]
     for (const x of runs) {
       const t = base && x !== base && x.samples.length === rounds ? pairedLogRatio(base.samples, x.samples, 0.05) : null;
       out.push({
-        kernel: x.kernel, seqLen: L, status: x.status, samplesS: x.samples, medianS: x.samples.length ? median(x.samples) : null,
+        kernel: x.kernel,
+        seqLen: L,
+        status: x.status,
+        samplesS: x.samples,
+        medianS: x.samples.length ? median(x.samples) : null,
         vsSoftmax: x === base ? { ratio: 1, lo: 1, hi: 1 } : t ? { ratio: t.ratio, lo: t.lo, hi: t.hi } : null,
-        estimatedMemoryBytes: x.run?.estimatedMemoryBytes ?? null, graphHash: x.run?.graphHash ?? null, error: x.error,
+        estimatedMemoryBytes: x.run?.estimatedMemoryBytes ?? null,
+        graphHash: x.run?.graphHash ?? null,
+        error: x.error,
       });
       await x.run?.release();
     }

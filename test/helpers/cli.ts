@@ -18,7 +18,8 @@ export async function interruptAfter(args: string[], journal: string, lines: num
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && !(existsSync(journal) && readFileSync(journal, 'utf8').trim().split('\n').length >= lines)) await new Promise((r) => setTimeout(r, 20));
+  while (Date.now() < deadline && !(existsSync(journal) && readFileSync(journal, 'utf8').trim().split('\n').length >= lines))
+    await new Promise((r) => setTimeout(r, 20));
   child.kill(signal);
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   return { code, stderr };

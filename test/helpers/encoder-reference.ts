@@ -3,7 +3,8 @@ import { LAYER_NORM_EPS, type ModelShape, type Param } from '../../src/model/enc
 import { exactAttention } from '../../src/reference/attention.ts';
 
 type M = number[][];
-const matmul = (a: M, w: Float64Array, cols: number): M => a.map((row) => Array.from({ length: cols }, (_, j) => row.reduce((s, x, k) => s + x * w[k * cols + j]!, 0)));
+const matmul = (a: M, w: Float64Array, cols: number): M =>
+  a.map((row) => Array.from({ length: cols }, (_, j) => row.reduce((s, x, k) => s + x * w[k * cols + j]!, 0)));
 const addRow = (a: M, v: Float64Array): M => a.map((row) => row.map((x, j) => x + v[j]!));
 const add = (a: M, b: M): M => a.map((row, i) => row.map((x, j) => x + b[i]![j]!));
 const layerNorm = (a: M, g: Float64Array, beta: Float64Array): M =>
@@ -24,11 +25,12 @@ export function referenceLoss(s: ModelShape, params: readonly Param[], tokens: r
       const w = (n: string) => P.get(`layer${l}.${n}`)!;
       const [q, k, v] = ['wq', 'wk', 'wv'].map((n) => matmul(x, w(n), D));
       // [L, D] → [1, H, L, dh] row-major for the attention reference
-      const split = (m: M) => Float64Array.from({ length: s.heads * s.seqLen * dh }, (_, idx) => {
-        const h = Math.floor(idx / (s.seqLen * dh));
-        const i = Math.floor(idx / dh) % s.seqLen;
-        return m[i]![h * dh + (idx % dh)]!;
-      });
+      const split = (m: M) =>
+        Float64Array.from({ length: s.heads * s.seqLen * dh }, (_, idx) => {
+          const h = Math.floor(idx / (s.seqLen * dh));
+          const i = Math.floor(idx / dh) % s.seqLen;
+          return m[i]![h * dh + (idx % dh)]!;
+        });
       const att = exactAttention(split(q!), split(k!), split(v!), { batch: 1, heads: s.heads, seqLen: s.seqLen, dim: dh }, false).out;
       const merged: M = x.map((_, i) => Array.from({ length: D }, (_, j) => att[(Math.floor(j / dh) * s.seqLen + i) * dh + (j % dh)]!));
       x = layerNorm(add(x, matmul(merged, w('wo'), D)), w('ln1.gamma'), w('ln1.beta'));

@@ -8,7 +8,13 @@ import { getKernel } from '../../src/kernels/index.ts';
 import { referenceLinearAttention as reference } from '../../src/reference/linear-attention.ts';
 
 export function referenceLinearAttention(
-  kernel: string, q: Float64Array, k: Float64Array, v: Float64Array, shape: AttentionShape, w: Float64Array | undefined, causal: boolean,
+  kernel: string,
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  shape: AttentionShape,
+  w: Float64Array | undefined,
+  causal: boolean,
 ): Float64Array {
   const spec = getKernel(kernel);
   if (!spec.reference) throw new Error(`kernel ${kernel} has no float64 reference feature map`);

@@ -30,7 +30,9 @@ export function randomInputs(seed: number, shape: AttentionShape, scale = 1): Re
 
 /** Runs `kernel` through ONNX Runtime; returns every output as float64 plus the projection used. */
 export async function runKernel(
-  kernel: string | KernelSpec, shape: AttentionShape, inputs: Inputs,
+  kernel: string | KernelSpec,
+  shape: AttentionShape,
+  inputs: Inputs,
   opts: { config?: Partial<KernelConfig>; dtype?: DType; pass?: Pass } = {},
 ): Promise<{ outputs: Record<string, Float64Array>; projection?: Float64Array }> {
   const dtype = opts.dtype ?? 'float32';
@@ -38,12 +40,17 @@ export async function runKernel(
   const config = { ...DEFAULT_KERNEL_CONFIG, ...opts.config };
   const { graph, projection } = buildAttentionGraph({ kernel: typeof kernel === 'string' ? getKernel(kernel) : kernel, shape, config, dtype, pass });
   const dims = [shape.batch, shape.heads, shape.seqLen, shape.dim];
-  const cast = (x: Float64Array) => ({ dtype, dims, data: dtype === 'float64' ? x : dtype === 'float16' ? Uint16Array.from(x, toHalfBits) : Float32Array.from(x) });
+  const cast = (x: Float64Array) => ({
+    dtype,
+    dims,
+    data: dtype === 'float64' ? x : dtype === 'float16' ? Uint16Array.from(x, toHalfBits) : Float32Array.from(x),
+  });
   const feeds: Record<string, ReturnType<typeof cast>> = { q: cast(inputs.q), k: cast(inputs.k), v: cast(inputs.v) };
   if (pass === 'backward') feeds.grad_out = cast(inputs.gradOut!);
   const raw = await runGraph(graph, feeds, { ep: 'cpu', threads: 1 });
   const outputs: Record<string, Float64Array> = {};
-  for (const [name, t] of Object.entries(raw)) outputs[name] = t.dtype === 'float16' ? Float64Array.from(t.data as Uint16Array, fromHalfBits) : Float64Array.from(t.data as Float32Array);
+  for (const [name, t] of Object.entries(raw))
+    outputs[name] = t.dtype === 'float16' ? Float64Array.from(t.data as Uint16Array, fromHalfBits) : Float64Array.from(t.data as Float32Array);
   return { outputs, ...(projection ? { projection } : {}) };
 }
 

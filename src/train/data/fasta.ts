@@ -78,7 +78,12 @@ function isGzip(path: string): boolean {
  */
 export async function readFasta(path: string, debianPath = DEBIAN_FASTA): Promise<FastaFile> {
   if (!existsSync(path)) {
-    if (path === debianPath) throw usage('--data', `${path} is missing: it comes with Debian's ${DEBIAN_FASTA_PACKAGE} package`, `apt-get install ${DEBIAN_FASTA_PACKAGE}, or --data <file.fasta[.gz]>`);
+    if (path === debianPath)
+      throw usage(
+        '--data',
+        `${path} is missing: it comes with Debian's ${DEBIAN_FASTA_PACKAGE} package`,
+        `apt-get install ${DEBIAN_FASTA_PACKAGE}, or --data <file.fasta[.gz]>`,
+      );
     throw usage('--data', `${path} does not exist`, 'a FASTA file, plain or .gz');
   }
   if (statSync(path).isDirectory()) throw usage('--data', `${path} is a directory`, 'a FASTA file, plain or .gz');
@@ -97,13 +102,15 @@ export async function readFasta(path: string, debianPath = DEBIAN_FASTA): Promis
     if (!seq.length) empty++;
     else {
       for (let i = 0; i < seq.length; i++) {
-        if (!residueId.has(seq[i]!)) throw usage('--data', `${path}: record ${id} has '${seq[i]}' at residue ${i + 1}`, `the letters ${RESIDUES} (any case), a trailing *`);
+        if (!residueId.has(seq[i]!))
+          throw usage('--data', `${path}: record ${id} has '${seq[i]}' at residue ${i + 1}`, `the letters ${RESIDUES} (any case), a trailing *`);
       }
       records.push({ id, sequence: seq });
     }
   };
   const streamError = new Promise<never>((_, reject) => {
-    const fail = (e: Error) => reject(gz ? usage('--data', `${path} is not a valid gzip file (${e.message})`) : usage('--data', `cannot read ${path} (${e.message})`));
+    const fail = (e: Error) =>
+      reject(gz ? usage('--data', `${path} is not a valid gzip file (${e.message})`) : usage('--data', `cannot read ${path} (${e.message})`));
     source.on('error', fail);
     if (gz) stream.on('error', fail);
   });
@@ -162,8 +169,13 @@ export async function loadFasta(path: string, seed: number): Promise<Dataset> {
   const lengths = unique.map((r) => r.sequence.length).sort((a, b) => a - b);
   const residues = lengths.reduce((a, b) => a + b, 0);
   return {
-    name: 'fasta', vocab: PROTEIN_VOCAB, classes: 1, classNames: ['sequence'],
-    validation: order.slice(0, nv).map(ex), test: order.slice(nv, nv + nt).map(ex), train: order.slice(nv + nt).map(ex),
+    name: 'fasta',
+    vocab: PROTEIN_VOCAB,
+    classes: 1,
+    classNames: ['sequence'],
+    validation: order.slice(0, nv).map(ex),
+    test: order.slice(nv, nv + nt).map(ex),
+    train: order.slice(nv + nt).map(ex),
     crop: 'random',
     masking: { mask: MASK, firstMaskable: RESIDUE_OFFSET, randomLo: RESIDUE_OFFSET, randomHi: RESIDUE_OFFSET + STANDARD_RESIDUES },
     note: `${path}: ${records.length} records (${empty} empty skipped), ${records.length - n} duplicate sequences dropped, ${n} sequences, ${residues} residues, median length ${lengths[Math.floor(n / 2)]}; split by sequence with seed ${seed}`,

@@ -24,10 +24,7 @@ import { Rng } from '../../random.ts';
  * the same 15 symbols. Its encoder's ids depend on Python set order; ours are fixed. LRA prepends a learned
  * CLS vector after the embedding; `<cls>` (never emitted by the generator) is that vector as a vocabulary row.
  */
-export const LISTOPS_TOKENS = [
-  '<pad>', '[MIN', '[MAX', '[MED', '[SM', ']',
-  '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '<cls>',
-] as const;
+export const LISTOPS_TOKENS = ['<pad>', '[MIN', '[MAX', '[MED', '[SM', ']', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '<cls>'] as const;
 
 /** Vocabulary size, 17: the 15 ListOps symbols, padding and the classification token. */
 export const LISTOPS_VOCAB = LISTOPS_TOKENS.length;
@@ -118,7 +115,10 @@ class TreeSampler {
   readonly buf: Int32Array;
   length = 0;
 
-  constructor(private readonly rng: Rng, private readonly o: ListOpsOptions) {
+  constructor(
+    private readonly rng: Rng,
+    private readonly o: ListOpsOptions,
+  ) {
     this.buf = new Int32Array(o.maxLength);
   }
 
@@ -208,8 +208,7 @@ function validate(o: ListOpsOptions): void {
   const window = ((1n << BigInt(o.maxLength)) - 1n) & ~((1n << BigInt(o.minLength + 1)) - 1n);
   if ((reachableLengths(o.maxDepth, o.maxArgs, o.maxLength) & window) === 0n) {
     throw new RangeError(
-      `ListOps: no tree with maxDepth ${o.maxDepth} and maxArgs ${o.maxArgs} has a length L with ` +
-        `minLength ${o.minLength} < L < maxLength ${o.maxLength}`,
+      `ListOps: no tree with maxDepth ${o.maxDepth} and maxArgs ${o.maxArgs} has a length L with ` + `minLength ${o.minLength} < L < maxLength ${o.maxLength}`,
     );
   }
 }

@@ -37,7 +37,8 @@ export async function loadTask(o: TaskOptions): Promise<Dataset> {
       return loadSpam(options);
     }
     case 'text-csv': {
-      if (!o.data) throw usage('--data', 'task text-csv needs the path of your labelled text', 'a CSV with text,label or review,sentiment columns, or a folder per class');
+      if (!o.data)
+        throw usage('--data', 'task text-csv needs the path of your labelled text', 'a CSV with text,label or review,sentiment columns, or a folder per class');
       const { loadTextData } = await import('./text-csv.ts');
       return loadTextData(o.data, options);
     }
@@ -61,10 +62,17 @@ function listops(seqLen: number): Dataset {
   const maxLength = Math.min(LISTOPS_DEFAULTS.maxLength, seqLen);
   const minLength = Math.min(LISTOPS_DEFAULTS.minLength, Math.floor(maxLength / 4));
   if (maxLength - minLength < 8) throw usage('--seq-len', `ListOps needs longer sequences than ${seqLen}`, '≥ 64');
-  const all = generateListOps({ ...LISTOPS_DEFAULTS, seed: DATA_SEED, count: 3000, minLength, maxLength }).map((e): Example => ({ tokens: Int32Array.from([LISTOPS_CLS_ID, ...e.tokens]), label: e.label }));
+  const all = generateListOps({ ...LISTOPS_DEFAULTS, seed: DATA_SEED, count: 3000, minLength, maxLength }).map(
+    (e): Example => ({ tokens: Int32Array.from([LISTOPS_CLS_ID, ...e.tokens]), label: e.label }),
+  );
   return {
-    name: 'listops', vocab: LISTOPS_VOCAB, classes: LISTOPS_CLASSES, classNames: Array.from({ length: LISTOPS_CLASSES }, (_, i) => String(i)),
-    train: all.slice(0, 2000), validation: all.slice(2000, 2500), test: all.slice(2500),
+    name: 'listops',
+    vocab: LISTOPS_VOCAB,
+    classes: LISTOPS_CLASSES,
+    classNames: Array.from({ length: LISTOPS_CLASSES }, (_, i) => String(i)),
+    train: all.slice(0, 2000),
+    validation: all.slice(2000, 2500),
+    test: all.slice(2500),
     note: `ListOps (Long Range Arena rules), lengths ${minLength + 1}..${maxLength - 1} tokens + CLS, generated from seed ${DATA_SEED}`,
   };
 }

@@ -16,10 +16,14 @@ import { usage } from '../../errors.ts';
 import { DEFAULT_FRACTIONS, labelIds, splitExamples, tokenize } from './text.ts';
 import { BYTE_VOCAB, type Dataset, type Example, type TextLoadOptions } from './types.ts';
 
-const ALLOWED = 'a CSV file with a text,label or review,sentiment header, or a folder with one sub-folder of .txt files per class, optionally under train/ and test/';
+const ALLOWED =
+  'a CSV file with a text,label or review,sentiment header, or a folder with one sub-folder of .txt files per class, optionally under train/ and test/';
 
 /** Accepted (text column, label column) header pairs, lower case. */
-const HEADERS = [['text', 'label'], ['review', 'sentiment']] as const;
+const HEADERS = [
+  ['text', 'label'],
+  ['review', 'sentiment'],
+] as const;
 
 /** Sub-folders that hold no class: aclImdb's unlabelled reviews. */
 const NOT_CLASSES = new Set(['unsup']);
@@ -83,7 +87,10 @@ function toDataset(path: string, read: Read, options: TextLoadOptions, layout: s
   const fractions = options.fractions ?? DEFAULT_FRACTIONS;
   // A given test set stays as published (shuffled only, which zero fractions do); otherwise split three ways.
   const split = test.length
-    ? { ...splitExamples(train, options.seed, { validation: fractions.validation, test: 0 }), test: splitExamples(test, options.seed, { validation: 0, test: 0 }).train }
+    ? {
+        ...splitExamples(train, options.seed, { validation: fractions.validation, test: 0 }),
+        test: splitExamples(test, options.seed, { validation: 0, test: 0 }).train,
+      }
     : splitExamples(train, options.seed, fractions);
   const note =
     `text from ${path} (${layout}): ${train.length + test.length} examples, classes ${classNames.join('/')}; ` +
@@ -167,7 +174,9 @@ function readClassFolders(dir: string): Labelled {
     const folder = join(dir, name);
     let files: string[];
     try {
-      files = readdirSync(folder).filter((f) => f.endsWith('.txt')).sort();
+      files = readdirSync(folder)
+        .filter((f) => f.endsWith('.txt'))
+        .sort();
     } catch (err) {
       throw cannotRead(folder, err);
     }

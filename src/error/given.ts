@@ -16,7 +16,7 @@ import { type HostTensor, runGraph } from '../runtime/session.ts';
 import { derfAttention, derfEstimate, derfSecondMoment, type DerfFit, fitDerf } from './derf.ts';
 import type { GivenInputs, InputGroup } from './inputs.ts';
 import { isToken, tokenRows } from './inputs.ts';
-import { type HostEstimator } from './targets.ts';
+import type { HostEstimator } from './targets.ts';
 import { projectionMatrix } from '../kernels/projection.ts';
 import { type Case, cases, type ErrorOptions, type ErrorRecord, kernelErrors, kernelTheory, PAIRS, type Pairs, stats, type SweepHooks } from './sweep.ts';
 

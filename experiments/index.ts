@@ -472,7 +472,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
     title: "Approximation error on a trained model's own attention inputs",
     kind: 'error',
     description:
-      'q, k, v of the train-spam softmax model (300 steps, seed 0) on two test batches (32 e-mails, L = 512, 2 layers × 2 heads, d = 32), captured by error --inputs; output MSE per head of favor-pos, favor-opr, favor-sade, SDERF/ADERF (host, float64), favor-trig, favor-relu at m = 16…256, iid/orthogonal, 10 seeds, paired against favor-pos',
+      'q, k, v of the train-spam softmax model (300 steps, seed 0) on two test batches (32 e-mails, L = 512, 2 layers × 2 heads, d = 32), captured by error --inputs; output MSE per head of favor-pos, favor-opr, favor-sade, SDERF/ADERF (host, float64), favor-trig, favor-relu at m = 16…256, iid/orthogonal, 10 seeds, the graph (float32, ε) and the exact estimator (float64, no ε), paired against favor-pos on the same path',
     pre: {
       name: 'model',
       full: ['train', '--task', 'spam', '--kernels', 'softmax', '--seeds', '1', '--steps', '300', '--eval-every', '25', '--eval-batches', '20'],
@@ -490,6 +490,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
       '16,32,64,128,256',
       '--seeds',
       '10',
+      '--estimator',
+      'graph,exact',
       '--baseline',
       'favor-pos',
     ],
@@ -505,6 +507,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
       '8,32',
       '--seeds',
       '3',
+      '--estimator',
+      'graph,exact',
       '--baseline',
       'favor-pos',
     ],

@@ -9,7 +9,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { groupOutput, groupReference } from '../src/error/given.ts';
+import { exactHeadMse, groupOutput, groupReference } from '../src/error/given.ts';
+import type { ErrorOptions } from '../src/error/sweep.ts';
 import { type InputGroup, loadInputs } from '../src/error/inputs.ts';
 import { writeNpy } from '../src/io/npy.ts';
 import { writeNpz } from '../src/io/npz.ts';
@@ -203,6 +204,40 @@ describe('input statistics (float64, after d^(-1/4))', () => {
     const s = groupReference(group(rows(4000, 3).slice(0, 4000), k), false).stats[0]!;
     // 4000 samples: each variance within ±3·√(2/4000) ≈ ±7% of its value, so the ratio in 9·[0.86, 1.16].
     assert.ok(s.anisotropy > 7.7 && s.anisotropy < 10.5, String(s.anisotropy));
+  });
+});
+
+describe('error --inputs --estimator exact: the estimator in float64 without ε on given inputs', () => {
+  const rng = new Rng(34);
+  const rows = (n: number, d: number, s: number) => Array.from({ length: n }, () => Array.from({ length: d }, () => Math.fround(rng.gaussian() * s)));
+  const o = { causal: false, causalImpl: 'chunked', chunkSize: 64, ep: 'cpu', threads: 1 } as unknown as ErrorOptions;
+  const favor = { kernel: 'favor-pos', featureType: 'orthogonal' as const, features: 16 };
+
+  it('at a small input scale it equals the float32 graph with ε (where ε and rounding are negligible)', async () => {
+    const g = group(rows(64, 8, 0.3), rows(64, 8, 0.3));
+    const ref = groupReference(g, false).out;
+    for (const seed of [0, 1, 2]) {
+      const graph = await groupOutput(o, g, favor, seed);
+      const graphMse = graph.reduce((a, x, i) => a + (x - ref[i]!) ** 2, 0) / graph.length;
+      const exact = exactHeadMse(o, g, favor, seed, ref)[0]!;
+      // σ = 0.3, d = 8: every feature is within a factor e^±2 of m^(-1/2), so ε = 1e-6 moves an
+      // output by ~1e-6 relative and float32 by ~1e-7, against output errors of ~5e-3 (MSE ~3e-5):
+      // the two MSEs agree to 3-6e-5 relative on these seeds; 1e-3 leaves a 20× margin, while
+      // another seed's projection changes the MSE by tens of percent.
+      assert.ok(Math.abs(exact - graphMse) <= 1e-3 * exact, `seed ${seed}: exact ${exact} vs graph ${graphMse}`);
+    }
+    const other = exactHeadMse(o, g, favor, 1, ref)[0]!;
+    assert.ok(Math.abs(other - exactHeadMse(o, g, favor, 0, ref)[0]!) > 1e-2 * other, 'seeds draw different projections');
+  });
+
+  it('padded positions: the same as the sequence without them', () => {
+    const [q, k] = [rows(7, 4, 1), rows(7, 4, 1)];
+    const padded = group(q, k, [1, 1, 1, 1, 1, 0, 0]);
+    const trimmed = group(q.slice(0, 5), k.slice(0, 5));
+    const a = exactHeadMse(o, padded, favor, 3, groupReference(padded, false).out)[0]!;
+    const b = exactHeadMse(o, trimmed, favor, 3, groupReference(trimmed, false).out)[0]!;
+    // Same rows, same arithmetic: equal to float64 rounding.
+    assert.ok(Math.abs(a - b) <= 1e-12 * b, `${a} vs ${b}`);
   });
 });
 

@@ -60,7 +60,13 @@ function checkInputsFlags(o: ErrorCliOptions, cmd: Command): void {
     );
   }
   if (o.target !== 'output' && o.target !== 'kernel') throw usage('--target', `${o.target} is not measured on given inputs yet`, 'output, kernel');
-  if (o.estimator.includes('exact')) throw usage('--estimator', 'exact is not available with --inputs yet', 'graph');
+  if (o.target === 'kernel' && o.estimator.includes('exact')) {
+    throw usage(
+      '--estimator',
+      'exact does not apply to --target kernel, which is evaluated in float64 already',
+      'with --inputs --target kernel: graph (the default)',
+    );
+  }
 }
 
 export function errorOptions(o: ErrorCliOptions): ErrorRequest {
@@ -240,6 +246,7 @@ async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Pr
     inputs,
     { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) },
     host,
+    o.estimator,
   ).finally(progressDone);
   const doc: ErrorDocument = {
     schemaVersion: SCHEMA_VERSION,

@@ -15,8 +15,9 @@ import { symmetricEigen } from '../reference/oprf.ts';
 import { type HostTensor, runGraph } from '../runtime/session.ts';
 import { derfAttention, derfEstimate, derfSecondMoment, type DerfFit, fitDerf } from './derf.ts';
 import type { GivenInputs, InputGroup } from './inputs.ts';
+import { exactOutput } from './exact.ts';
 import { isToken, tokenRows } from './inputs.ts';
-import type { HostEstimator } from './targets.ts';
+import type { EstimatorPath, HostEstimator } from './targets.ts';
 import { projectionMatrix } from '../kernels/projection.ts';
 import { type Case, cases, type ErrorOptions, type ErrorRecord, kernelErrors, kernelTheory, PAIRS, type Pairs, stats, type SweepHooks } from './sweep.ts';
 
@@ -176,14 +177,44 @@ function headMse(g: InputGroup, out: Float32Array, ref: Float64Array): number[] 
 }
 
 /**
+ * Per head: the output MSE over token rows of the exact estimator (src/error/exact.ts: the same
+ * projection as the graph at seed s, FAVOR++'s A and FAVOR#'s Ψ fitted on the sequence's own
+ * token rows, float64, no ε), one sequence (batch row) and head at a time, so padded keys get no
+ * weight and padded query rows are not scored, as in the graph with its key mask.
+ */
+export function exactHeadMse(o: ErrorOptions, g: InputGroup, c: Case, s: number, ref: Float64Array): number[] {
+  const { batch: B, heads: H, seqLen: L, dim: d } = g;
+  return Array.from({ length: H }, (_, h) => {
+    let [sum, n] = [0, 0];
+    for (let b = 0; b < B; b++) {
+      const q = tokenRows(g, g.q, b, h);
+      if (!q.length) continue;
+      const flat = (rows: number[][]) => Float64Array.from(rows.flat());
+      const out = exactOutput(c, s, { seqLen: q.length, dim: d, causal: o.causal }, flat(q), flat(tokenRows(g, g.k, b, h)), flat(tokenRows(g, g.v, b, h)));
+      let row = 0;
+      for (let i = 0; i < L; i++) {
+        if (!isToken(g, b, i)) continue;
+        const at = ((b * H + h) * L + i) * d;
+        for (let l = 0; l < d; l++) sum += (out[row * d + l]! - ref[at + l]!) ** 2;
+        row++;
+        n += d;
+      }
+    }
+    return sum / n;
+  });
+}
+
+/**
  * Every case on every group and head of the given inputs: records (with `group`) and the heads'
- * input statistics. Options' seqLen, dim and inputScale are replaced by each group's.
+ * input statistics. Options' seqLen, dim and inputScale are replaced by each group's. Target
+ * output runs each of `estimators` (graph, exact) on the same seeds; target kernel is float64 already.
  */
 export async function runGivenSweep(
   o: ErrorOptions,
   inputs: GivenInputs,
   hooks: SweepHooks = {},
   host: readonly HostEstimator[] = [],
+  estimators: readonly EstimatorPath[] = ['graph'],
 ): Promise<{ records: ErrorRecord[]; heads: HeadStats[] }> {
   const records: ErrorRecord[] = [];
   const heads: HeadStats[] = [];
@@ -222,19 +253,35 @@ export async function runGivenSweep(
       }
       continue;
     }
-    // values[case][head] over seeds.
-    const values = all.map(() => Array.from({ length: g.heads }, () => [] as number[]));
-    let done = 0;
-    for (let s = 0; s < o.seeds; s++) {
-      for (const [i, c] of all.entries()) {
-        hooks.onProgress?.(done++, all.length * o.seeds, `${g.name || 'inputs'} seed ${s} ${c.kernel} ${c.featureType} m=${c.features}`);
-        headMse(g, await groupOutput(go, g, c, s), ref.out).forEach((v, h) => values[i]![h]!.push(v));
+    for (const estimator of estimators) {
+      // values[case][head] over seeds.
+      const values = all.map(() => Array.from({ length: g.heads }, () => [] as number[]));
+      let done = 0;
+      for (let s = 0; s < o.seeds; s++) {
+        for (const [i, c] of all.entries()) {
+          hooks.onProgress?.(
+            done++,
+            all.length * o.seeds,
+            `${g.name || 'inputs'} seed ${s} ${c.kernel} ${c.featureType} m=${c.features}${estimator === 'exact' ? ' (exact)' : ''}`,
+          );
+          const mse = estimator === 'exact' ? exactHeadMse(go, g, c, s, ref.out) : headMse(g, await groupOutput(go, g, c, s), ref.out);
+          mse.forEach((v, h) => values[i]![h]!.push(v));
+        }
       }
-    }
-    for (const [i, c] of all.entries()) {
-      for (let h = 0; h < g.heads; h++) {
-        const xs = values[i]![h]!;
-        records.push({ ...base(c, h), metric: 'mse', ...stats(xs), ...kernelTheory(go, c, pairs[h]), bias: null, nonPositiveDenominators: null, perSeed: xs });
+      for (const [i, c] of all.entries()) {
+        for (let h = 0; h < g.heads; h++) {
+          const xs = values[i]![h]!;
+          records.push({
+            ...base(c, h),
+            estimator,
+            metric: 'mse',
+            ...stats(xs),
+            ...kernelTheory(go, c, pairs[h]),
+            bias: null,
+            nonPositiveDenominators: null,
+            perSeed: xs,
+          });
+        }
       }
     }
   }

@@ -118,20 +118,23 @@ export function leakTable(records: readonly LeakRecord[]): string {
  * "lower"/"higher" where p < alpha, else "inconclusive".
  */
 export function pairedErrorTable(records: readonly ErrorRecord[], baseline: string, alpha = 0.05, markdown = false): string {
-  // Given inputs pair across estimator paths too: the host-side FAVOR# estimators (float64, no ε)
-  // against the graph kernels, on the same projections; the estimator column says which is which.
-  const same = (a: ErrorRecord, b: ErrorRecord) =>
+  // Same estimator path where the baseline has it; given inputs otherwise pair across paths (the
+  // host-side FAVOR# estimators, float64 without ε, against the graph kernels when only the graph ran),
+  // on the same projections; the estimator column says which is which.
+  const same = (a: ErrorRecord, b: ErrorRecord, path: boolean) =>
     a.group === b.group &&
     a.featureType === b.featureType &&
     a.features === b.features &&
     a.inputScale === b.inputScale &&
-    (a.group !== undefined || estimatorOf(a) === estimatorOf(b)) &&
+    (!path || estimatorOf(a) === estimatorOf(b)) &&
     a.metric === b.metric &&
     a.seeds === b.seeds;
   const rows: string[][] = [];
   const g = grouped(records);
   for (const r of records.filter((x) => x.kernel !== baseline)) {
-    const base = records.find((x) => x.kernel === baseline && same(x, r));
+    const base =
+      records.find((x) => x.kernel === baseline && same(x, r, true)) ??
+      (r.group !== undefined ? records.find((x) => x.kernel === baseline && same(x, r, false)) : undefined);
     const t = base && pairedLogRatio(base.perSeed, r.perSeed, alpha);
     if (!t) continue;
     const verdict = t.pFaster < alpha ? 'lower' : t.pSlower < alpha ? 'higher' : 'inconclusive';

@@ -56,7 +56,7 @@ function checkInputsFlags(o: ErrorCliOptions, cmd: Command): void {
     throw usage(
       flag,
       "does not apply to --inputs (L, d and the scale are the inputs' own)",
-      'with --inputs: --kernels, --feature-type, --features, --seeds, --dim (a check), --causal, --target output|kernel, --baseline, --format, --out',
+      'with --inputs: --kernels, --feature-type, --features, --seeds, --dim (a check), --causal, --target output|kernel, --estimator, --baseline, --format, --out',
     );
   }
   if (o.target !== 'output' && o.target !== 'kernel') throw usage('--target', `${o.target} is not measured on given inputs yet`, 'output, kernel');
@@ -85,7 +85,8 @@ export function errorOptions(o: ErrorCliOptions): ErrorRequest {
         `exact evaluates --target ${EXACT_TARGETS.join('/')}, not ${o.target}${o.target === 'kernel' ? ' (already float64 without ε)' : ''}`,
         'graph',
       );
-    const noReference = o.kernels.find((k) => !ESTIMATOR_NAMES.includes(k));
+    // With --inputs and graph,exact, a kernel that is not a softmax estimator (favor-relu) runs on the graph only.
+    const noReference = o.inputs !== undefined && o.estimator.includes('graph') ? undefined : o.kernels.find((k) => !ESTIMATOR_NAMES.includes(k));
     if (noReference) throw usage('--estimator', `exact needs softmax estimators, not '${noReference}'`, ESTIMATOR_NAMES.join(', '));
   }
   if (o.baseline !== undefined && !o.kernels.includes(o.baseline)) throw usage('--baseline', `'${o.baseline}' is not among --kernels`, o.kernels.join(', '));

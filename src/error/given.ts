@@ -8,7 +8,7 @@
  * each head's input statistics: what places it on the regime map.
  */
 import { buildAttentionGraph } from '../kernels/build.ts';
-import { getKernel } from '../kernels/index.ts';
+import { ESTIMATOR_NAMES, getKernel } from '../kernels/index.ts';
 import { Rng } from '../random.ts';
 import type { KernelConfig } from '../kernels/types.ts';
 import { symmetricEigen } from '../reference/oprf.ts';
@@ -255,20 +255,22 @@ export async function runGivenSweep(
     }
     for (const estimator of estimators) {
       // values[case][head] over seeds.
-      const values = all.map(() => Array.from({ length: g.heads }, () => [] as number[]));
+      // The exact path evaluates softmax estimators only (favor-relu has none: it stays on the graph).
+      const run = estimator === 'exact' ? all.filter((c) => ESTIMATOR_NAMES.includes(c.kernel)) : all;
+      const values = run.map(() => Array.from({ length: g.heads }, () => [] as number[]));
       let done = 0;
       for (let s = 0; s < o.seeds; s++) {
-        for (const [i, c] of all.entries()) {
+        for (const [i, c] of run.entries()) {
           hooks.onProgress?.(
             done++,
-            all.length * o.seeds,
+            run.length * o.seeds,
             `${g.name || 'inputs'} seed ${s} ${c.kernel} ${c.featureType} m=${c.features}${estimator === 'exact' ? ' (exact)' : ''}`,
           );
           const mse = estimator === 'exact' ? exactHeadMse(go, g, c, s, ref.out) : headMse(g, await groupOutput(go, g, c, s), ref.out);
           mse.forEach((v, h) => values[i]![h]!.push(v));
         }
       }
-      for (const [i, c] of all.entries()) {
+      for (const [i, c] of run.entries()) {
         for (let h = 0; h < g.heads; h++) {
           const xs = values[i]![h]!;
           records.push({

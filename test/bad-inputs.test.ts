@@ -87,7 +87,7 @@ const tinyBench = [
   '1',
   '--warmup',
   '0',
-  '--no-roofline',
+  '--no-limit',
   '--quiet',
 ];
 const tinyError = ['--seeds', '1', '--seq-len', '16', '--dim', '4'];
@@ -95,11 +95,7 @@ const tinyError = ['--seeds', '1', '--seq-len', '16', '--dim', '4'];
 type Case = readonly [group: string, args: readonly string[], names: RegExp, needs?: 'webgpu-missing' | 'cuda-missing'];
 
 const CASES: readonly Case[] = [
-  [
-    '1 empty list entry',
-    ['bench', '--kernels', 'softmax,,favor-pos', '--seq-len', '16', '--no-roofline'],
-    /--kernels: 'softmax,,favor-pos' has an empty entry/,
-  ],
+  ['1 empty list entry', ['bench', '--kernels', 'softmax,,favor-pos', '--seq-len', '16', '--no-limit'], /--kernels: 'softmax,,favor-pos' has an empty entry/],
   ['1 empty list entry', ['bench', '--seq-len', '256,,512', '--kernels', 'identity'], /--seq-len: .* empty entry/],
   ['1 empty list entry', ['bench', '--seq-len', '64,', '--kernels', 'identity'], /--seq-len: '64,' has an empty entry/],
   ['1 empty list entry', ['bench', '--batch', '1,,2', '--seq-len', '16', '--kernels', 'identity'], /--batch: .* empty entry/],

@@ -16,7 +16,7 @@ import { GraphBuilder } from '../src/onnx/builder.ts';
 import { cli } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-bench-'));
-const tiny = ['--seq-len', '16,32', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-roofline'];
+const tiny = ['--seq-len', '16,32', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-limit'];
 
 const grid = (o: Partial<GridOptions> = {}): GridOptions => ({
   kernels: ['softmax', 'favor-pos'],

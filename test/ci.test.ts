@@ -180,7 +180,7 @@ describe('sharding and merging', () => {
       '2',
       '--warmup',
       '0',
-      '--no-roofline',
+      '--no-limit',
       '--pass',
       'forward',
     ];
@@ -224,7 +224,7 @@ describe('crash safety', () => {
       '2',
       '--warmup',
       '0',
-      '--no-roofline',
+      '--no-limit',
       '--pass',
       'forward',
       '--out',

@@ -155,7 +155,7 @@ describe("a CLI in the user's terms", () => {
         '2',
         '--warmup',
         '0',
-        '--no-roofline',
+        '--no-limit',
         '--out',
         out,
         '--format',
@@ -173,7 +173,7 @@ describe("a CLI in the user's terms", () => {
     const bad = cli(['bench', '--ep', 'tpu']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--ep: 'tpu' is not supported \(allowed: cpu, cuda, webgpu\)/);
-    const gpu = cli(['bench', '--ep', 'webgpu', '--seq-len', '16', '--kernels', 'identity', '--pass', 'forward', '--no-roofline']);
+    const gpu = cli(['bench', '--ep', 'webgpu', '--seq-len', '16', '--kernels', 'identity', '--pass', 'forward', '--no-limit']);
     if (gpu.code === 2) assert.match(gpu.stderr, /performer: --ep: the webgpu execution provider cannot run on this machine/);
     else assert.equal(gpu.code, 0, 'a machine with a WebGPU adapter runs it');
   });
@@ -195,7 +195,7 @@ describe("a CLI in the user's terms", () => {
       '2',
       '--warmup',
       '0',
-      '--no-roofline',
+      '--no-limit',
       '--repeat',
       '2',
     ];

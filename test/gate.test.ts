@@ -32,7 +32,7 @@ const tiny = [
   '2',
   '--warmup',
   '0',
-  '--no-roofline',
+  '--no-limit',
   '--pass',
   'forward',
 ];
@@ -382,7 +382,7 @@ describe('signals and up-front refusals', () => {
       '2',
       '--warmup',
       '0',
-      '--no-roofline',
+      '--no-limit',
       '--out',
       out,
     ];
@@ -402,7 +402,7 @@ describe('signals and up-front refusals', () => {
       [['--kernels', 'favor-pos', '--features', '99999999'], /--features: 99999999 features need at least .* over the memory budget/],
     ] as const) {
       const started = Date.now();
-      const r = cli(['bench', '--seq-len', '256', '--no-roofline', ...extra]);
+      const r = cli(['bench', '--seq-len', '256', '--no-limit', ...extra]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, msg);
       assert.equal(r.stderr.trim().split('\n').length, 1);

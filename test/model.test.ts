@@ -148,7 +148,7 @@ describe('bench --scope model', () => {
       '2',
       '--warmup',
       '0',
-      '--no-roofline',
+      '--no-limit',
       '--format',
       'json',
     ]);

@@ -115,7 +115,7 @@ describe('performer report', () => {
         '3',
         '--warmup',
         '0',
-        '--no-roofline',
+        '--no-limit',
         '--repeat',
         '2',
         '--out',

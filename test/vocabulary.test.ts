@@ -66,6 +66,7 @@ describe('flag vocabulary', () => {
   it('canonicalArgs rewrites old spellings of the named command only, values too', () => {
     assert.deepEqual(canonicalArgs(['bench', '--seq-lens', '16,32', '--time-ms', '5']), ['bench', '--seq-len', '16,32', '--time-budget', '5ms']);
     assert.deepEqual(canonicalArgs(['bench', '--seq-lens=16', '--time-ms=5']), ['bench', '--seq-len', '16', '--time-budget', '5ms']);
+    assert.deepEqual(canonicalArgs(['bench', '--no-roofline', '--refresh-roofline']), ['bench', '--no-limit', '--refresh-limit']);
     assert.deepEqual(canonicalArgs(['train', '--dim', '32', '--warmup', '3', '--rounds', '2']), [
       'train',
       '--d-model',

@@ -30,7 +30,8 @@ export interface BenchRequest {
   readonly memoryBudgetBytes: number;
   readonly out: string | null;
   readonly resume: boolean;
-  readonly roofline: 'cached' | 'refresh' | 'off';
+  /** The limit model (and the roofline figure): cached rates, measured again, or off. */
+  readonly limit: 'cached' | 'refresh' | 'off';
   readonly shard: Shard | null;
   readonly interleave: boolean;
   /** Fresh processes per point (the unit of replication), in interleaved rounds. */
@@ -150,15 +151,15 @@ export async function runBenchRequest(req: BenchRequest, opts: BenchHooks = {}):
 
 /**
  * The limit model over the measured records (measuring the products it has not cached, or all of
- * them with --refresh-roofline) and the single-number roofline, unless --no-roofline.
+ * them with --refresh-limit) and the single-number roofline, unless --no-limit.
  */
 async function priceLimits(raw: BenchRecord[], req: BenchRequest, opts: BenchHooks) {
-  if (req.roofline === 'off' || opts.signal?.aborted) return { records: raw, limits: null, roofline: null };
+  if (req.limit === 'off' || opts.signal?.aborted) return { records: raw, limits: null, roofline: null };
   const { ep, threads } = req.grid;
   const { records, limits } = await priceRecords(raw, {
     ep,
     threads,
-    refresh: req.roofline === 'refresh',
+    refresh: req.limit === 'refresh',
     ...(opts.onLimit ? { onMeasure: opts.onLimit } : {}),
   });
   return { records, limits, roofline: await getRoofline(ep, threads) };

@@ -64,8 +64,8 @@ interface BenchCliOptions extends KernelOptionValues {
   layers: number;
   dFf: number;
   vocab: number;
-  roofline: boolean;
-  refreshRoofline: boolean;
+  limit: boolean;
+  refreshLimit: boolean;
   repeat: number;
   against?: string;
   threshold: number;
@@ -144,8 +144,8 @@ export const benchCommand = addKernelOptions(
   .option('--resume', 'skip the points already in <out>/results.jsonl', false)
   .option('--profile', "per-node time from ONNX Runtime's profiler beside the limit model's bound, largest gaps first", false)
   .option('--quiet', 'no progress lines on stderr', false)
-  .option('--no-roofline', 'no limit model (limitMs, % limit) and no roofline: nothing measured beyond the points')
-  .option('--refresh-roofline', "measure the limit model's rates and the roofline again (the cache keeps the best rate seen)", false)
+  .option('--no-limit', 'no limit model (limitMs, % limit) and no roofline measurement: nothing measured beyond the points')
+  .option('--refresh-limit', "measure the limit model's rates and the roofline again (the cache keeps the best rate seen)", false)
   .addHelpText(
     'after',
     examples([
@@ -263,7 +263,7 @@ export function benchRequest(o: BenchCliOptions): BenchRequest {
     memoryBudgetBytes: o.memoryBudget,
     out: o.out ?? null,
     resume: o.resume,
-    roofline: !o.roofline ? 'off' : o.refreshRoofline ? 'refresh' : 'cached',
+    limit: !o.limit ? 'off' : o.refreshLimit ? 'refresh' : 'cached',
     shard: o.shard ?? null,
     interleave: o.interleave,
     repeat: o.repeat,

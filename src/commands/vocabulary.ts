@@ -17,6 +17,8 @@ export interface Alias {
   readonly now: string;
   /** The value in the new flag's terms (default: unchanged). */
   readonly value?: (raw: string) => string;
+  /** A switch: takes no value. */
+  readonly flag?: true;
 }
 
 export const ALIASES: readonly Alias[] = [
@@ -27,6 +29,8 @@ export const ALIASES: readonly Alias[] = [
   { command: 'train', old: '--warmup', now: '--lr-warmup' },
   { command: 'train', old: '--dim', now: '--d-model' },
   { command: 'report', old: '--baseline', now: '--baseline-file' },
+  { command: 'bench', old: '--no-roofline', now: '--no-limit', flag: true },
+  { command: 'bench', old: '--refresh-roofline', now: '--refresh-limit', flag: true },
 ];
 
 /** Every command of the program, by the name the first argument gives. */
@@ -67,6 +71,7 @@ export function canonicalArgs(args: readonly string[]): string[] {
       continue;
     }
     out.push(alias.now);
+    if (alias.flag) continue;
     const raw = inline ?? args[i + 1];
     if (inline === undefined) i++;
     if (raw !== undefined) out.push(alias.value ? alias.value(raw) : raw);
@@ -130,7 +135,7 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--memory-budget': { meaning: 'skip points whose memory estimate exceeds it', commands: ['bench'] },
   '--metric': { meaning: 'per-process figure compare tests: median, mean or min', commands: ['compare'] },
   '--min-runs': { meaning: 'minimum timed runs per process', commands: ['bench'] },
-  '--no-roofline': { meaning: 'no limit model and no roofline', commands: ['bench'] },
+  '--no-limit': { meaning: 'no limit model and no roofline measurement', commands: ['bench'] },
   '--norm-steps': { meaning: 'grid points along the norm l', commands: ['theory'] },
   '--objective': { meaning: 'what a train run learns: classify, lm or mlm', commands: ['train'] },
   '--out': { meaning: 'a directory the command writes its files into', commands: ['bench', 'error', 'train', 'reproduce'] },
@@ -143,7 +148,7 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--quiet': { meaning: 'no progress lines on stderr', commands: ['bench'] },
   '--redraw-every': { meaning: 'draw new random features every n steps', commands: ['train'] },
   '--refresh': { meaning: 'measure the cached rates again', commands: ['roofline'] },
-  '--refresh-roofline': { meaning: "measure the limit model's rates again", commands: ['bench'] },
+  '--refresh-limit': { meaning: "measure the limit model's rates again", commands: ['bench'] },
   '--render-only': { meaning: 'redraw tables and figures from the data already there', commands: ['reproduce'] },
   '--repeat': {
     meaning: 'independent repetitions: bench, fresh processes per point; train --step-time, timed rounds; both interleaved',

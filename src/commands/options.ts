@@ -143,23 +143,37 @@ export const DTYPES = ['float32', 'float64', 'float16'] as const satisfies reado
 
 /** Adds the options every graph-building command shares (features, projection, causal strategy). */
 export function addKernelOptions(cmd: Command): Command {
+  return addFeatureOptions(addCausalOptions(cmd), DEFAULT_FEATURES).option(
+    '--seed <s>',
+    'seed of the projection (and of the inputs)',
+    nonNegativeInt('--seed'),
+    DEFAULT_SEED,
+  );
+}
+
+/** --causal, --causal-impl, --chunk-size: how attention is masked and how the linear kernels do it. */
+export function addCausalOptions(cmd: Command, causalHelp = 'causal (unidirectional) attention'): Command {
   return cmd
-    .option('--causal', 'causal (unidirectional) attention', false)
+    .option('--causal', causalHelp, false)
     .addOption(
       new Option('--causal-impl <impl>', 'causal strategy of the linear kernels')
         .choices(CAUSAL_IMPLS)
         .default('chunked', 'chunked')
         .argParser(oneOf('--causal-impl', CAUSAL_IMPLS)),
     )
-    .option('--chunk-size <C>', 'tokens per block of the chunked causal strategy', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
-    .option('--features <m>', 'random features m', positiveInt('--features'), DEFAULT_FEATURES)
+    .option('--chunk-size <C>', 'tokens per block of the chunked causal strategy', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE);
+}
+
+/** --features m (the command's default) and --feature-type. */
+export function addFeatureOptions(cmd: Command, features: number): Command {
+  return cmd
+    .option('--features <m>', 'random features m', positiveInt('--features'), features)
     .addOption(
       new Option('--feature-type <type>', 'projection matrix')
         .choices(FEATURE_TYPES)
         .default('orthogonal', 'orthogonal')
         .argParser(oneOf('--feature-type', FEATURE_TYPES)),
-    )
-    .option('--seed <s>', 'seed of the projection (and of the inputs)', nonNegativeInt('--seed'), DEFAULT_SEED);
+    );
 }
 
 export interface KernelOptionValues {

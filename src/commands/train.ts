@@ -2,8 +2,6 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, KERNEL_NAMES, getKernel } from '../kernels/index.ts';
-import { FEATURE_TYPES } from '../kernels/projection.ts';
-import { CAUSAL_IMPLS } from '../kernels/types.ts';
 import { checkModelWidth } from '../model/encoder.ts';
 import { ensureDir, lockDir, refuseOtherKind } from '../results/files.ts';
 import { SCHEMA_VERSION } from '../results/version.ts';
@@ -13,7 +11,18 @@ import { OBJECTIVES, POOLINGS } from '../train/model.ts';
 import { parseRunLabel, runLabelList } from '../train/labels.ts';
 import { TRAIN_PRESET_NAMES, TRAIN_PRESETS } from '../train/presets.ts';
 import type { TrainRequest } from '../train/types.ts';
-import { duration, nonNegativeInt, onStopSignal, oneOf, positiveInt, positiveNumber, sizeList, withDefault } from './options.ts';
+import {
+  addCausalOptions,
+  addFeatureOptions,
+  duration,
+  nonNegativeInt,
+  onStopSignal,
+  oneOf,
+  positiveInt,
+  positiveNumber,
+  sizeList,
+  withDefault,
+} from './options.ts';
 import { examples } from './help.ts';
 
 const DECAYS = ['none', 'linear', 'cosine', 'rsqrt'] as const;
@@ -50,7 +59,8 @@ interface TrainCli
   preset?: string;
 }
 
-export const trainCommand = new Command('train')
+/** The command, its data and model options; the kernel options (shared helpers) and the rest follow. */
+const trainModel = new Command('train')
   .description('train a small classifier with each kernel on real data: accuracy against steps and wall-clock, seconds per step')
   .addOption(
     new Option(
@@ -98,11 +108,12 @@ export const trainCommand = new Command('train')
   .option('--d-model <n>', 'model width d_model', positiveInt('--d-model'), 64)
   .option('--heads <H>', 'attention heads', positiveInt('--heads'), 2)
   .option('--layers <n>', 'encoder blocks', positiveInt('--layers'), 2)
-  .option('--d-ff <n>', 'feed-forward width', positiveInt('--d-ff'), 128)
-  .option('--features <m>', 'random features m', positiveInt('--features'), 64)
-  .addOption(
-    new Option('--feature-type <type>', 'projection matrix').choices(FEATURE_TYPES).default('orthogonal').argParser(oneOf('--feature-type', FEATURE_TYPES)),
-  )
+  .option('--d-ff <n>', 'feed-forward width', positiveInt('--d-ff'), 128);
+
+/** Random features per head in training (smaller than bench's 256: the models are small). */
+const TRAIN_FEATURES = 64;
+
+export const trainCommand = addCausalOptions(addFeatureOptions(trainModel, TRAIN_FEATURES), 'causal (unidirectional) attention in the encoder')
   .option('--batch <n>', 'sequences per step', positiveInt('--batch'), 16)
   .option('--lr <x>', 'peak learning rate (AdamW)', positiveNumber('--lr'), 1e-3)
   .option('--lr-warmup <steps>', 'linear learning-rate warm-up steps (fewer when --steps is short: a tenth of them)', nonNegativeInt('--lr-warmup'), 20)
@@ -116,14 +127,6 @@ export const trainCommand = new Command('train')
       .default('mean')
       .argParser(oneOf('--pooling', POOLINGS)),
   )
-  .option('--causal', 'causal (unidirectional) attention in the encoder', false)
-  .addOption(
-    new Option('--causal-impl <impl>', 'causal strategy of the linear kernels')
-      .choices(CAUSAL_IMPLS)
-      .default('chunked')
-      .argParser(oneOf('--causal-impl', CAUSAL_IMPLS)),
-  )
-  .option('--chunk-size <C>', 'chunked strategy block', positiveInt('--chunk-size'), 64)
   .option('--eval-every <n>', 'validate every n steps (outside the training clock)', positiveInt('--eval-every'), 25)
   .option('--eval-batches <n>', 'cap validation batches per evaluation (default: the whole split)', positiveInt('--eval-batches'))
   .option('--target-acc <x>', 'report training time and steps to this validation accuracy', fraction('--target-acc'))

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { exactHeadMse, groupOutput, groupReference } from '../src/error/given.ts';
+import { offScaleKernels } from '../src/report/given-plot.ts';
 import type { ErrorOptions } from '../src/error/sweep.ts';
 import { type InputGroup, loadInputs } from '../src/error/inputs.ts';
 import { writeNpy } from '../src/io/npy.ts';
@@ -238,6 +239,16 @@ describe('error --inputs --estimator exact: the estimator in float64 without ε 
     const b = exactHeadMse(o, trimmed, favor, 3, groupReference(trimmed, false).out)[0]!;
     // Same rows, same arithmetic: equal to float64 rounding.
     assert.ok(Math.abs(a - b) <= 1e-12 * b, `${a} vs ${b}`);
+  });
+});
+
+describe('error-real figure', () => {
+  it('a kernel whose median MSE is over 100× the median of the kernels is left off the scale, with its range', () => {
+    const v = (kernel: string, ...xs: number[]) => xs.map((mse) => ({ kernel, mse }));
+    const off = offScaleKernels([...v('favor-pos', 0.2, 0.1), ...v('sderf', 0.15, 0.08), ...v('favor-relu', 0.16), ...v('favor-trig', 3e4, 2e6)]);
+    assert.deepEqual([...off], [['favor-trig', [3e4, 2e6]]]);
+    // 50× is within the scale: nothing left off.
+    assert.equal(offScaleKernels([...v('favor-pos', 0.2), ...v('favor-opr', 0.2), ...v('favor-trig', 10)]).size, 0);
   });
 });
 

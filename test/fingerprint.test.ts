@@ -9,7 +9,7 @@ import { pointFingerprint, pointGraph } from '../src/bench/graph.ts';
 import type { BenchPoint } from '../src/bench/types.ts';
 import { RULES } from '../src/onnx/rewrites.ts';
 import { graphFingerprint } from '../src/onnx/fingerprint.ts';
-import { experimentStatus } from '../src/report/status.ts';
+import { definitionArgs, experimentStatus } from '../src/report/status.ts';
 import { runTraining } from '../src/train/run.ts';
 import type { TrainRequest } from '../src/train/types.ts';
 
@@ -163,5 +163,24 @@ describe('reproduce --status', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('reproduce --status reads the pre-run directory as {pre}', () => {
+  it('after --inputs and --init-from, for the experiment that made it only', () => {
+    const pre = { id: 'error-real', name: 'model' };
+    const cmd = (dir: string) => `performer error --inputs ${dir} --seeds 10 --out results/error-real --format json`;
+    assert.deepEqual(definitionArgs(cmd('results/error-real/model'), pre), ['error', '--inputs', '{pre}', '--seeds', '10']);
+    assert.deepEqual(definitionArgs(cmd('/tmp/o/error-real/model'), pre), ['error', '--inputs', '{pre}', '--seeds', '10']);
+    // another experiment's model, or no pre-run in the definition: the path stays and the options differ
+    assert.deepEqual(definitionArgs(cmd('results/train-spam/model'), pre), ['error', '--inputs', 'results/train-spam/model', '--seeds', '10']);
+    assert.deepEqual(definitionArgs(cmd('results/error-real/model'), null), ['error', '--inputs', 'results/error-real/model', '--seeds', '10']);
+    assert.deepEqual(definitionArgs('performer train --init-from r/train-transfer/source --steps 5', { id: 'train-transfer', name: 'source' }), [
+      'train',
+      '--init-from',
+      '{pre}',
+      '--steps',
+      '5',
+    ]);
   });
 });

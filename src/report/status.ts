@@ -10,7 +10,7 @@
  * Builds graphs only (no session, no timing).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Experiment } from '../../experiments/index.ts';
 import { pointFingerprint } from '../bench/graph.ts';
 import type { BenchRecord } from '../bench/types.ts';
@@ -35,8 +35,11 @@ export interface ExperimentStatus {
 /** Output and resume options reproduce adds; the rest of the recorded command must be the definition's. */
 const ADDED = new Set(['--out', '--format', '-o']);
 
-/** The recorded command's arguments without what reproduce adds (`{pre}` for the pre-run's directory). */
-export function definitionArgs(commandLine: string, pre: string | null): string[] {
+/**
+ * The recorded command's arguments without what reproduce adds. The pre-run's directory
+ * (`<out>/<id>/<name>`, after --init-from or --inputs) reads as the definition's `{pre}`.
+ */
+export function definitionArgs(commandLine: string, pre: { id: string; name: string } | null): string[] {
   const words = canonicalArgs(commandLine.split(' ').slice(1));
   const out: string[] = [];
   for (let i = 0; i < words.length; i++) {
@@ -45,7 +48,9 @@ export function definitionArgs(commandLine: string, pre: string | null): string[
       i++;
       continue;
     }
-    out.push(pre && words[i - 1] === '--init-from' ? '{pre}' : words[i]!);
+    const w = words[i]!;
+    const isPre = pre !== null && basename(w) === pre.name && basename(dirname(w)) === pre.id;
+    out.push(isPre ? '{pre}' : w);
   }
   return out;
 }
@@ -94,7 +99,7 @@ export async function experimentStatus(exp: Experiment, out: string): Promise<Ex
   const doc = JSON.parse(readFileSync(path, 'utf8')) as Doc;
   const env = doc.environment ?? {};
   const base = { id: exp.id, commit: env.gitCommit?.slice(0, 7) ?? null, date: env.timestamp?.slice(0, 10) ?? null };
-  const recorded = definitionArgs(env.commandLine ?? '', exp.pre?.name ?? null);
+  const recorded = definitionArgs(env.commandLine ?? '', exp.pre ? { id: exp.id, name: exp.pre.name } : null);
   const full = canonicalArgs(exp.full);
   if (recorded.join(' ') !== full.join(' ')) {
     const want = new Set(full);

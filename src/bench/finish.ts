@@ -1,6 +1,6 @@
 /** The last step of a bench run or a merge: derived figures and the summary, as one results document. */
 import type { Environment } from '../environment.ts';
-import { SCHEMA_VERSION } from '../results/version.ts';
+import { makeDocument } from '../results/version.ts';
 import { deriveRecords } from './derive.ts';
 import { crossovers, exponents } from './summary.ts';
 import type { BenchDocument, BenchRecord, MachineLimits, Roofline } from './types.ts';
@@ -18,9 +18,7 @@ export function finishBench(
   },
 ): BenchDocument {
   const derived = deriveRecords(records, meta.roofline?.matmulGflops ?? null);
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    kind: 'bench',
+  return makeDocument('bench', {
     environment: meta.environment,
     ...(meta.environments ? { environments: meta.environments } : {}),
     options: meta.options,
@@ -28,5 +26,5 @@ export function finishBench(
     ...(meta.limits !== undefined ? { limits: meta.limits } : {}),
     summary: { crossovers: crossovers(derived), exponents: exponents(derived) },
     records: derived,
-  };
+  });
 }

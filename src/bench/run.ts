@@ -118,7 +118,7 @@ export interface BenchHooks {
 /**
  * Runs a bench request: grid → measurements → derived figures. With `req.out`, the directory is
  * locked for this run and each finished process is appended to its journal at once; the caller
- * writes the final files (report/files.ts).
+ * writes the final files (report/output.ts).
  */
 export async function runBenchRequest(req: BenchRequest, opts: BenchHooks = {}): Promise<BenchOutcome> {
   const options = requestOptions(req);

@@ -6,8 +6,6 @@ import type { DType } from '../onnx/ir.ts';
 import type { Environment } from '../environment.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 
-export { SCHEMA_VERSION } from '../results/version.ts';
-
 export type Scope = 'attention' | 'model';
 
 /** One measurement: a kernel, a pass and a size. */

@@ -7,7 +7,7 @@ import { usage } from '../errors.ts';
 import { environmentDiff } from './verdicts.ts';
 import { warn } from '../paint.ts';
 import { optionDifferences } from '../results/files.ts';
-import { errorKey, pointKey } from '../results/keys.ts';
+import { KIND_DATA } from '../results/kinds.ts';
 import type { ResultsFile } from '../results/read.ts';
 
 /**
@@ -30,7 +30,7 @@ export function mergeResults(files: readonly ResultsFile[], names: readonly stri
   const records: unknown[] = [];
   files.forEach((f, i) => {
     for (const r of f.records) {
-      const key = first.kind === 'bench' ? pointKey(r as BenchRecord) : errorKey(r as ErrorRecord);
+      const key = KIND_DATA[first.kind].key!(r);
       const other = seen.get(key);
       if (other) throw usage(names[i]!, `overlaps ${other} at ${key}`);
       seen.set(key, names[i]!);

@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseShard, type Shard } from '../bench/shard.ts';
-import { SCHEMA_VERSION } from '../bench/types.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_ERROR_DIM, DEFAULT_ERROR_SEQ_LEN } from '../defaults.ts';
 import type { ErrorRequest } from '../error/run.ts';
 import { ESTIMATOR_PATHS, type EstimatorPath, EXACT_TARGETS, HOST_ESTIMATORS, isHostEstimator, TARGETS, type Target } from '../error/targets.ts';
@@ -10,12 +8,11 @@ import { DEFAULT_KERNELS, ESTIMATOR_NAMES, KERNEL_NAMES, kernelsWithRole } from 
 import { FEATURE_TYPES, type FeatureType } from '../kernels/projection.ts';
 import { CAUSAL_IMPLS, type CausalImpl } from '../kernels/types.ts';
 import type { ErrorDocument } from '../error/sweep.ts';
-import { inputStatsTable, LEAK_COLUMNS, leakTable, pairedErrorTable } from '../report/error.ts';
-import { toCsv, toJson } from '../report/formats.ts';
-import { FORMATS, type Format, formatResults } from '../report/output.ts';
-import { writeResultsFiles } from '../report/files.ts';
+import { inputStatsTable, pairedErrorTable } from '../report/error.ts';
+import { FORMATS, type Format, formatResults, writeResultsFiles } from '../report/output.ts';
 import { note, print, progress, progressDone, show } from '../report/terminal.ts';
-import { ensureDir, lockDir, refuseOtherKind, writeAtomic } from '../results/files.ts';
+import { ensureDir, lockDir, refuseOtherKind } from '../results/files.ts';
+import { makeDocument } from '../results/version.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/providers.ts';
 import { listOf, numberList, oneOf, positiveInt, sizeList, withDefault } from './options.ts';
 
@@ -192,12 +189,9 @@ export const errorCommand = new Command('error')
         seed: 0,
         ep: o.ep,
       });
-      const doc = { schemaVersion: SCHEMA_VERSION, kind: 'leak', environment, options: o, records: recs };
-      if (o.out) {
-        writeAtomic(join(o.out, 'results.json'), toJson(doc));
-        writeAtomic(join(o.out, 'results.csv'), toCsv(recs, LEAK_COLUMNS));
-      }
-      return o.format === 'table' ? show(leakTable(recs)) : print(o.format === 'json' ? toJson(doc) : toCsv(recs, LEAK_COLUMNS));
+      const doc = makeDocument('leak', { environment, options: o, records: recs });
+      if (o.out) writeResultsFiles(o.out, doc);
+      return (o.format === 'table' ? show : print)(formatResults(doc, o.format));
     }
     const { runErrorRequest } = await import('../error/run.ts');
     const doc = await runErrorRequest(opts, { onProgress: (d, t, w) => progress(`[${d + 1}/${t}] ${w}`) }).finally(progressDone);
@@ -249,14 +243,12 @@ async function errorOnInputs(o: ErrorCliOptions, cmd: Command, path: string): Pr
     host,
     o.estimator,
   ).finally(progressDone);
-  const doc: ErrorDocument = {
-    schemaVersion: SCHEMA_VERSION,
-    kind: 'error',
+  const doc: ErrorDocument = makeDocument('error', {
     environment,
     options: { ...req, kernels: o.kernels, inputs: path },
     records,
     inputs: { path, sidecar: inputs.sidecar, notes: inputs.notes, heads },
-  };
+  });
   if (o.out) writeResultsFiles(o.out, doc);
   if (o.format === 'table') show(inputStatsTable(heads, false));
   if (o.format === 'markdown') print(inputStatsTable(heads, true));

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { SCHEMA_VERSION } from '../bench/types.ts';
 import { usage } from '../errors.ts';
+import { makeDocument } from '../results/version.ts';
 import { ESTIMATOR_NAMES, findKernel, getKernel } from '../kernels/index.ts';
 import { geometryFromNorms, utilityGrid } from '../reference/closed-forms.ts';
 import { toCsv, toJson } from '../report/formats.ts';
@@ -40,7 +40,7 @@ const utility = new Command('utility')
     const grid = utilityGrid(o.angleSteps, o.normSteps);
     const text =
       o.format === 'json'
-        ? toJson({ schemaVersion: SCHEMA_VERSION, environment: collectEnvironment(), options: o, records: grid })
+        ? toJson(makeDocument('utility', { environment: collectEnvironment(), options: o, records: grid }))
         : toCsv(grid, ['angle', 'norm', 'ratio']);
     if (!o.output) return print(text.trimEnd());
     try {

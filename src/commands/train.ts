@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, KERNEL_NAMES, getKernel } from '../kernels/index.ts';
 import { checkModelWidth } from '../model/encoder.ts';
 import { ensureDir, lockDir, refuseOtherKind } from '../results/files.ts';
-import { SCHEMA_VERSION } from '../results/version.ts';
+import { makeDocument } from '../results/version.ts';
 import { EXECUTION_PROVIDERS } from '../runtime/providers.ts';
 import { TASKS } from '../train/data/tasks.ts';
 import { OBJECTIVES, POOLINGS } from '../train/model.ts';
@@ -26,7 +25,7 @@ import {
 import { examples } from './help.ts';
 
 const DECAYS = ['none', 'linear', 'cosine', 'rsqrt'] as const;
-const FORMATS = ['table', 'json', 'csv'] as const;
+const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
 
 const fraction =
   (flag: string) =>
@@ -259,11 +258,9 @@ interface RunOptions {
 
 /** Runs training (or step timing), writes the files and prints; returns the exit code. */
 async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number> {
-  const [{ providerAvailable, unavailable }, report, { toCsv, toJson }, { writeAtomic }, terminal] = await Promise.all([
+  const [{ providerAvailable, unavailable }, { formatResults, writeResultsFiles }, terminal] = await Promise.all([
     import('../runtime/session.ts'),
-    import('../report/train.ts'),
-    import('../report/formats.ts'),
-    import('../results/files.ts'),
+    import('../report/output.ts'),
     import('../report/terminal.ts'),
   ]);
   if (!providerAvailable(req.ep)) throw usage('--ep', unavailable(req.ep));
@@ -271,20 +268,9 @@ async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number
   if (o.stepTime) {
     const [{ runStepTimes }, { collectEnvironment }, os] = await Promise.all([import('../train/steps.ts'), import('../environment.ts'), import('node:os')]);
     const records = await runStepTimes(req, o.seqLens, o.rounds, 0.8 * os.totalmem(), hooks).finally(terminal.progressDone);
-    const doc = {
-      schemaVersion: SCHEMA_VERSION,
-      kind: 'train-steps',
-      environment: collectEnvironment(),
-      options: { ...req, seqLens: o.seqLens, rounds: o.rounds },
-      records,
-    };
-    const csv = toCsv(report.stepTimeRows(records), report.STEP_TIME_COLUMNS);
-    if (o.out) {
-      writeAtomic(join(o.out, 'results.json'), toJson(doc));
-      writeAtomic(join(o.out, 'results.csv'), csv);
-    }
-    if (o.format === 'table') terminal.show(report.stepTimeTable(records));
-    else terminal.print(o.format === 'json' ? toJson(doc) : csv);
+    const doc = makeDocument('train-steps', { environment: collectEnvironment(), options: { ...req, seqLens: o.seqLens, rounds: o.rounds }, records });
+    if (o.out) writeResultsFiles(o.out, doc);
+    (o.format === 'table' ? terminal.show : terminal.print)(formatResults(doc, o.format));
     return o.signal.aborted ? o.exitCode() : 0;
   }
   const { runTraining, TrainingStopped } = await import('../train/run.ts');
@@ -296,12 +282,7 @@ async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number
     terminal.note(`stopped: ${e.message}${o.out ? `; continue with the same command and --resume` : ''}`);
     return o.exitCode();
   }
-  const csv = toCsv(report.curveRows(doc), report.TRAIN_CURVE_COLUMNS);
-  if (o.out) {
-    writeAtomic(join(o.out, 'results.json'), toJson(doc));
-    writeAtomic(join(o.out, 'results.csv'), csv);
-  }
-  if (o.format === 'table') terminal.show(report.trainReport(doc));
-  else terminal.print(o.format === 'json' ? toJson(doc) : csv);
+  if (o.out) writeResultsFiles(o.out, doc);
+  (o.format === 'table' ? terminal.show : terminal.print)(formatResults(doc, o.format));
   return 0;
 }

@@ -1,6 +1,6 @@
 /** The error pipeline: options → sweep (or leak probe) → results document and files. */
 import { collectEnvironment } from '../environment.ts';
-import { SCHEMA_VERSION } from '../results/version.ts';
+import { makeDocument } from '../results/version.ts';
 import { type ErrorDocument, type ErrorOptions, type EstimatorPath, runErrorSweep, type SweepHooks } from './sweep.ts';
 
 /**
@@ -18,5 +18,5 @@ export async function runErrorRequest(req: ErrorRequest, hooks: SweepHooks = {})
   const records = [];
   const { estimators = ['graph'], inputScales, ...rest } = req;
   for (const inputScale of inputScales) for (const estimator of estimators) records.push(...(await runErrorSweep({ ...rest, inputScale, estimator }, hooks)));
-  return { schemaVersion: SCHEMA_VERSION, kind: 'error', environment, options: req, records };
+  return makeDocument('error', { environment, options: req, records });
 }

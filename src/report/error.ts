@@ -103,12 +103,11 @@ export function inputStatsTable(heads: readonly HeadStats[], markdown = false): 
 
 export const LEAK_COLUMNS = ['kernel', 'causalImpl', 'seqLen', 'position', 'maxChange', 'maxOutput'] as const satisfies readonly (keyof LeakRecord)[];
 
-/** The causal leak probe's table. */
-export function leakTable(records: readonly LeakRecord[]): string {
-  return renderTable(
-    ['kernel', 'strategy', 'L', 'i', 'max |Δ out| at ≤ i', 'max |out|'],
-    records.map((r) => [r.kernel, r.causalImpl ?? '–', r.seqLen, r.position, r.maxChange.toExponential(2), r.maxOutput.toFixed(3)]),
-  );
+/** The causal leak probe's table (terminal, or Markdown). */
+export function leakTable(records: readonly LeakRecord[], markdown = false): string {
+  const head = ['kernel', 'strategy', 'L', 'i', 'max |Δ out| at ≤ i', 'max |out|'];
+  const rows = records.map((r) => [r.kernel, r.causalImpl ?? '–', String(r.seqLen), String(r.position), r.maxChange.toExponential(2), r.maxOutput.toFixed(3)]);
+  return markdown ? toMarkdown(head, rows) : renderTable(head, rows);
 }
 
 /**

@@ -7,10 +7,12 @@ import { readFileSync } from 'node:fs';
 import type { BenchRecord } from '../bench/types.ts';
 import type { CompareOutcome } from '../ci/compare.ts';
 import type { ErrorRecord } from '../error/sweep.ts';
+import type { KeyedKind } from '../results/kinds.ts';
 import { benchMarkdownRows } from './bench.ts';
 import { isNoisy } from './bench-table.ts';
 import { errorTable } from './error.ts';
 import { distributionPlotSpec, plotSpec } from './plot.ts';
+import { VIEWS } from './output.ts';
 import { renderSvg } from './render.ts';
 
 const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -44,7 +46,7 @@ async function section({ path, verdicts, graphs }: Section): Promise<string> {
       Object.entries(env).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]),
     )}</details>`,
   );
-  parts.push(figure(await renderSvg(plotSpec(path)), doc.kind === 'bench' ? 'time against sequence length' : 'error against the number of features'));
+  parts.push(figure(await renderSvg(plotSpec(path)), VIEWS[doc.kind as KeyedKind].caption));
   if (doc.kind === 'bench') {
     const records = doc.records as BenchRecord[];
     if (records.some((r) => r.samplesMs?.length))

@@ -3,16 +3,13 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { BenchRecord } from '../bench/types.ts';
-import type { ErrorRecord } from '../error/sweep.ts';
 import { z } from 'zod';
 import { usage } from '../errors.ts';
-import { readResults } from '../results/read.ts';
-import { benchCsvRowSchema, errorCsvRowSchema, firstIssue, utilityRowSchema } from '../results/schema.ts';
-import { SCHEMA_VERSION } from '../results/version.ts';
-import type { StepTimeRecord } from '../train/steps.ts';
-import type { TrainDocument } from '../train/types.ts';
-import { benchSpec, type Caption, distributionSpec, errorSpec, type Spec, utilitySpec } from './plot-specs.ts';
-import { stepTimeSpec, trainSpec } from './train-plot.ts';
+import { KIND_DATA, RESULT_KINDS, type ResultKind } from '../results/kinds.ts';
+import { checkResults } from '../results/read.ts';
+import { firstIssue } from '../results/schema.ts';
+import { type ResultsDocument, VIEWS, viewOf } from './output.ts';
+import { type Caption, distributionSpec, type Spec } from './plot-specs.ts';
 
 type Row = Record<string, unknown>;
 
@@ -25,41 +22,22 @@ function typed(row: Record<string, string>): Row {
   return out;
 }
 
-type Kind = 'bench' | 'error' | 'utility' | 'train' | 'train-steps';
-
 const WANTED = 'a results .json or .csv written by performer, or theory utility output';
-const KINDS = ['bench', 'error', 'train', 'train-steps'] as const;
 
-/** Every row against `schema`: the first bad row is a usage error naming the file and the field. */
-function checkRows(path: string, rows: readonly Row[], schema: z.ZodTypeAny): void {
-  const r = z.array(schema).safeParse(rows);
-  if (!r.success) throw usage('<data>', `'${path}' is malformed at ${firstIssue(r.error, ['records'])}`, WANTED);
-}
-
-/** A JSON results document: bench and error files exactly as compare reads them; the rest by version, kind and rows. */
-function loadJson(path: string, text: string): { kind: Kind; doc: Row; records: Row[] } {
+/** A JSON results document of any kind, checked through the kinds table. */
+function loadJson(path: string, text: string): { kind: ResultKind; doc: Row; records: Row[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
     throw usage('<data>', `'${path}' is not valid JSON: ${(e as Error).message}`, WANTED);
   }
-  const doc = (parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Row;
-  if (!Array.isArray(doc.records)) throw usage('<data>', `'${path}' is not a performer results file (it has no records)`, WANTED);
-  if (doc.schemaVersion !== SCHEMA_VERSION) throw usage('<data>', `'${path}' has schemaVersion ${String(doc.schemaVersion)}`, String(SCHEMA_VERSION));
-  const records = doc.records as Row[];
-  if (doc.kind === 'bench' || doc.kind === 'error') return { kind: doc.kind, doc: readResults(path, '<data>') as unknown as Row, records };
-  if (doc.kind === 'train' || doc.kind === 'train-steps') return { kind: doc.kind, doc, records };
-  // `performer theory utility --format json` writes no kind: its rows say what it is.
-  if (doc.kind === undefined && records.length && 'angle' in records[0]! && 'ratio' in records[0]!) {
-    checkRows(path, records, utilityRowSchema);
-    return { kind: 'utility', doc, records };
-  }
-  throw usage('<data>', `'${path}' has kind ${String(doc.kind)}`, `${KINDS.join(', ')}, or theory utility output`);
+  const doc = checkResults(parsed, path, '<data>', RESULT_KINDS);
+  return { kind: doc.kind, doc: doc as unknown as Row, records: doc.records as Row[] };
 }
 
 /** A results.csv: the kind from its columns, and the columns the figure reads checked like the JSON's. */
-function loadCsv(path: string, text: string): { kind: Kind; doc: Row; records: Row[] } {
+function loadCsv(path: string, text: string): { kind: ResultKind; doc: Row; records: Row[] } {
   let records: Row[];
   try {
     records = (parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[]).map(typed);
@@ -67,14 +45,15 @@ function loadCsv(path: string, text: string): { kind: Kind; doc: Row; records: R
     throw usage('<data>', `'${path}' is not valid CSV: ${(e as Error).message}`, WANTED);
   }
   const first = records[0] ?? {};
-  const kind: Kind | null =
-    'medianMs' in first ? 'bench' : 'metric' in first && 'mean' in first ? 'error' : 'angle' in first && 'ratio' in first ? 'utility' : null;
-  if (!kind) throw usage('<data>', `'${path}' has no bench, error or utility rows`, `${WANTED} (training results: their .json)`);
-  checkRows(path, records, kind === 'bench' ? benchCsvRowSchema : kind === 'error' ? errorCsvRowSchema : utilityRowSchema);
-  return { kind, doc: {}, records };
+  const kind = RESULT_KINDS.find((k) => KIND_DATA[k].csv?.detect(first));
+  const readable = RESULT_KINDS.filter((k) => KIND_DATA[k].csv).join(', ');
+  if (!kind) throw usage('<data>', `'${path}' has no ${readable} rows`, `${WANTED} (training results: their .json)`);
+  const r = z.array(KIND_DATA[kind].csv!.row).safeParse(records);
+  if (!r.success) throw usage('<data>', `'${path}' is malformed at ${firstIssue(r.error, ['records'])}`, WANTED);
+  return { kind, doc: { kind, records }, records };
 }
 
-function load(path: string): { kind: Kind; records: Row[]; caption: Caption; doc: Row } {
+function load(path: string): { kind: ResultKind; records: Row[]; caption: Caption; doc: Row } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -88,13 +67,7 @@ function load(path: string): { kind: Kind; records: Row[]; caption: Caption; doc
     env?.cpuModel !== undefined
       ? `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}, provider ${String(options.ep ?? 'cpu')}`
       : 'no environment recorded (CSV input)';
-  const title = {
-    bench: 'Time vs sequence length',
-    error: 'Approximation error vs number of random features',
-    utility: 'Utility of positive over trigonometric features, r(φ, l)',
-    train: 'Training: accuracy against wall-clock and steps',
-    'train-steps': 'Seconds per training step against L',
-  }[kind];
+  const title = VIEWS[kind].title;
   return { kind, records, caption: { title, machine, commit: typeof env?.gitCommit === 'string' ? env.gitCommit : null }, doc };
 }
 
@@ -107,10 +80,8 @@ export function distributionPlotSpec(path: string): Spec {
 }
 
 export function plotSpec(path: string): Spec {
-  const { kind, records, caption, doc } = load(path);
-  if (kind === 'train') return trainSpec(doc as unknown as TrainDocument, caption);
-  if (kind === 'train-steps') return stepTimeSpec(records as unknown as StepTimeRecord[], caption);
-  if (kind === 'bench') return benchSpec(records as unknown as BenchRecord[], caption);
-  if (kind === 'error') return errorSpec(records as unknown as ErrorRecord[], caption);
-  return utilitySpec(records as unknown as { angle: number; norm: number; ratio: number }[], caption);
+  const { kind, caption, doc } = load(path);
+  const figure = viewOf(doc as unknown as ResultsDocument).figure;
+  if (!figure) throw usage('<data>', `'${path}' holds ${kind} results, which have no figure`, RESULT_KINDS.filter((k) => VIEWS[k].figure).join(', '));
+  return figure(doc as unknown as ResultsDocument, caption);
 }

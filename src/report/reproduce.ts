@@ -3,28 +3,23 @@
  * data.json/csv, table.md and the figure (SVG, PNG and its Vega-Lite spec) into <out>/<id>/.
  */
 import { spawn } from 'node:child_process';
-import { PROJECT_ROOT } from '../version.ts';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../../experiments/index.ts';
-import type { BenchDocument } from '../bench/types.ts';
-import { errorTable, inputStatsTable, pairedErrorTable } from './error.ts';
 import type { HeadStats } from '../error/given.ts';
-import { givenErrorSpec } from './given-plot.ts';
-import type { StepTimeRecord } from '../train/steps.ts';
+import { usage } from '../errors.ts';
+import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
+import { RESULT_KINDS } from '../results/kinds.ts';
+import { readResults } from '../results/read.ts';
 import type { TrainDocument } from '../train/types.ts';
-import { stepTimeTable, trainMarkdown } from './train.ts';
-import { stepTimeSpec, trainSpec } from './train-plot.ts';
-import { toMarkdown } from './formats.ts';
-import { formatResults } from './output.ts';
+import { PROJECT_ROOT } from '../version.ts';
+import { inputStatsTable, pairedErrorTable } from './error.ts';
+import { estimatorGaps, GAP_NOTE, gapTable } from './estimator-gap.ts';
+import { formatResults, type ResultsDocument, viewOf } from './output.ts';
 import { plotSpec } from './plot.ts';
 import type { Spec } from './plot-specs.ts';
 import { claimRows, claimTable, fig4Spec, gapCells, panelRows, regimeSpec } from './regime.ts';
-import { estimatorGaps, GAP_NOTE, gapTable } from './estimator-gap.ts';
-import type { ErrorDocument, ErrorRecord } from '../error/sweep.ts';
 import { renderSvg, svgToPng } from './render.ts';
-import { ensureDir, JOURNAL, writeAtomic } from '../results/files.ts';
-import { usage } from '../errors.ts';
 
 const bin = new URL('bin/performer.js', PROJECT_ROOT).pathname;
 
@@ -50,41 +45,31 @@ function performer(args: readonly string[], signal?: AbortSignal): Promise<numbe
 export const completed = (code: number) => code === 0 || code === 1;
 
 function table(exp: Experiment, dataJson: string): string {
-  const doc = JSON.parse(readFileSync(dataJson, 'utf8'));
+  // Read through the kinds table: theory utility data written without a kind gets its kind here.
+  const doc = readResults(dataJson, 'data.json', RESULT_KINDS) as unknown as ResultsDocument & { environment?: Record<string, unknown> };
   const env = doc.environment ?? {};
   const head = `# ${exp.title}\n\nCommand: \`${env.commandLine ?? `performer ${exp.full.join(' ')}`}\`  \nMachine: ${env.cpuModel}, ${env.cores} cores, ONNX Runtime ${env.onnxruntimeVersion}, Node ${env.nodeVersion}, performer ${env.performerVersion} (${env.gitCommit ?? 'no commit'}), ${env.timestamp}\n\n`;
-  if (exp.kind === 'bench') return head + formatResults(doc as BenchDocument, 'markdown');
-  if (exp.kind === 'train') {
-    const source = exp.pre ? join(dataJson, '..', `${exp.pre.name}.json`) : null;
-    const src = source && existsSync(source) ? (JSON.parse(readFileSync(source, 'utf8')) as TrainDocument & { environment?: { commandLine?: string } }) : null;
+  if (doc.kind === 'train' && exp.pre) {
+    const source = join(dataJson, '..', `${exp.pre.name}.json`);
+    const src = existsSync(source)
+      ? (readResults(source, `${exp.pre.name}.json`, ['train']) as unknown as TrainDocument & { environment?: { commandLine?: string } })
+      : null;
     const pre = src
-      ? `\n## The run it started from (${exp.pre!.name}.json)\n\nCommand: \`${src.environment?.commandLine ?? ''}\`\n\n${trainMarkdown(src)}`
+      ? `\n## The run it started from (${exp.pre.name}.json)\n\nCommand: \`${src.environment?.commandLine ?? ''}\`\n\n${formatResults(src, 'markdown')}`
       : '';
-    return head + trainMarkdown(doc as TrainDocument) + pre;
+    return head + formatResults(doc, 'markdown') + pre;
   }
-  if (exp.kind === 'train-steps') return `${head}${stepTimeTable(doc.records, true)}\n`;
+  if (doc.kind !== 'error') return head + formatResults(doc, 'markdown');
+  // Error experiments: the claims, pairings and input statistics their definition asks for, above the table.
   const gaps = estimatorGaps(doc.records);
   const gapPart = gaps.length ? `${GAP_NOTE}\n\n${gapTable(gaps)}\n` : '';
-  if (exp.kind === 'regime') {
-    return `${head}${REGIME_NOTE}\n\n${claimTable(claimRows(doc.records))}\n${gapPart}${errorMarkdown(doc.records)}`;
-  }
-  if (exp.kind === 'error') {
-    const claims = exp.panels?.some((p) => p.claim !== 'all') ? `${PANEL_NOTE}\n\n${claimTable(panelRows(doc.records, exp.panels))}\n` : '';
-    const baseline = exp.baseline
-      ? `Every case against ${exp.baseline} on paired seeds (geometric-mean ratio of the output MSE, 95% interval, one-sided paired t-tests on the log-ratios):\n\n${pairedErrorTable(doc.records, exp.baseline, 0.05, true)}\n\n`
-      : '';
-    const inputs = doc.inputs ? `${GIVEN_NOTE}\n\n${inputStatsTable(doc.inputs.heads, true)}\n` : '';
-    return head + inputs + claims + baseline + gapPart + errorMarkdown(doc.records);
-  }
-  // r is infinite at φ = ±π (JSON null): the slice table lists the finite values.
-  const slice = (doc.records as { angle: number; norm: number; ratio: number | null }[]).filter((r) => Math.abs(r.norm - 1) < 1e-9 && Number.isFinite(r.ratio));
-  return (
-    head +
-    toMarkdown(
-      ['φ', 'r(φ, 1)'],
-      slice.filter((_, i) => i % 10 === 0).map((r) => [r.angle.toFixed(3), r.ratio!.toPrecision(4)]),
-    )
-  );
+  if (exp.kind === 'regime') return `${head}${REGIME_NOTE}\n\n${claimTable(claimRows(doc.records))}\n${gapPart}${formatResults(doc, 'markdown')}`;
+  const claims = exp.panels?.some((p) => p.claim !== 'all') ? `${PANEL_NOTE}\n\n${claimTable(panelRows(doc.records, exp.panels))}\n` : '';
+  const baseline = exp.baseline
+    ? `Every case against ${exp.baseline} on paired seeds (geometric-mean ratio of the output MSE, 95% interval, one-sided paired t-tests on the log-ratios):\n\n${pairedErrorTable(doc.records, exp.baseline, 0.05, true)}\n\n`
+    : '';
+  const inputs = doc.inputs ? `${GIVEN_NOTE}\n\n${inputStatsTable(doc.inputs.heads as HeadStats[], true)}\n` : '';
+  return head + inputs + claims + baseline + gapPart + formatResults(doc, 'markdown');
 }
 
 const REGIME_NOTE =
@@ -94,20 +79,17 @@ const GIVEN_NOTE =
 const PANEL_NOTE =
   "Paired statistics of each panel's claim at its input scale (same seeds on both sides; one-sided paired t-test on the log-ratios, no correction across m):";
 
-const errorMarkdown = (records: Parameters<typeof errorTable>[0]) => {
-  const t = errorTable(records);
-  return toMarkdown(t.head, t.rows);
-};
-
-/** The experiment's figure: its own kind's spec where it has one, else the generic plot of its data. */
+/**
+ * The experiment's figure: the regime map and Fig. 4 panels where the definition asks for them;
+ * training and given-input figures under the experiment's title; else the plot of its data.
+ */
 function figureSpec(exp: Experiment, dataJson: string): Spec {
-  const doc = JSON.parse(readFileSync(dataJson, 'utf8')) as { records: ErrorRecord[]; environment?: Record<string, unknown>; inputs?: ErrorDocument['inputs'] };
-  if (exp.kind !== 'regime' && exp.kind !== 'train' && exp.kind !== 'train-steps' && !exp.panels && !doc.inputs) return plotSpec(dataJson);
-  const env = doc.environment ?? {};
+  const doc = readResults(dataJson, 'data.json', RESULT_KINDS) as unknown as ResultsDocument & { environment: Record<string, unknown>; inputs?: unknown };
+  const own = exp.kind === 'regime' || exp.kind === 'train' || exp.kind === 'train-steps' || exp.panels || doc.inputs;
+  if (!own) return plotSpec(dataJson);
+  const env = doc.environment;
   const caption = { title: exp.title, machine: `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}` };
-  if (exp.kind === 'train') return trainSpec(doc as unknown as TrainDocument, caption);
-  if (exp.kind === 'train-steps') return stepTimeSpec(doc.records as unknown as StepTimeRecord[], caption);
-  if (doc.inputs) return givenErrorSpec(doc.records, doc.inputs.heads as HeadStats[], caption);
+  if (doc.kind !== 'error' || (exp.kind !== 'regime' && !exp.panels)) return viewOf(doc).figure!(doc, caption);
   return exp.kind === 'regime' ? regimeSpec(claimRows(doc.records), caption, gapCells(doc.records)) : fig4Spec(doc.records, exp.panels!, caption);
 }
 

@@ -65,6 +65,60 @@ export const errorRecordSchema = z
   })
   .passthrough();
 
+const finite = z.number();
+
+export const trainRecordSchema = z
+  .object({
+    kernel: z.string().min(1),
+    seed: z.number().int().nonnegative(),
+    task: z.string(),
+    seqLen: count,
+    status: z.enum(['ok', 'diverged']),
+    steps: z.number().int().nonnegative(),
+    trainSeconds: z.number().nonnegative(),
+    secondsPerStep: figure,
+    valAcc: figure,
+    testAcc: figure,
+    timeToTargetS: ms,
+    stepsToTarget: z.number().int().nonnegative().nullable(),
+    curve: z.array(
+      z
+        .object({
+          step: z.number().int().nonnegative(),
+          seconds: z.number().nonnegative(),
+          trainLoss: figure,
+          trainAcc: figure,
+          valLoss: figure,
+          valAcc: figure,
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
+
+export const stepTimeRecordSchema = z
+  .object({
+    kernel: z.string().min(1),
+    seqLen: count,
+    status: z.enum(['ok', 'oom', 'failed']),
+    samplesS: z.array(z.number().nonnegative()),
+    medianS: z.number().nonnegative().nullable(),
+    vsSoftmax: z.object({ ratio: finite, lo: finite, hi: finite }).nullable(),
+    error: z.string().nullable(),
+  })
+  .passthrough();
+
+export const leakRecordSchema = z
+  .object({
+    kernel: z.string().min(1),
+    causalImpl: z.string().nullable(),
+    seqLen: count,
+    position: z.number().int().nonnegative(),
+    maxChange: figure,
+    maxOutput: figure,
+  })
+  .passthrough();
+
 /**
  * The columns of a results.csv that `performer plot` reads, checked with the same rules as the
  * JSON (CSV carries no samples, and files written before booleans were spelt out leave some empty).
@@ -79,7 +133,7 @@ export const utilityRowSchema = z.object({ angle: z.number(), norm: z.number(), 
 export const resultsFileSchema = z
   .object({
     schemaVersion: z.number(),
-    kind: z.enum(['bench', 'error']),
+    kind: z.string().optional(),
     environment: z.record(z.unknown()),
     options: z.record(z.unknown()),
     records: z.array(z.unknown()),

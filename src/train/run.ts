@@ -8,7 +8,7 @@ import { median } from '../stats/descriptive.ts';
 import { collectEnvironment } from '../environment.ts';
 import { usage } from '../errors.ts';
 import { appendJournal, openJournal } from '../results/files.ts';
-import { SCHEMA_VERSION } from '../results/version.ts';
+import { makeDocument } from '../results/version.ts';
 import { type Batch, type BatchMaker, cropExamples, evaluationBatches, makeBatch, makeLmBatch, makeMlmBatch, trainBatchIndices, trainKey } from './batches.ts';
 import { type Checkpoint, type InitSource, initParams, loadCheckpoint, openInitSource, type RunState, saveCheckpoint } from './checkpoint.ts';
 import { loadTask } from './data/tasks.ts';
@@ -71,7 +71,7 @@ export async function runTraining(req: TrainRequest, out: string | null, resume:
     majority: Math.max(...counts.values()) / [...counts.values()].reduce((a, b) => a + b, 0),
     note: data.note,
   };
-  return { schemaVersion: SCHEMA_VERSION, kind: 'train', environment, options: req, dataset, peakRssBytes: process.resourceUsage().maxRSS * 1024, records };
+  return makeDocument('train', { environment, options: req, dataset, peakRssBytes: process.resourceUsage().maxRSS * 1024, records });
 }
 
 /** Whether a run label draws new features with --redraw-every: kernels with a random projection, unless +noredraw. */

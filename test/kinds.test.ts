@@ -88,3 +88,22 @@ describe('results kinds', () => {
     assert.match(p.stderr, /^performer: <data>: .*holds leak results, which have no figure \(allowed: bench, error, train, train-steps, utility\)\n$/);
   });
 });
+
+describe('committed tables are what today’s code writes from their data', () => {
+  it('every results/<id>/table.md equals a redraw from its data.json (else: performer reproduce <id> --render-only)', async () => {
+    const { EXPERIMENTS } = await import('../experiments/index.ts');
+    const { experimentTable } = await import('../src/report/reproduce.ts');
+    let n = 0;
+    for (const exp of EXPERIMENTS) {
+      const data = join(results, exp.id, 'data.json');
+      if (!existsSync(data)) continue;
+      assert.equal(
+        experimentTable(exp, data),
+        readFileSync(join(results, exp.id, 'table.md'), 'utf8'),
+        `${exp.id}: run performer reproduce ${exp.id} --render-only`,
+      );
+      n++;
+    }
+    assert.ok(n >= 16, `${n} experiments`);
+  });
+});

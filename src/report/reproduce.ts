@@ -44,7 +44,8 @@ function performer(args: readonly string[], signal?: AbortSignal): Promise<numbe
 /** Exit codes 0 (all points ok) and 1 (some failed) mean the measurement ran to its end. */
 export const completed = (code: number) => code === 0 || code === 1;
 
-function table(exp: Experiment, dataJson: string): string {
+/** table.md of an experiment: the command and machine, then its kind's Markdown with the claims its definition asks for. */
+export function experimentTable(exp: Experiment, dataJson: string): string {
   // Read through the kinds table: theory utility data written without a kind gets its kind here.
   const doc = readResults(dataJson, 'data.json', RESULT_KINDS) as unknown as ResultsDocument & { environment?: Record<string, unknown> };
   const env = doc.environment ?? {};
@@ -138,7 +139,7 @@ export async function reproduce(exp: Experiment, quick: boolean, out: string, re
 /** table.md and the figure (its Vega-Lite spec, SVG and PNG) from the experiment's data.json in `dir`. */
 export async function render(exp: Experiment, dir: string): Promise<void> {
   if (!existsSync(join(dir, 'data.json'))) throw usage('--render-only', `no ${join(dir, 'data.json')} to draw from`, 'run the experiment first');
-  writeAtomic(join(dir, 'table.md'), table(exp, join(dir, 'data.json')));
+  writeAtomic(join(dir, 'table.md'), experimentTable(exp, join(dir, 'data.json')));
   const spec = figureSpec(exp, join(dir, 'data.json'));
   const svg = await renderSvg(spec);
   writeAtomic(join(dir, 'figure.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);

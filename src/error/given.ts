@@ -337,7 +337,7 @@ function hostRecords(o: ErrorOptions, g: InputGroup, c: Case & { kernel: HostEst
         if (!x.length) continue;
         const y = tokenRows(g, g.k, b, h, sc);
         const key = `${b}/${h}`;
-        if (!fits.has(key)) fits.set(key, fitOrPooled(c.kernel, g, b, h, x, y));
+        if (!fits.has(key)) fits.set(key, fitOrPooled(c.kernel, g, h, x, y));
         const out = derfAttention(fits.get(key)!, ws, x, y, tokenRows(g, g.v, b, h));
         let t = 0;
         for (let i = 0; i < L; i++) {
@@ -355,7 +355,7 @@ function hostRecords(o: ErrorOptions, g: InputGroup, c: Case & { kernel: HostEst
 }
 
 /** The (b, h) fit; ADERF on a sequence whose moments are singular (fewer tokens than d) fits the head's rows of every sequence instead. */
-function fitOrPooled(kind: HostEstimator, g: InputGroup, b: number, h: number, x: number[][], y: number[][]): DerfFit {
+function fitOrPooled(kind: HostEstimator, g: InputGroup, h: number, x: number[][], y: number[][]): DerfFit {
   try {
     return fitDerf(kind, x, y);
   } catch (e) {

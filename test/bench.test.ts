@@ -278,6 +278,38 @@ describe('bench arithmetic', () => {
     const ks = Object.fromEntries(exponents(recs).map((e) => [e.kernel, e.k]));
     assert.ok(Math.abs(ks.softmax! - 2) < 1e-12 && Math.abs(ks['favor-pos']! - 1) < 1e-12);
   });
+
+  it('L* is the last crossing: a noisy dip at a short length does not set it, for the median or a round', () => {
+    // Two processes per point; round 0 dips below softmax at L = 128 (the fig3-forward case of 2026-12-06).
+    const mk = (kernel: string, seqLen: number, ms: [number, number]): BenchRecord => {
+      const r = makeRecord(
+        { ...expandGrid(grid())[0]!, kernel, seqLen },
+        { status: 'ok', samplesMs: ms, firstRunMs: ms[0], sessionCreateMs: 0, peakMemoryBytes: 1, profile: null, error: null },
+        1,
+        1,
+      );
+      return { ...r, medianMs: (ms[0] + ms[1]) / 2, processMediansMs: ms };
+    };
+    const soft: Record<number, [number, number]> = { 64: [18, 20], 128: [49, 35], 256: [81, 85], 512: [196, 202], 1024: [480, 470] };
+    const favor: Record<number, [number, number]> = { 64: [30, 31], 128: [48, 53], 256: [89, 96], 512: [218, 204], 1024: [360, 410] };
+    const recs = deriveRecords(
+      Object.keys(soft).flatMap((L) => [mk('softmax', +L, soft[+L]!), mk('favor-pos', +L, favor[+L]!)]),
+      null,
+    );
+    const [c] = crossovers(recs);
+    assert.equal(c!.bound, 'exact');
+    // The median's last crossing lies between 512 and 1024, and so does each round's.
+    assert.ok(c!.seqLen! > 512 && c!.seqLen! < 1024, `L* = ${c!.seqLen}`);
+    assert.ok(c!.rounds && c!.rounds.lo! > 512 && c!.rounds.hi! < 1024, JSON.stringify(c!.rounds));
+    assert.ok(c!.rounds!.lo! <= c!.seqLen! && c!.seqLen! <= c!.rounds!.hi!);
+    // A kernel faster at every length is 'below'; one that turns slower again at the end is 'above'.
+    const last: Record<number, [number, number]> = { ...favor, 1024: [600, 610] };
+    const up = deriveRecords(
+      Object.keys(soft).flatMap((L) => [mk('softmax', +L, soft[+L]!), mk('favor-pos', +L, last[+L]!)]),
+      null,
+    );
+    assert.equal(crossovers(up)[0]!.bound, 'above');
+  });
 });
 
 describe('the bench table for people', () => {

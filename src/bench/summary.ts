@@ -17,13 +17,18 @@ function groups(records: readonly BenchRecord[]): Map<string, BenchRecord[]> {
 
 type Crossing = Pick<Crossover, 'seqLen' | 'bound'>;
 
-/** Where log time ratios (< 0: the kernel is faster), ordered by L, cross 0, interpolated on log L. */
+/**
+ * Where log time ratios (< 0: the kernel is faster), ordered by L, cross 0 for the last time,
+ * interpolated on log L: the length beyond which the kernel stays faster. A noisy dip below 0 at
+ * a short length followed by a return above does not count as the crossover.
+ */
 function crossing(pts: readonly { seqLen: number; ratio: number }[]): Crossing {
-  if (pts[0]!.ratio <= 0) return { seqLen: pts[0]!.seqLen, bound: 'below' };
-  const i = pts.findIndex((p) => p.ratio <= 0);
-  if (i < 0) return { seqLen: pts.at(-1)!.seqLen, bound: 'above' };
-  const [l0, l1] = [Math.log(pts[i - 1]!.seqLen), Math.log(pts[i]!.seqLen)];
-  const [r0, r1] = [pts[i - 1]!.ratio, pts[i]!.ratio];
+  let i = pts.length - 1;
+  while (i >= 0 && pts[i]!.ratio <= 0) i--;
+  if (i < 0) return { seqLen: pts[0]!.seqLen, bound: 'below' };
+  if (i === pts.length - 1) return { seqLen: pts[i]!.seqLen, bound: 'above' };
+  const [l0, l1] = [Math.log(pts[i]!.seqLen), Math.log(pts[i + 1]!.seqLen)];
+  const [r0, r1] = [pts[i]!.ratio, pts[i + 1]!.ratio];
   return { seqLen: Math.exp(l0 + ((l1 - l0) * r0) / (r0 - r1)), bound: 'exact' };
 }
 
@@ -84,7 +89,7 @@ export function exponents(records: readonly BenchRecord[]): Exponent[] {
       pts.map((r) => Math.log(r.seqLen)),
       pts.map((r) => Math.log(r.medianMs!)),
     );
-    out.push({ kernel: pts[0]!.kernel, pass: pts[0]!.pass, causal: pts[0]!.causal, k: slope, points: pts.length });
+    out.push({ kernel: pts[0]!.kernel, pass: pts[0]!.pass, causal: pts[0]!.causal, batch: pts[0]!.batch, k: slope, points: pts.length });
   }
   return out;
 }

@@ -195,6 +195,8 @@ export interface Exponent {
   kernel: string;
   pass: string;
   causal: boolean;
+  /** The series' batch size, as on Crossover. */
+  batch?: number;
   k: number;
   points: number;
 }

@@ -16,7 +16,7 @@ export interface Panel {
   readonly timesM?: boolean;
 }
 
-export type ExperimentKind = 'bench' | 'error' | 'utility' | 'regime' | 'train' | 'train-steps';
+export type ExperimentKind = 'bench' | 'error' | 'utility' | 'regime' | 'train';
 
 export interface Experiment {
   readonly id: string;

@@ -279,7 +279,7 @@ describe('bench arithmetic', () => {
     assert.ok(Math.abs(ks.softmax! - 2) < 1e-12 && Math.abs(ks['favor-pos']! - 1) < 1e-12);
   });
 
-  it('L* is the last crossing: a noisy dip at a short length does not set it, for the median or a round', () => {
+  it('L* is the last crossing: a noisy dip at a short length does not set it, for the median or a round', async () => {
     // Two processes per point; round 0 dips below softmax at L = 128 (the fig3-forward case of 2026-12-06).
     const mk = (kernel: string, seqLen: number, ms: [number, number]): BenchRecord => {
       const r = makeRecord(
@@ -308,7 +308,13 @@ describe('bench arithmetic', () => {
       Object.keys(soft).flatMap((L) => [mk('softmax', +L, soft[+L]!), mk('favor-pos', +L, last[+L]!)]),
       null,
     );
-    assert.equal(crossovers(up)[0]!.bound, 'above');
+    const [above] = crossovers(up);
+    assert.equal(above!.bound, 'above');
+    // Every round above the grid too: no range of numbers (it printed "Infinity to above the grid").
+    assert.deepEqual(above!.rounds, { n: 2, lo: null, hi: null, undetermined: false });
+    const { summaryLines } = await import('../src/report/bench.ts');
+    const [line] = summaryLines([above!], []);
+    assert.match(line!, /slower at every L measured \(up to L = 1024\); the same in each of the 2 rounds$/);
   });
 });
 

@@ -14,12 +14,13 @@ export function approxFlops(p: BenchPoint): number {
   const spec = getKernel(p.kernel);
   const bh = p.batch * p.heads;
   const L = p.seqLen;
-  const d = p.scope === 'model' ? p.dim / p.heads : p.dim;
+  const model = p.scope !== 'attention';
+  const d = model ? p.dim / p.heads : p.dim;
   const r = spec.featureWidth?.(pointConfig(p), d) ?? 0;
   const attention = spec.role === 'linear' ? 6 * L * r * d : spec.role === 'opt' ? L * d : 4 * L * L * d + 5 * L * L;
-  const model = p.scope === 'model' ? (p.layers ?? 1) * p.batch * L * (8 * p.dim * p.dim + 4 * p.dim * (p.dFf ?? 4 * p.dim)) : 0;
-  const perLayer = bh * attention * (p.scope === 'model' ? (p.layers ?? 1) : 1);
-  return (perLayer + model) * (p.pass === 'backward' ? 3 : 1);
+  const dense = model ? (p.layers ?? 1) * p.batch * L * (8 * p.dim * p.dim + 4 * p.dim * (p.dFf ?? 4 * p.dim)) : 0;
+  const perLayer = bh * attention * (model ? (p.layers ?? 1) : 1);
+  return (perLayer + dense) * (p.pass === 'backward' ? 3 : 1);
 }
 
 const group = (p: BenchPoint) => `${getKernel(p.kernel).role}|${p.pass}`;

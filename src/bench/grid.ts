@@ -23,7 +23,7 @@ export function expandGrid(o: GridOptions): BenchPoint[] {
             pass,
             seqLen,
             batch,
-            ...(o.scope === 'model' ? {} : { layers: null, dFf: null, vocab: null }),
+            ...(o.scope !== 'attention' ? {} : { layers: null, dFf: null, vocab: null }),
           });
   return points;
 }

@@ -10,7 +10,9 @@ import { GraphBuilder } from '../onnx/builder.ts';
 import { type Graph, numel } from '../onnx/ir.ts';
 import { toHalfBits } from '../onnx/serialize.ts';
 import { type HostTensor, type PreparedFeeds, Session, type SessionConfig } from '../runtime/session.ts';
-import { pointGraph } from './graph.ts';
+import { pointConfig, pointGraph, pointShape } from './graph.ts';
+import { getKernel } from '../kernels/index.ts';
+import { openTrainStep } from '../train/step.ts';
 import { type BenchPoint, type Measurement, type MeasureOptions, type NodeTime, notMeasured } from './types.ts';
 
 /** Peak resident set size of this process so far, bytes (getrusage). */
@@ -70,24 +72,49 @@ const sessionConfig = (point: BenchPoint, profile: boolean, spinning = true): Se
   spinning,
 });
 
+/** A point ready to time: `run()` is one timed run (a graph run, or a whole training step). */
 interface OpenPoint {
-  readonly session: Session;
-  readonly prepared: PreparedFeeds;
+  run(): Promise<unknown>;
+  release(): Promise<void>;
+  /** The profiler's trace file (graph scopes opened with profiling). */
+  readonly endProfiling?: () => Promise<string>;
   readonly sessionCreateMs: number;
   readonly firstRunMs: number;
 }
 
-/** Builds the point's graph and inputs, creates its session and does the untimed first run. */
+/** Builds the point's graph and inputs (or training step), creates its session and does the untimed first run. */
 async function openPoint(point: BenchPoint, profile: boolean, spinning = true): Promise<OpenPoint> {
+  if (point.scope === 'train') {
+    const t0 = performance.now();
+    const step = await openTrainStep(
+      { kernel: getKernel(point.kernel), shape: pointShape(point), config: pointConfig(point), ep: point.ep, threads: point.threads },
+      point.seed,
+      spinning,
+    );
+    try {
+      const t1 = performance.now();
+      await step.run(); // first step: lazy initialisation, reported apart
+      return { run: () => step.run(), release: () => step.release(), sessionCreateMs: t1 - t0, firstRunMs: performance.now() - t1 };
+    } catch (e) {
+      await step.release();
+      throw e;
+    }
+  }
   const graph = pointGraph(point);
   const feeds = benchInputs(graph, point.seed, point.vocab ?? 1);
   const t0 = performance.now();
   const session = await Session.fromGraph(graph, sessionConfig(point, profile, spinning));
   try {
-    const prepared = session.prepare(feeds);
+    const prepared: PreparedFeeds = session.prepare(feeds);
     const t1 = performance.now();
     await session.runRaw(prepared); // first run: lazy initialisation, reported apart
-    return { session, prepared, sessionCreateMs: t1 - t0, firstRunMs: performance.now() - t1 };
+    return {
+      run: () => session.runRaw(prepared),
+      release: () => session.release(),
+      endProfiling: () => session.endProfiling(),
+      sessionCreateMs: t1 - t0,
+      firstRunMs: performance.now() - t1,
+    };
   } catch (e) {
     await session.release();
     throw e;
@@ -100,7 +127,7 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
   let open: OpenPoint | undefined;
   try {
     open = await openPoint(point, opts.profile);
-    const { session, prepared } = open;
+    const timed = open;
     const bench = new Bench({
       time: opts.timeMs,
       iterations: opts.minRuns,
@@ -110,14 +137,14 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
       throws: true,
     });
     bench.add(point.kernel, async () => {
-      await session.runRaw(prepared);
+      await timed.run();
     });
     await bench.run();
     const r = bench.tasks[0]!.result;
     if (r.state !== 'completed') throw new Error(`timing ended in state ${r.state}`);
     const samplesMs = [...(r.latency.samples ?? [])];
     const runs = 1 + opts.warmupRuns + samplesMs.length;
-    const traced = opts.profile ? opProfile(await session.endProfiling(), runs) : null;
+    const traced = opts.profile && open.endProfiling ? opProfile(await open.endProfiling(), runs) : null;
     return {
       status: 'ok',
       samplesMs,
@@ -131,7 +158,7 @@ export async function measurePoint(point: BenchPoint, opts: MeasureOptions): Pro
   } catch (e) {
     return failed(e);
   } finally {
-    await open?.session.release();
+    await open?.release();
   }
 }
 
@@ -155,14 +182,14 @@ export async function measureInterleaved(points: readonly BenchPoint[], opts: Me
         results[i] = failed(e);
       }
     }
-    for (let w = 0; w < opts.warmupRuns; w++) for (const l of live) await l.session.runRaw(l.prepared);
+    for (let w = 0; w < opts.warmupRuns; w++) for (const l of live) await l.run();
     const samples = live.map(() => [] as number[]);
     const budget = opts.timeMs * live.length;
     const start = performance.now();
     while (samples.some((x) => x.length < opts.minRuns) || performance.now() - start < budget) {
       for (const [k, l] of live.entries()) {
         const t = performance.now();
-        await l.session.runRaw(l.prepared);
+        await l.run();
         samples[k]!.push(performance.now() - t);
       }
     }
@@ -180,7 +207,7 @@ export async function measureInterleaved(points: readonly BenchPoint[], opts: Me
   } catch (e) {
     for (const l of live) results[l.i] = failed(e);
   } finally {
-    for (const l of live) await l.session.release();
+    for (const l of live) await l.release();
   }
   return results;
 }

@@ -60,7 +60,7 @@ export interface RunHooks {
 export function unsupported(p: BenchPoint): string | null {
   try {
     checkSupported(getKernel(p.kernel), pointConfig(p), p.pass, p.dtype);
-    if (p.scope === 'model') checkModelWidth(p.dim, p.heads);
+    if (p.scope !== 'attention') checkModelWidth(p.dim, p.heads);
     return null;
   } catch (e) {
     if (e instanceof UsageError) return e.message;

@@ -55,8 +55,9 @@ function roundRange(pts: readonly BenchRecord[], records: readonly BenchRecord[]
   const exact = rounds.filter((c) => c.bound === 'exact').map((c) => c.seqLen!);
   return {
     n,
-    lo: below ? null : Math.min(...exact),
-    hi: above ? null : Math.max(...exact),
+    // No round crosses inside the grid: both ends null, and the side is the median's own bound.
+    lo: below || !exact.length ? null : Math.min(...exact),
+    hi: above || !exact.length ? null : Math.max(...exact),
     undetermined: below && above,
   };
 }

@@ -6,7 +6,14 @@ import type { DType } from '../onnx/ir.ts';
 import type { Environment } from '../environment.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 
-export type Scope = 'attention' | 'model';
+/**
+ * attention: the attention op alone; model: a whole encoder (tokens → loss); train: one optimiser
+ * step of `performer train`'s classifier (its training graph, then clip and AdamW on the host).
+ */
+export type Scope = 'attention' | 'model' | 'train';
+
+/** Whether a scope builds a whole model (d_model, layers, d_ff and vocabulary apply). */
+export const isModelScope = (scope: Scope): boolean => scope !== 'attention';
 
 /** One measurement: a kernel, a pass and a size. */
 export interface BenchPoint {
@@ -26,7 +33,7 @@ export interface BenchPoint {
   readonly dtype: DType;
   readonly seed: number;
   readonly threads: number | null;
-  /** Model scope only (null for attention): encoder blocks, feed-forward width, vocabulary. */
+  /** Model and train scopes only (null for attention): encoder blocks, feed-forward width, vocabulary. */
   readonly layers: number | null;
   readonly dFf: number | null;
   readonly vocab: number | null;

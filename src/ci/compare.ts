@@ -27,7 +27,7 @@ export interface CompareOutcome {
 const benchLabel = (r: BenchRecord) => {
   const mode = !r.causal ? '' : hasRole(r.kernel, 'linear') ? ` causal/${r.causalImpl}` : ' causal';
   const sizes = [r.batch !== 1 ? `B=${r.batch}` : '', r.heads !== 1 ? `H=${r.heads}` : '', `d=${r.dim}`].filter(Boolean).join(' ');
-  return `${r.kernel} ${r.pass}${mode} L=${r.seqLen} ${sizes}${r.scope === 'model' ? ' (model)' : ''}`;
+  return `${r.kernel} ${r.pass}${mode} L=${r.seqLen} ${sizes}${r.scope === 'model' ? ' (model)' : r.scope === 'train' ? ' (train step)' : ''}`;
 };
 
 const errorLabel = (r: ErrorLike) =>

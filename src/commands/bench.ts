@@ -35,7 +35,7 @@ import {
 } from './options.ts';
 import { examples } from './help.ts';
 
-const SCOPES = ['attention', 'model'] as const satisfies readonly Scope[];
+const SCOPES = ['attention', 'model', 'train'] as const satisfies readonly Scope[];
 
 interface BenchCliOptions extends KernelOptionValues {
   kernels: string[];
@@ -81,7 +81,7 @@ export const benchCommand = addKernelOptions(
     .addOption(withDefault('--pass <list>', 'forward, backward (the whole gradient pass), or both', listOf('--pass', PASSES), PASSES.join(',')))
     .addOption(withDefault('--batch <list>', 'batch sizes', sizeList('--batch'), '1'))
     .option('--heads <H>', 'attention heads', positiveInt('--heads'), DEFAULT_HEADS)
-    .option('--dim <d>', 'head dimension d, elements per head (with --scope model, the old spelling of --d-model)', positiveInt('--dim'), DEFAULT_DIM),
+    .option('--dim <d>', 'head dimension d, elements per head (with --scope model or train, the old spelling of --d-model)', positiveInt('--dim'), DEFAULT_DIM),
 )
   .addOption(
     new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu', 'cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)),
@@ -115,15 +115,18 @@ export const benchCommand = addKernelOptions(
   )
   .option('--out <dir>', 'write results.json, results.csv and the journal results.jsonl there')
   .addOption(
-    new Option('--scope <scope>', 'attention alone, or a whole encoder of width --d-model')
+    new Option(
+      '--scope <scope>',
+      "attention alone, a whole encoder of width --d-model, or train: one optimiser step of performer train's classifier (forward, backward, clip and AdamW on the host)",
+    )
       .choices(SCOPES)
       .default('attention', 'attention')
       .argParser(oneOf('--scope', SCOPES)),
   )
-  .option('--d-model <n>', "model width d_model (model scope; default: --dim's value, 64)", positiveInt('--d-model'))
-  .option('--layers <n>', 'encoder blocks (model scope)', positiveInt('--layers'), 6)
-  .option('--d-ff <n>', 'feed-forward width (model scope)', positiveInt('--d-ff'), 2048)
-  .option('--vocab <n>', 'vocabulary (model scope)', positiveInt('--vocab'), 256)
+  .option('--d-model <n>', "model width d_model (model and train scopes; default: --dim's value, 64)", positiveInt('--d-model'))
+  .option('--layers <n>', 'encoder blocks (model and train scopes)', positiveInt('--layers'), 6)
+  .option('--d-ff <n>', 'feed-forward width (model and train scopes)', positiveInt('--d-ff'), 2048)
+  .option('--vocab <n>', 'vocabulary (model and train scopes)', positiveInt('--vocab'), 256)
   .option('--repeat <N>', 'fresh processes per point, run in interleaved rounds: the unit of replication that compare tests on', positiveInt('--repeat'), 1)
   .option(
     '--against <checkout>',
@@ -159,6 +162,7 @@ export const benchCommand = addKernelOptions(
   .action(async (o: BenchCliOptions, cmd: Command) => {
     if (o.preset) applyPreset(o as unknown as Record<string, unknown>, BENCH_PRESETS[o.preset]!.values, cmd);
     modelWidth(o, cmd);
+    trainScope(o, cmd);
     // Left at their defaults, kernels and passes form the default grid: combinations that cannot
     // run (fused softmax has no backward) are left out of it, said once, not shown as skipped rows.
     const defaultGrid = cmd.getOptionValueSource('kernels') !== 'cli' && cmd.getOptionValueSource('pass') !== 'cli';
@@ -217,12 +221,26 @@ async function relative(req: BenchRequest, against: string, o: BenchCliOptions):
  */
 function modelWidth(o: BenchCliOptions, cmd: Command): void {
   const typed = (key: string) => cmd.getOptionValueSource(key) === 'cli';
-  if (o.scope !== 'model') {
-    if (typed('dModel')) throw usage('--d-model', 'is the width of a whole encoder', 'with --scope model (--dim is the head dimension)');
+  if (o.scope === 'attention') {
+    if (typed('dModel')) throw usage('--d-model', 'is the width of a whole encoder', 'with --scope model or train (--dim is the head dimension)');
     return;
   }
-  if (typed('dim') && typed('dModel')) throw usage('--d-model', 'and --dim (its old spelling with --scope model) are both given', 'one of them');
+  if (typed('dim') && typed('dModel')) throw usage('--d-model', `and --dim (its old spelling with --scope ${o.scope}) are both given`, 'one of them');
   if (!typed('dim') && o.dModel !== undefined) o.dim = o.dModel;
+}
+
+/**
+ * --scope train times a whole training step: its pass is backward (the default there), in
+ * float32 (the optimiser's dtype), and ONNX Runtime's profiler would miss the host's share.
+ */
+function trainScope(o: BenchCliOptions, cmd: Command): void {
+  if (o.scope !== 'train') return;
+  if (cmd.getOptionValueSource('pass') !== 'cli') o.pass = ['backward'];
+  else if (o.pass.includes('forward'))
+    throw usage('--pass', 'a training step is a forward and a backward pass: --scope train times it as backward', 'backward (the default with --scope train)');
+  if (o.dtype !== 'float32') throw usage('--dtype', `--scope train trains in float32, not ${o.dtype}`, 'float32');
+  if (o.profile)
+    throw usage('--profile', "with --scope train: the profiler sees ONNX Runtime's nodes, not the host's optimiser step", 'drop --profile, or --scope model');
 }
 
 /** Fills options still at their defaults from a preset (commander knows each value's source). */
@@ -233,7 +251,7 @@ export function applyPreset(o: Record<string, unknown>, values: Readonly<Record<
 /** The validated request the bench pipeline runs. */
 export function benchRequest(o: BenchCliOptions): BenchRequest {
   if (o.resume && !o.out) throw usage('--resume', 'needs --out <dir> (the journal to resume from)');
-  if (o.scope === 'model') checkModelWidth(o.dim, o.heads, o.dModel === undefined ? '--dim' : '--d-model');
+  if (o.scope !== 'attention') checkModelWidth(o.dim, o.heads, o.dModel === undefined ? '--dim' : '--d-model');
   const k = kernelConfig(o);
   const measure: MeasureOptions = { timeMs: o.timeBudget * 1000, minRuns: o.minRuns, warmupRuns: o.warmup, profile: o.profile };
   return {

@@ -3,7 +3,7 @@ import { usage } from '../errors.ts';
 import { DEFAULT_KERNELS, KERNEL_NAMES, getKernel } from '../kernels/index.ts';
 import { checkModelWidth } from '../model/encoder.ts';
 import { ensureDir, lockDir, refuseOtherKind } from '../results/files.ts';
-import { makeDocument } from '../results/version.ts';
+import { BYTE_VOCAB } from '../train/data/types.ts';
 import { EXECUTION_PROVIDERS } from '../runtime/providers.ts';
 import { TASKS } from '../train/data/tasks.ts';
 import { OBJECTIVES, POOLINGS } from '../train/model.ts';
@@ -131,8 +131,8 @@ export const trainCommand = addCausalOptions(addFeatureOptions(trainModel, TRAIN
   .option('--target-acc <x>', 'report training time and steps to this validation accuracy', fraction('--target-acc'))
   .option('--threads <n>', 'intra-op threads', positiveInt('--threads'))
   .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDERS).default('cpu').argParser(oneOf('--ep', EXECUTION_PROVIDERS)))
-  .option('--step-time', 'time training steps against --seq-len (synthetic tokens, interleaved kernels) instead of training', false)
-  .option('--repeat <n>', 'with --step-time: timed rounds per kernel and length, interleaved', positiveInt('--repeat'), 5)
+  .option('--step-time', 'moved: seconds per training step are `performer bench --scope train` (it prints the equivalent command)', false)
+  .option('--repeat <n>', 'with --step-time: fresh processes per point in the equivalent bench command', positiveInt('--repeat'), 5)
   .option('--out <dir>', 'write results.json, results.csv, the journal results.jsonl and checkpoints there')
   .option('--resume', 'continue the journal and checkpoints in --out', false)
   .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table').argParser(oneOf('--format', FORMATS)))
@@ -151,20 +151,17 @@ export const trainCommand = addCausalOptions(addFeatureOptions(trainModel, TRAIN
         'performer train --task fasta --objective mlm --init-from runs/sm --kernels softmax,favor-pos',
         "the trained softmax model's weights, continued with favor-pos",
       ],
-      ['performer train --step-time --seq-len 128..4096', 'seconds per training step against L'],
     ]),
   )
   .action(async (o: TrainCli, cmd: Command) => {
     if (o.preset)
       for (const [k, v] of Object.entries(TRAIN_PRESETS[o.preset]!.values))
         if (cmd.getOptionValueSource(k) !== 'cli') (o as unknown as Record<string, unknown>)[k] = v;
+    if (o.stepTime) throw usage('--step-time', `seconds per training step moved to bench, one fresh process per point; run: ${stepTimeCommand(o, cmd)}`);
     const req = trainRequest(o, cmd);
     const stop = onStopSignal();
     try {
       process.exitCode = await runTrainCommand(req, {
-        stepTime: o.stepTime,
-        seqLens: o.seqLen,
-        rounds: o.repeat,
         out: o.out ?? null,
         resume: o.resume,
         format: o.format,
@@ -175,6 +172,33 @@ export const trainCommand = addCausalOptions(addFeatureOptions(trainModel, TRAIN
       stop.dispose();
     }
   });
+
+/**
+ * The bench command that times what `train --step-time` timed: train's model and its attention
+ * options (the values in effect, defaults included), byte-level vocabulary, --repeat processes.
+ */
+export function stepTimeCommand(o: TrainCli, cmd: Command): string {
+  const typed = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+  const args = [
+    ['--scope', 'train'],
+    ['--kernels', o.kernels.join(',')],
+    ['--seq-len', o.seqLen.join(',')],
+    ['--d-model', o.dModel],
+    ['--heads', o.heads],
+    ['--layers', o.layers],
+    ['--d-ff', o.dFf],
+    ['--batch', o.batch],
+    ['--features', o.features],
+    ['--vocab', BYTE_VOCAB],
+    ['--repeat', o.repeat],
+    ...(typed('featureType') ? [['--feature-type', o.featureType]] : []),
+    ...(o.causal ? [['--causal'], ['--causal-impl', o.causalImpl], ['--chunk-size', o.chunkSize]] : []),
+    ...(o.threads !== undefined ? [['--threads', o.threads]] : []),
+    ...(o.ep !== 'cpu' ? [['--ep', o.ep]] : []),
+    ...(o.out ? [['--out', o.out]] : []),
+  ];
+  return ['performer bench', ...args.map((a) => a.join(' '))].join(' ');
+}
 
 /** Checks the flags together and builds the request. */
 function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
@@ -187,25 +211,22 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
     if ((o.causal || o.objective === 'lm') && !spec.supportsCausal) throw usage(o.causal ? '--causal' : '--objective', `kernel ${k} has no causal mode`);
   }
   checkModelWidth(o.dModel, o.heads);
-  if (!o.stepTime && o.seqLen.length !== 1) throw usage('--seq-len', 'training takes one length (lists are for --step-time)', 'one integer');
+  if (o.seqLen.length !== 1) throw usage('--seq-len', 'training takes one length (lists: performer bench --scope train)', 'one integer');
   if (o.seqLen.some((L) => L < 2 || L > 65536)) throw usage('--seq-len', `${o.seqLen.join(',')} is out of range`, '2..65536');
-  if (o.task === 'text-csv' && !o.data && !o.stepTime) throw usage('--data', 'task text-csv needs your labelled text', 'a CSV file or a folder per class');
+  if (o.task === 'text-csv' && !o.data) throw usage('--data', 'task text-csv needs your labelled text', 'a CSV file or a folder per class');
   if (o.data && o.task !== 'text-csv' && o.task !== 'fasta') throw usage('--data', `--task ${o.task} takes no --data`, 'use --task text-csv or fasta');
   if (o.objective === 'mlm' && o.causal)
     throw usage('--causal', 'the masked language model (--objective mlm) is bidirectional', 'drop --causal, or --objective lm');
   if (o.objective === 'mlm' && o.task !== 'fasta')
     throw usage('--objective', `mlm needs a mask token; task ${o.task} has none`, 'mlm with --task fasta; lm or classify otherwise');
-  if (o.objective === 'classify' && o.task === 'fasta' && !o.stepTime) throw usage('--objective', 'FASTA sequences carry no labels to classify', 'lm, mlm');
-  if (o.stepTime && o.objective !== 'classify')
-    throw usage('--step-time', `times the classifier's training step; --objective ${o.objective} is not timed`, 'drop --objective, or --step-time');
+  if (o.objective === 'classify' && o.task === 'fasta') throw usage('--objective', 'FASTA sequences carry no labels to classify', 'lm, mlm');
   if (o.initKernel && !o.initFrom) throw usage('--init-kernel', 'needs --init-from');
-  if (o.initFrom && o.stepTime) throw usage('--init-from', '--step-time trains nothing', 'drop one of them');
   if (o.resume && !o.out) throw usage('--resume', 'needs --out (the directory holding the journal)');
   // The default warm-up shrinks with short runs; an explicit one must fit.
   const warmup = cmd.getOptionValueSource('lrWarmup') !== 'cli' && o.lrWarmup > o.steps ? Math.floor(o.steps / 10) : o.lrWarmup;
   if (warmup > o.steps) throw usage('--lr-warmup', `${o.lrWarmup} warm-up steps exceed --steps ${o.steps}`, `≤ ${o.steps}`);
   if (o.out) {
-    refuseOtherKind(o.out, o.stepTime ? 'train-steps' : 'train', o.resume ? '--resume' : '--out');
+    refuseOtherKind(o.out, 'train', o.resume ? '--resume' : '--out');
     ensureDir(o.out);
     lockDir(o.out);
   }
@@ -246,9 +267,6 @@ function trainRequest(o: TrainCli, cmd: Command): TrainRequest {
 }
 
 interface RunOptions {
-  stepTime: boolean;
-  seqLens: readonly number[];
-  rounds: number;
   out: string | null;
   resume: boolean;
   format: (typeof FORMATS)[number];
@@ -256,7 +274,7 @@ interface RunOptions {
   exitCode: () => number;
 }
 
-/** Runs training (or step timing), writes the files and prints; returns the exit code. */
+/** Runs training, writes the files and prints; returns the exit code. */
 async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number> {
   const [{ providerAvailable, unavailable }, { formatResults, writeResultsFiles }, terminal] = await Promise.all([
     import('../runtime/session.ts'),
@@ -265,14 +283,6 @@ async function runTrainCommand(req: TrainRequest, o: RunOptions): Promise<number
   ]);
   if (!providerAvailable(req.ep)) throw usage('--ep', unavailable(req.ep));
   const hooks = { progress: terminal.progress, note: terminal.note, signal: o.signal };
-  if (o.stepTime) {
-    const [{ runStepTimes }, { collectEnvironment }, os] = await Promise.all([import('../train/steps.ts'), import('../environment.ts'), import('node:os')]);
-    const records = await runStepTimes(req, o.seqLens, o.rounds, 0.8 * os.totalmem(), hooks).finally(terminal.progressDone);
-    const doc = makeDocument('train-steps', { environment: collectEnvironment(), options: { ...req, seqLens: o.seqLens, rounds: o.rounds }, records });
-    if (o.out) writeResultsFiles(o.out, doc);
-    (o.format === 'table' ? terminal.show : terminal.print)(formatResults(doc, o.format));
-    return o.signal.aborted ? o.exitCode() : 0;
-  }
   const { runTraining, TrainingStopped } = await import('../train/run.ts');
   let doc;
   try {

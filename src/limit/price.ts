@@ -53,20 +53,22 @@ export function profileNodes(times: readonly NodeTime[], bounds: readonly NodeBo
 /**
  * The records with limitMs and profile bounds, and the rates they were priced at. Only float32
  * records that ran are priced: the rates are float32 MatMul's (other dtypes keep limitMs null).
+ * Training steps (scope train) keep limitMs null: their host optimiser is outside the model.
  */
 export async function priceRecords(records: readonly BenchRecord[], o: PriceOptions): Promise<{ records: BenchRecord[]; limits: MachineLimits }> {
-  const costs = new Map(records.filter((r) => r.status === 'ok' && r.dtype === 'float32').map((r) => [r, analyseGraph(pointGraph(r))]));
+  const priced = (r: BenchRecord) => r.status === 'ok' && r.dtype === 'float32' && r.scope !== 'train';
+  const costs = new Map(records.filter(priced).map((r) => [r, analyseGraph(pointGraph(r))]));
   const cases = [SQUARE_CASE, ...distinctCases([...costs.values()].flat())];
   const limits = await ensureRates(cases, o.ep, o.threads, o);
   const rates = ratesOf(limits);
-  const priced = records.map((r) => {
+  const out = records.map((r) => {
     const c = costs.get(r);
     if (!c) return r;
     const bounds = nodeBounds(c, rates);
     const times = r.nodeProfile?.map((p) => ({ node: p.node, op: p.op, ms: p.ms ?? 0 })).filter((p) => p.ms > 0);
     return { ...r, limitMs: limitMs(bounds), nodeProfile: times ? profileNodes(times, bounds) : r.nodeProfile };
   });
-  return { records: priced, limits };
+  return { records: out, limits };
 }
 
 /** One point's graph through the limit model: its limit, each node's bound and the rates used. */

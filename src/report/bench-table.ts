@@ -27,6 +27,13 @@ const NOISE_RME = 0.1;
 export const isNoisy = (r: BenchRecord): boolean => r.status === 'ok' && ((r.rme ?? 0) > NOISE_RME || (r.processRme ?? 0) > NOISE_RME);
 const statusOf = (r: BenchRecord) => (r.status === 'ok' ? (isNoisy(r) ? 'noisy' : null) : r.status);
 
+/** A whole model's size (model scope), or the training step's (train scope); '' for attention alone. */
+function scopeOf(r: BenchRecord): string {
+  if (r.scope === 'attention') return '';
+  const model = `${r.layers} layer${r.layers === 1 ? '' : 's'}, d_model ${r.dim}, d_ff ${r.dFf}, vocab ${r.vocab}`;
+  return r.scope === 'train' ? `training step (${model}; AdamW on the host)` : `encoder (${model})`;
+}
+
 export function mode(r: BenchRecord): string {
   if (!r.causal) return 'bidir';
   return hasRole(r.kernel, 'linear') ? `causal/${r.causalImpl}` : 'causal';
@@ -42,11 +49,12 @@ interface Column {
 /** Fields that may vary between rows; constant ones go to the header line. */
 const KEYS: { key: string; head: string; value: (r: BenchRecord) => string; header: (v: string) => string }[] = [
   { key: 'kernel', head: 'kernel', value: (r) => r.kernel, header: (v) => v },
+  { key: 'scope', head: 'scope', value: scopeOf, header: (v) => v },
   { key: 'pass', head: 'pass', value: (r) => r.pass, header: (v) => v },
   { key: 'mode', head: 'mode', value: mode, header: (v) => (v === 'bidir' ? 'bidirectional' : v) },
   { key: 'batch', head: 'B', value: (r) => String(r.batch), header: (v) => `B=${v}` },
   { key: 'heads', head: 'H', value: (r) => String(r.heads), header: (v) => `H=${v}` },
-  { key: 'dim', head: 'd', value: (r) => String(r.dim), header: (v) => `d=${v}` },
+  { key: 'dim', head: 'd', value: (r) => (r.scope === 'attention' ? String(r.dim) : ''), header: (v) => `d=${v}` },
   { key: 'features', head: 'm', value: (r) => (hasRole(r.kernel, 'linear') ? `${r.features} ${r.featureType}` : ''), header: (v) => (v ? `m=${v}` : '') },
   { key: 'dtype', head: 'dtype', value: (r) => r.dtype, header: (v) => v },
   { key: 'ep', head: 'ep', value: (r) => r.ep, header: (v) => v },

@@ -112,6 +112,7 @@ export function crossoverText(c: Crossover): string {
           : 'no softmax baseline measured';
   const r = c.rounds;
   if (!r) return main;
+  if (r.lo === null && r.hi === null && !r.undetermined) return `${main}; the same in each of the ${r.n} rounds`;
   if (r.undetermined) return `${main}; undetermined: the ${r.n} rounds' own crossovers span the grid (below it in one, above it in another)`;
   const lo = r.lo === null ? 'below the grid' : String(Math.round(r.lo));
   const hi = r.hi === null ? 'above the grid' : String(Math.round(r.hi));

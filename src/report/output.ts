@@ -11,7 +11,7 @@ import type { LeakRecord } from '../error/leak.ts';
 import type { ErrorDocument } from '../error/sweep.ts';
 import { writeAtomic } from '../results/files.ts';
 import type { ResultKind } from '../results/kinds.ts';
-import type { StepTimeRecord } from '../train/steps.ts';
+import type { StepTimeRecord } from '../train/types.ts';
 import type { TrainDocument } from '../train/types.ts';
 import { BENCH_CSV_COLUMNS, benchMarkdown, benchTable } from './bench.ts';
 import { toBmf, toGab } from './ci-formats.ts';

@@ -81,6 +81,7 @@ function provenance(records: readonly BenchRecord[], caption: Caption): string {
 function roundRange(c: Crossover): string {
   const r = c.rounds;
   if (!r || r.undetermined) return r?.undetermined ? ' (rounds: undetermined)' : '';
+  if (r.lo === null && r.hi === null) return ''; // every round on the median's side of the grid
   return ` (${r.lo === null ? '<grid' : Math.round(r.lo)}–${r.hi === null ? '>grid' : Math.round(r.hi)})`;
 }
 

@@ -86,7 +86,7 @@ const PANEL_NOTE =
  */
 function figureSpec(exp: Experiment, dataJson: string): Spec {
   const doc = readResults(dataJson, 'data.json', RESULT_KINDS) as unknown as ResultsDocument & { environment: Record<string, unknown>; inputs?: unknown };
-  const own = exp.kind === 'regime' || exp.kind === 'train' || exp.kind === 'train-steps' || exp.panels || doc.inputs;
+  const own = exp.kind === 'regime' || exp.kind === 'train' || exp.panels || doc.inputs;
   if (!own) return plotSpec(dataJson);
   const env = doc.environment;
   const caption = { title: exp.title, machine: `${String(env.cpuModel)}, ${String(env.cores)} cores, ONNX Runtime ${String(env.onnxruntimeVersion)}` };

@@ -3,7 +3,7 @@
  * steps (mean ± std over seeds), loss curves (train dashed, validation solid, as the paper's
  * Fig. 5 draws them), and seconds per training step against L on log-log axes.
  */
-import type { StepTimeRecord } from '../train/steps.ts';
+import type { StepTimeRecord } from '../train/types.ts';
 import type { TrainDocument } from '../train/types.ts';
 import { type Caption, DECADE_AXIS, kernelColor, type Spec } from './plot-specs.ts';
 

@@ -1,5 +1,5 @@
 /** Training records → the summary table (mean ± std over seeds per kernel), curves as CSV, step-time table. */
-import type { StepTimeRecord } from '../train/steps.ts';
+import type { StepTimeRecord } from '../train/types.ts';
 import type { TrainDocument, TrainRecord } from '../train/types.ts';
 import { toMarkdown } from './formats.ts';
 import { renderTable } from './terminal.ts';

@@ -30,7 +30,7 @@ export interface PointFields {
  * seed). Threads and provider differences are reported by `environmentDiff`.
  */
 export function seriesKey(p: PointFields): string {
-  const model = p.scope === 'model' ? [p.layers, p.dFf, p.vocab] : [];
+  const model = p.scope !== 'attention' ? [p.layers, p.dFf, p.vocab] : [];
   const mode = !p.causal ? 'bidir' : p.causalImpl === 'chunked' ? `causal-chunked-C${p.chunkSize}` : `causal-${p.causalImpl}`;
   return [p.kernel, p.pass, mode, p.scope, ...model, p.batch, p.heads, p.dim, p.features, p.featureType, p.ep, p.dtype].join('|');
 }

@@ -19,7 +19,7 @@ export const benchRecordSchema = z
     causal: z.boolean(),
     causalImpl: z.enum(['prefix', 'chunked']),
     chunkSize: count,
-    scope: z.enum(['attention', 'model']),
+    scope: z.enum(['attention', 'model', 'train']),
     seqLen: count,
     batch: count,
     heads: count,

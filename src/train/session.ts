@@ -17,7 +17,7 @@ export class KernelRun {
   readonly params: Param[];
   readonly optimizer: AdamW;
   private train!: Session;
-  private evaluator!: Session;
+  private evaluator: Session | null = null;
   private readonly f32 = new Map<string, Float32Array>();
   estimatedMemoryBytes = 0;
   /** Fingerprint of the training graph (src/onnx/fingerprint.ts), the same for every projection draw. */
@@ -54,12 +54,28 @@ export class KernelRun {
     );
   }
 
-  /** Builds the run with the projections of `draw` (0: the first; each redraw counts up). */
-  static async open(kernel: string, seed: number, req: TrainRequest, shape: ModelShape, classes: number, draw: number): Promise<KernelRun> {
+  /**
+   * Builds the run with the projections of `draw` (0: the first; each redraw counts up).
+   * `evaluate: false` builds the training session only (bench --scope train times steps).
+   */
+  static async open(
+    kernel: string,
+    seed: number,
+    req: TrainRequest,
+    shape: ModelShape,
+    classes: number,
+    draw: number,
+    opts: { evaluate?: boolean; spinning?: boolean } = {},
+  ): Promise<KernelRun> {
     const run = new KernelRun(kernel, seed, req, shape, classes);
+    run.evaluate = opts.evaluate ?? true;
+    run.spinning = opts.spinning ?? false;
     await run.loadSessions(draw);
     return run;
   }
+
+  private evaluate = true;
+  private spinning = false;
 
   /** The kernel config of projection draw `draw`: layer l uses seed + 7919·draw + l, distinct per seed for small draws. */
   private config(draw: number): KernelConfig {
@@ -77,16 +93,17 @@ export class KernelRun {
       pooling: this.req.pooling,
       objective: this.req.objective,
     };
-    // Spinning off: a process holds a train and an eval session per kernel and runs them in turn,
-    // and an idle session's thread pool would spin on the cores the running one needs (Session's
-    // `spinning`).
-    const cfg = { ep: this.req.ep, spinning: false, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
+    // Spinning off by default: a process holds a train and an eval session per kernel and runs
+    // them in turn, and an idle session's thread pool would spin on the cores the running one
+    // needs (Session's `spinning`). A lone training session (bench's child) may spin.
+    const cfg = { ep: this.req.ep, spinning: this.spinning, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
     const trainGraph = buildClassifierGraph({ ...base, mode: 'train' }).graph;
     this.estimatedMemoryBytes = estimateMemory(trainGraph);
     // Once, at the first draw (outside the training clock): a redraw changes only seeded constants.
     const { config: _, ...shared } = base;
     this.graphHash ??= classifierFingerprint(shared, (seed) => trainKernelConfig(this.req, seed));
-    const [train, evaluator] = [await Session.fromGraph(trainGraph, cfg), await Session.fromGraph(buildClassifierGraph({ ...base, mode: 'eval' }).graph, cfg)];
+    const train = await Session.fromGraph(trainGraph, cfg);
+    const evaluator = this.evaluate ? await Session.fromGraph(buildClassifierGraph({ ...base, mode: 'eval' }).graph, cfg) : null;
     await this.release();
     this.train = train;
     this.evaluator = evaluator;
@@ -118,6 +135,7 @@ export class KernelRun {
 
   /** Logits of one evaluation batch with the current parameters. */
   async logits(batch: Batch): Promise<Float32Array> {
+    if (!this.evaluator) throw new Error('this run was opened without an evaluation session');
     const out = await this.evaluator.run({ ...this.paramFeeds(), tokens: batch.tokens, mask: batch.mask });
     return out.logits!.data as Float32Array;
   }

@@ -106,3 +106,21 @@ export interface TrainDocument {
   readonly peakRssBytes: number;
   readonly records: TrainRecord[];
 }
+
+/**
+ * One row of a `train-steps` results file, written by `performer train --step-time` before it
+ * moved to `performer bench --scope train` (2026-12-06): still read, plotted and reported.
+ */
+export interface StepTimeRecord {
+  readonly kernel: string;
+  readonly seqLen: number;
+  readonly status: 'ok' | 'oom' | 'failed';
+  readonly samplesS: readonly number[];
+  readonly medianS: number | null;
+  /** Geometric mean over rounds of this kernel's step time ÷ the softmax baseline's, with its 95% interval. */
+  readonly vsSoftmax: { ratio: number; lo: number; hi: number } | null;
+  readonly estimatedMemoryBytes: number | null;
+  /** Fingerprint of the training graph timed (src/onnx/fingerprint.ts); absent in older files. */
+  readonly graphHash?: string | null;
+  readonly error: string | null;
+}

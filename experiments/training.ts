@@ -120,7 +120,7 @@ export const TRAINING: readonly Experiment[] = [
   },
   {
     id: 'train-step-time',
-    title: 'Seconds per training step against L',
+    title: 'Time per training step against L',
     kind: 'bench',
     description:
       'one optimiser step of the train-spam model (width 64, 2 layers, 2 heads, d_ff 128, m = 64, batch 16; AdamW on the host) on synthetic tokens, L = 128…4096, 5 processes per point',

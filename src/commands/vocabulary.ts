@@ -151,11 +151,11 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--refresh-limit': { meaning: "measure the limit model's rates again", commands: ['bench'] },
   '--render-only': { meaning: 'redraw tables and figures from the data already there', commands: ['reproduce'] },
   '--repeat': {
-    meaning: 'independent repetitions: bench, fresh processes per point; train --step-time, timed rounds; both interleaved',
+    meaning: 'independent repetitions: bench, fresh processes per point in interleaved rounds; train --step-time, the same in the bench command it prints',
     commands: ['bench', 'train'],
   },
   '--resume': { meaning: 'continue an interrupted run from its journal', commands: ['bench', 'train', 'reproduce'] },
-  '--scope': { meaning: 'attention alone, or a whole encoder', commands: ['bench'] },
+  '--scope': { meaning: 'attention alone, a whole encoder, or one training step of it', commands: ['bench'] },
   '--seed': { meaning: 'one seed value (capture: the training seed whose checkpoint is read)', commands: ['bench', 'export', 'roofline', 'capture'] },
   '--seeds': { meaning: 'how many paired seeds', commands: ['error', 'train'] },
   '--seq-len': {
@@ -165,7 +165,7 @@ export const VOCABULARY: Readonly<Record<string, FlagMeaning>> = {
   '--shard': { meaning: 'run only shard i of n of the grid', commands: ['bench', 'error'] },
   '--split': { meaning: 'which held-out examples to run: test or validation', commands: ['capture'] },
   '--status': { meaning: 'whether committed results match the graphs of today', commands: ['reproduce'] },
-  '--step-time': { meaning: 'time training steps against --seq-len instead of training', commands: ['train'] },
+  '--step-time': { meaning: 'moved to bench --scope train: prints the equivalent bench command', commands: ['train'] },
   '--steps': { meaning: 'optimiser steps per run', commands: ['train'] },
   '--target': { meaning: 'what the error sweep compares: output, matrix or kernel', commands: ['error'] },
   '--target-acc': { meaning: 'validation accuracy whose time and steps are reported', commands: ['train'] },

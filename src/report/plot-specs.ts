@@ -88,7 +88,10 @@ function roundRange(c: Crossover): string {
 export function benchSpec(records: readonly BenchRecord[], caption: Caption): Spec {
   const batches = [...new Set(records.map((r) => r.batch))].sort((a, b) => a - b);
   const ok = records.filter((r) => r.status === 'ok' && r.medianMs !== null);
-  const panel = (r: { pass: string; batch: number }) => ({ pass: PASS_TITLES[r.pass] ?? r.pass, batch: `batch ${r.batch}` });
+  // A file of training steps (bench --scope train) names its one pass for what it times.
+  const steps = records.length > 0 && records.every((r) => r.scope === 'train');
+  const passTitle = (pass: string) => (steps ? 'training step: forward + backward + AdamW' : (PASS_TITLES[pass] ?? pass));
+  const panel = (r: { pass: string; batch: number }) => ({ pass: passTitle(r.pass), batch: `batch ${r.batch}` });
   const kind = (k: string) => (hasRole(k, 'opt') ? 'OPT (identity)' : isSoftmaxBaseline(k) ? 'exact softmax' : 'linear attention');
   const rows = ok.map((r) => {
     const ci = processInterval(r);

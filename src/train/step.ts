@@ -68,9 +68,9 @@ function stepRequest(p: StepPoint): TrainRequest {
   };
 }
 
-/** A live step: `run()` is one optimiser step on the same synthetic batch; the step counter goes on. */
+/** A live step: `run()` is one optimiser step on the same synthetic batch (its loss); the step counter goes on. */
 export interface OpenStep {
-  run(): Promise<void>;
+  run(): Promise<number>;
   release(): Promise<void>;
 }
 
@@ -86,9 +86,7 @@ export async function openTrainStep(p: StepPoint, seed: number, spinning: boolea
   const run = await KernelRun.open(p.kernel.name, seed, stepRequest(p), p.shape, CLASSES, 0, { evaluate: false, spinning });
   let step = 0;
   return {
-    async run() {
-      await run.step(batch, ++step);
-    },
+    run: async () => (await run.step(batch, ++step)).loss,
     release: () => run.release(),
   };
 }

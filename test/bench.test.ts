@@ -14,32 +14,12 @@ import type { BenchRecord } from '../src/bench/types.ts';
 import { pointKey } from '../src/results/keys.ts';
 import { GraphBuilder } from '../src/onnx/builder.ts';
 import { cli } from './helpers/cli.ts';
+import { testGrid } from './helpers/grid.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-bench-'));
 const tiny = ['--seq-len', '16,32', '--dim', '8', '--features', '8', '--time-budget', '5ms', '--min-runs', '2', '--warmup', '0', '--no-limit'];
 
-const grid = (o: Partial<GridOptions> = {}): GridOptions => ({
-  kernels: ['softmax', 'favor-pos'],
-  seqLens: [16, 32],
-  passes: ['forward'],
-  batches: [1],
-  heads: 1,
-  dim: 8,
-  features: 8,
-  featureType: 'orthogonal',
-  causal: false,
-  causalImpl: 'chunked',
-  chunkSize: 8,
-  scope: 'attention',
-  ep: 'cpu',
-  dtype: 'float32',
-  seed: 0,
-  threads: 1,
-  layers: null,
-  dFf: null,
-  vocab: null,
-  ...o,
-});
+const grid = testGrid;
 const measure = { timeMs: 5, minRuns: 2, warmupRuns: 0, profile: false };
 
 describe('performer bench end to end', () => {
@@ -315,6 +295,26 @@ describe('bench arithmetic', () => {
     const { summaryLines } = await import('../src/report/bench.ts');
     const [line] = summaryLines([above!], []);
     assert.match(line!, /slower at every L measured \(up to L = 1024\); the same in each of the 2 rounds$/);
+    // Faster at a short length, slower at the longer ones: no L*, and the line does not say "every L".
+    const series = (f: Record<number, [number, number]>, s: Record<number, [number, number]>) =>
+      crossovers(
+        deriveRecords(
+          Object.keys(s).flatMap((L) => [mk('softmax', +L, s[+L]!), mk('favor-pos', +L, f[+L]!)]),
+          null,
+        ),
+      )[0]!;
+    const flat: Record<number, [number, number]> = { 64: [20, 20], 128: [40, 40], 256: [80, 80] };
+    const turns = series({ 64: [10, 10], 128: [50, 50], 256: [100, 100] }, flat);
+    assert.equal(turns.bound, 'above');
+    assert.equal(turns.fasterShorter, true);
+    assert.match(
+      summaryLines([turns], [])[0]!,
+      /slower at the longest L measured \(L = 256\), though faster at some shorter L; the same in each of the 2 rounds$/,
+    );
+    // Faster everywhere: below the grid, in the median and in every round.
+    const always = series({ 64: [10, 10], 128: [20, 20], 256: [40, 40] }, flat);
+    assert.deepEqual([always.bound, always.seqLen, always.fasterShorter], ['below', 64, undefined]);
+    assert.match(summaryLines([always], [])[0]!, /faster at every L measured \(from L = 64\); the same in each of the 2 rounds$/);
   });
 });
 

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { Session } from '../src/runtime/session.ts';
 import { cli } from './helpers/cli.ts';
 import { randn } from './helpers/run.ts';
+import { testGrid } from './helpers/grid.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-cli-'));
 
@@ -211,27 +212,7 @@ describe('the ETA cost model', () => {
   it('predicts the time left from analytic FLOPs calibrated by finished processes', async () => {
     const { EtaModel, approxFlops } = await import('../src/bench/eta.ts');
     const { expandGrid } = await import('../src/bench/grid.ts');
-    const points = expandGrid({
-      kernels: ['softmax'],
-      seqLens: [256, 512, 1024],
-      passes: ['forward'],
-      batches: [1],
-      heads: 1,
-      dim: 64,
-      features: 256,
-      featureType: 'orthogonal',
-      causal: false,
-      causalImpl: 'chunked',
-      chunkSize: 64,
-      scope: 'attention',
-      ep: 'cpu',
-      dtype: 'float32',
-      seed: 0,
-      threads: 1,
-      layers: null,
-      dFf: null,
-      vocab: null,
-    });
+    const points = expandGrid(testGrid({ kernels: ['softmax'], seqLens: [256, 512, 1024], dim: 64, features: 256, chunkSize: 64 }));
     assert.ok(approxFlops(points[1]!) > 3.5 * approxFlops(points[0]!), 'softmax grows like L²');
     // A machine doing 1 FLOP per ns with 300 ms of overhead a process, a 10 ms budget, 5 runs.
     const measure = { timeMs: 10, minRuns: 5, warmupRuns: 0, profile: false };

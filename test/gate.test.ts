@@ -17,6 +17,7 @@ import { benchTable } from '../src/report/bench.ts';
 import { writeAtomic } from '../src/results/files.ts';
 import { errorKey, type ErrorLike, pointKey } from '../src/results/keys.ts';
 import { cli, interruptAfter } from './helpers/cli.ts';
+import { testGrid } from './helpers/grid.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-gate-'));
 const tiny = [
@@ -37,27 +38,13 @@ const tiny = [
   'forward',
 ];
 
-const grid: GridOptions = {
-  kernels: ['softmax', 'favor-pos'],
+const grid: GridOptions = testGrid({
   seqLens: [512, 2048],
   passes: ['forward', 'backward'],
-  batches: [1],
-  heads: 1,
   dim: 64,
   features: 256,
-  featureType: 'orthogonal',
-  causal: false,
-  causalImpl: 'chunked',
   chunkSize: 64,
-  scope: 'attention',
-  ep: 'cpu',
-  dtype: 'float32',
-  seed: 0,
-  threads: 1,
-  layers: null,
-  dFf: null,
-  vocab: null,
-};
+});
 const ok = (samplesMs: number[]): Measurement => ({
   status: 'ok',
   samplesMs,

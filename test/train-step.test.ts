@@ -16,32 +16,13 @@ import { BYTE_VOCAB } from '../src/train/data/types.ts';
 import { classifierFingerprint, trainKernelConfig } from '../src/train/model.ts';
 import { openTrainStep } from '../src/train/step.ts';
 import { cli } from './helpers/cli.ts';
+import { testGrid } from './helpers/grid.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'performer-train-step-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const grid = (o: Partial<GridOptions> = {}): GridOptions => ({
-  kernels: ['softmax', 'favor-pos'],
-  seqLens: [16],
-  passes: ['backward'],
-  batches: [2],
-  heads: 2,
-  dim: 8,
-  features: 8,
-  featureType: 'orthogonal',
-  causal: false,
-  causalImpl: 'chunked',
-  chunkSize: 8,
-  scope: 'train',
-  ep: 'cpu',
-  dtype: 'float32',
-  seed: 0,
-  threads: 1,
-  layers: 1,
-  dFf: 16,
-  vocab: BYTE_VOCAB,
-  ...o,
-});
+const grid = (o: Partial<GridOptions> = {}): GridOptions =>
+  testGrid({ seqLens: [16], passes: ['backward'], batches: [2], heads: 2, scope: 'train', layers: 1, dFf: 16, vocab: BYTE_VOCAB, ...o });
 
 describe('bench --scope train', () => {
   it('times the graph performer train trains: the fingerprints agree, kernel by kernel', () => {
@@ -59,6 +40,8 @@ describe('bench --scope train', () => {
     const [p] = expandGrid(grid({ kernels: ['favor-pos'] }));
     const step = await openTrainStep({ kernel: getKernel(p!.kernel), shape: pointShape(p!), config: pointConfig(p!), ep: 'cpu', threads: 1 }, 0, false);
     try {
+      // The session runs the graph bench estimated and fingerprinted (built through train's own request).
+      assert.equal(step.graphHash, pointFingerprint(p!));
       const losses: number[] = [];
       for (let i = 0; i < 60; i++) losses.push(await step.run());
       // Two random labels on two sequences: AdamW at 1e-3 (20 warm-up steps) memorises them; a
@@ -95,13 +78,21 @@ describe('bench --scope train', () => {
   });
 
   it('train --step-time names the bench command, and that command runs the same model', () => {
+    for (const [args, re] of [
+      [['--objective', 'lm'], /^--step-time: times the classifier's training step; --objective lm is not timed/],
+      [['--pooling', 'cls'], /^--pooling: --step-time times mean pooling, not cls/],
+    ] as const) {
+      const bad = cli(['train', '--step-time', ...args]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr.trim().replace(/^performer: /, ''), re);
+    }
     const r = cli([
       'train',
       '--step-time',
       '--seq-len',
       '16,32',
       '--kernels',
-      'softmax,favor-pos',
+      'softmax,favor-pos,favor-pos+noredraw', // a run label's variant means nothing to one step: bench gets the kernel, once
       '--d-model',
       '8',
       '--heads',

@@ -15,7 +15,7 @@ function groups(records: readonly BenchRecord[]): Map<string, BenchRecord[]> {
   return m;
 }
 
-type Crossing = Pick<Crossover, 'seqLen' | 'bound'>;
+type Crossing = Pick<Crossover, 'seqLen' | 'bound' | 'fasterShorter'>;
 
 /**
  * Where log time ratios (< 0: the kernel is faster), ordered by L, cross 0 for the last time,
@@ -26,7 +26,7 @@ function crossing(pts: readonly { seqLen: number; ratio: number }[]): Crossing {
   let i = pts.length - 1;
   while (i >= 0 && pts[i]!.ratio <= 0) i--;
   if (i < 0) return { seqLen: pts[0]!.seqLen, bound: 'below' };
-  if (i === pts.length - 1) return { seqLen: pts[i]!.seqLen, bound: 'above' };
+  if (i === pts.length - 1) return { seqLen: pts[i]!.seqLen, bound: 'above', ...(pts.some((p) => p.ratio <= 0) ? { fasterShorter: true } : {}) };
   const [l0, l1] = [Math.log(pts[i]!.seqLen), Math.log(pts[i + 1]!.seqLen)];
   const [r0, r1] = [pts[i]!.ratio, pts[i + 1]!.ratio];
   return { seqLen: Math.exp(l0 + ((l1 - l0) * r0) / (r0 - r1)), bound: 'exact' };

@@ -187,9 +187,15 @@ export interface Crossover {
   causal: boolean;
   /** The series' batch size (several in one file: Fig. 3). */
   batch?: number;
-  /** Interpolated on log-log axes; `below` = faster at every measured L, `above` = at none. */
+  /**
+   * Where the time ratio to the best softmax crosses 1 for the last time, interpolated on log-log
+   * axes: beyond it the kernel stays faster. `below` = faster at every measured L; `above` =
+   * slower at the longest L (seqLen), and at every L unless `fasterShorter`.
+   */
   seqLen: number | null;
   bound: 'exact' | 'below' | 'above' | 'none';
+  /** `above` only: the kernel was faster at some shorter L, then slower again. */
+  fasterShorter?: boolean;
   /**
    * With several processes per point: the crossover of each round's ratios (the kernel's r-th
    * process median over the best softmax's r-th), as a range; lo null = below the grid in some

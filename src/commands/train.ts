@@ -157,7 +157,13 @@ export const trainCommand = addCausalOptions(addFeatureOptions(trainModel, TRAIN
     if (o.preset)
       for (const [k, v] of Object.entries(TRAIN_PRESETS[o.preset]!.values))
         if (cmd.getOptionValueSource(k) !== 'cli') (o as unknown as Record<string, unknown>)[k] = v;
-    if (o.stepTime) throw usage('--step-time', `seconds per training step moved to bench, one fresh process per point; run: ${stepTimeCommand(o, cmd)}`);
+    if (o.stepTime) {
+      // What bench's train scope times: the classifier with mean pooling (as --step-time did).
+      if (o.objective !== 'classify')
+        throw usage('--step-time', `times the classifier's training step; --objective ${o.objective} is not timed`, 'drop --objective, or --step-time');
+      if (o.pooling !== 'mean') throw usage('--pooling', `--step-time times mean pooling, not ${o.pooling}`, 'drop --pooling, or --step-time');
+      throw usage('--step-time', `seconds per training step moved to bench, one fresh process per point; run: ${stepTimeCommand(o, cmd)}`);
+    }
     const req = trainRequest(o, cmd);
     const stop = onStopSignal();
     try {
@@ -181,7 +187,7 @@ export function stepTimeCommand(o: TrainCli, cmd: Command): string {
   const typed = (key: string) => cmd.getOptionValueSource(key) === 'cli';
   const args = [
     ['--scope', 'train'],
-    ['--kernels', o.kernels.join(',')],
+    ['--kernels', [...new Set(o.kernels.map((k) => parseRunLabel(k).kernel))].join(',')],
     ['--seq-len', o.seqLen.join(',')],
     ['--d-model', o.dModel],
     ['--heads', o.heads],

@@ -108,7 +108,9 @@ export function crossoverText(c: Crossover): string {
       : c.bound === 'below'
         ? `faster at every L measured (from L = ${c.seqLen})`
         : c.bound === 'above'
-          ? `slower at every L measured (up to L = ${c.seqLen})`
+          ? c.fasterShorter
+            ? `slower at the longest L measured (L = ${c.seqLen}), though faster at some shorter L`
+            : `slower at every L measured (up to L = ${c.seqLen})`
           : 'no softmax baseline measured';
   const r = c.rounds;
   if (!r) return main;

@@ -3,8 +3,10 @@
  * `performer train` trains (mean pooling, two classes) on synthetic tokens of full length (no
  * padding). A step is the training graph (forward, loss and every parameter's gradient) through
  * ONNX Runtime, then the global-norm clip and AdamW on the host, with the updated parameters fed
- * to the next step: exactly what a `performer train` step does (session.ts's KernelRun.step). The
- * optimiser runs at train's default settings; a step's cost does not depend on their values.
+ * to the next step: the code a `performer train` step runs (session.ts's KernelRun.step). The
+ * optimiser runs at train's default settings; a step's cost does not depend on their values. One
+ * difference: alone in bench's child, the session's thread pool spins between runs as in every
+ * bench scope, where train, which alternates the sessions of several kernels, turns spinning off.
  */
 import type { KernelSpec, KernelConfig } from '../kernels/types.ts';
 import type { ModelShape } from '../model/encoder.ts';
@@ -71,6 +73,8 @@ function stepRequest(p: StepPoint): TrainRequest {
 /** A live step: `run()` is one optimiser step on the same synthetic batch (its loss); the step counter goes on. */
 export interface OpenStep {
   run(): Promise<number>;
+  /** The fingerprint of the training graph the session runs (as train records carry it). */
+  readonly graphHash: string | null;
   release(): Promise<void>;
 }
 
@@ -87,6 +91,7 @@ export async function openTrainStep(p: StepPoint, seed: number, spinning: boolea
   let step = 0;
   return {
     run: async () => (await run.step(batch, ++step)).loss,
+    graphHash: run.graphHash,
     release: () => run.release(),
   };
 }

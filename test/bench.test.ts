@@ -318,6 +318,35 @@ describe('bench arithmetic', () => {
   });
 });
 
+describe('speed-up over softmax paired by round', () => {
+  it('is the geometric mean of the per-round ratios with a paired t-interval, and none for one process or the baseline', async () => {
+    const { pairedSpeedups } = await import('../src/bench/summary.ts');
+    const mk = (kernel: string, ms: number[]): BenchRecord => ({
+      ...makeRecord(
+        { ...expandGrid(grid())[0]!, kernel },
+        { status: 'ok', samplesMs: ms, firstRunMs: 1, sessionCreateMs: 0, peakMemoryBytes: 1, profile: null, error: null },
+        1,
+        1,
+      ),
+      processMediansMs: ms,
+      medianMs: ms.reduce((a, b) => a + b) / ms.length,
+    });
+    const soft = mk('softmax', [10, 20]);
+    const favor = mk('favor-pos', [5, 8]);
+    const paired = pairedSpeedups([soft, favor]);
+    // d = ln(5/10), ln(8/20); speed-up = exp(−mean d) = 1/√0.2; half-width t(0.975, 1)·sd/√2.
+    const d = [Math.log(0.5), Math.log(0.4)];
+    const mean = (d[0]! + d[1]!) / 2;
+    // t(0.975, 1 df) is the Cauchy quantile tan(0.475π) = 12.706…
+    const half = Math.tan(0.475 * Math.PI) * (Math.abs(d[0]! - d[1]!) / Math.SQRT2 / Math.SQRT2);
+    const [gm, lo, hi] = paired.get(favor)!;
+    assert.ok(Math.abs(gm - 1 / Math.sqrt(0.2)) < 1e-12, String(gm));
+    assert.ok(Math.abs(lo - Math.exp(-mean - half)) < 1e-9 && Math.abs(hi - Math.exp(-mean + half)) < 1e-9, `${lo} ${hi}`);
+    assert.equal(paired.has(soft), false);
+    assert.equal(pairedSpeedups([mk('softmax', [10]), mk('favor-pos', [5])]).size, 0);
+  });
+});
+
 describe('the bench table for people', () => {
   it('fits 80 and 100 columns, puts constant options in one header line, and explains its status marks', async () => {
     const { benchTableLines } = await import('../src/report/bench-table.ts');

@@ -1,6 +1,6 @@
 /** The lines under the bench table: crossover lengths L* and scaling exponents k. */
 import { hasRole, isSoftmaxBaseline } from '../kernels/index.ts';
-import { studentTQuantile } from '../stats/significance.ts';
+import { pairedLogRatio, studentTQuantile } from '../stats/significance.ts';
 import { linearFit } from '../stats/descriptive.ts';
 import { seriesKey } from '../results/keys.ts';
 import type { BenchRecord, Crossover, Exponent } from './types.ts';
@@ -35,17 +35,42 @@ function crossing(pts: readonly { seqLen: number; ratio: number }[]): Crossing {
 /** Same point, any kernel (the key deriveRecords compares speed-ups on). */
 const sibling = (p: BenchRecord) => [p.pass, p.causal, p.scope, p.seqLen, p.batch, p.heads, p.dim, p.ep, p.dtype].join('|');
 
-/**
- * The crossover of each round: a series whose every point, and the fastest softmax at it, has the
- * same number (≥ 2) of process medians gets one crossing per round, reported as their range.
- */
-function roundRange(pts: readonly BenchRecord[], records: readonly BenchRecord[]): Crossover['rounds'] {
+/** The fastest softmax baseline at each point (by median), keyed by `sibling`. */
+function bestSoftmax(records: readonly BenchRecord[]): Map<string, BenchRecord> {
   const soft = new Map<string, BenchRecord>();
   for (const r of records) {
     if (r.status !== 'ok' || r.medianMs === null || !isSoftmaxBaseline(r.kernel)) continue;
     const cur = soft.get(sibling(r));
     if (!cur || r.medianMs < cur.medianMs!) soft.set(sibling(r), r);
   }
+  return soft;
+}
+
+/**
+ * Each record's speed-up over the fastest softmax at its point, paired by round: the kernel's
+ * r-th process median against the softmax's r-th (they ran in the same round), a paired t-interval
+ * of the mean log ratio (n − 1 degrees of freedom): the geometric mean speed-up and its 95%
+ * interval, [mean, lo, hi]. The mean can differ from the ratio of the medians.
+ * Only where both have the same number (≥ 2) of process medians; the baseline itself has none.
+ */
+export function pairedSpeedups(records: readonly BenchRecord[]): Map<BenchRecord, [number, number, number]> {
+  const soft = bestSoftmax(records);
+  const out = new Map<BenchRecord, [number, number, number]>();
+  for (const r of records) {
+    const s = soft.get(sibling(r));
+    if (r.status !== 'ok' || !s || s === r) continue;
+    const t = pairedLogRatio(s.processMediansMs ?? [], r.processMediansMs ?? [], 0.05);
+    if (t) out.set(r, [1 / t.ratio, 1 / t.hi, 1 / t.lo]);
+  }
+  return out;
+}
+
+/**
+ * The crossover of each round: a series whose every point, and the fastest softmax at it, has the
+ * same number (≥ 2) of process medians gets one crossing per round, reported as their range.
+ */
+function roundRange(pts: readonly BenchRecord[], records: readonly BenchRecord[]): Crossover['rounds'] {
+  const soft = bestSoftmax(records);
   const n = pts[0]!.processMediansMs?.length ?? 0;
   const pairs = pts.map((r) => [r.processMediansMs ?? [], soft.get(sibling(r))?.processMediansMs ?? []] as const);
   if (n < 2 || pairs.some(([a, b]) => a.length !== n || b.length !== n)) return undefined;

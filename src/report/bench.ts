@@ -1,5 +1,5 @@
 /** Bench records → table rows, CSV columns, and the summary lines under the table. */
-import { crossovers, exponents, processInterval, type Crossover, type Exponent } from '../bench/summary.ts';
+import { crossovers, exponents, pairedSpeedups, processInterval, type Crossover, type Exponent } from '../bench/summary.ts';
 import type { BenchDocument, BenchRecord } from '../bench/types.ts';
 import { toMarkdown } from './formats.ts';
 import { benchTableLines, isNoisy, mode, ms, pct, times } from './bench-table.ts';
@@ -70,7 +70,8 @@ export const TABLE_HEAD = [
 
 export { isNoisy, mode } from './bench-table.ts';
 
-export function tableRow(r: BenchRecord, color = true): string[] {
+/** A row; `paired`: the speed-up over softmax paired by round, [geometric mean, 95% lo, hi] (Markdown and HTML). */
+export function tableRow(r: BenchRecord, color = true, paired?: [number, number, number]): string[] {
   const p = color ? paint : { red: String, yellow: String, green: String, dim: String };
   const base = [r.kernel, r.pass, mode(r), String(r.batch), String(r.seqLen)];
   if (r.status !== 'ok') {
@@ -78,7 +79,9 @@ export function tableRow(r: BenchRecord, color = true): string[] {
     return [...base, tag, '', '', '', '', formatBytes(r.estimatedMemoryBytes || null), '', '', '', ''];
   }
   const speed = r.speedupVsSoftmax;
-  const speedCell = speed === null ? '–' : speed >= 1 ? p.green(times(speed)) : times(speed);
+  const f = (x: number) => x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2);
+  const speedText = speed === null ? '–' : `${times(speed)}${paired ? ` (${f(paired[0])}, ${f(paired[1])}–${f(paired[2])})` : ''}`;
+  const speedCell = speed !== null && speed >= 1 ? p.green(speedText) : speedText;
   return [
     ...base,
     ms(r.medianMs),
@@ -170,18 +173,19 @@ export function benchTable(doc: BenchDocument): string {
 }
 
 const MARKDOWN_NOTE =
-  'median: of the process medians; 95% CI: t-interval of the mean log process median across processes (n − 1 degrees of freedom; – with one process); ±rme: 95% margin within a process; ! marks a margin above 10%, within or across processes. Crossovers are interpolated on log-log axes; with several processes per point, each round (one process per point) gives its own crossover, and their range is shown.';
+  'median: of the process medians; 95% CI: t-interval of the mean log process median across processes (n − 1 degrees of freedom; – with one process); ±rme: 95% margin within a process; ! marks a margin above 10%, within or across processes. ×softmax: the median of the fastest softmax over this one; in brackets, with several processes, the speed-up paired by round (the r-th processes of both ran in the same round): its geometric mean over rounds and 95% interval (paired t on the log ratios), which can differ from the ratio of the medians. Crossovers are interpolated on log-log axes; with several processes per point, each round (one process per point) gives its own crossover, and their range is shown.';
 
 /** Markdown: the table, its legend, then crossovers (with their range over rounds) and scaling, recomputed from the records. */
 export function benchMarkdown(doc: BenchDocument): string {
-  const table = toMarkdown(
-    TABLE_HEAD,
-    doc.records.map((r) => tableRow(r, false)),
-  );
+  const { head, rows } = benchMarkdownRows(doc.records);
+  const table = toMarkdown(head, rows);
   const lines = summaryLines(crossovers(doc.records), exponents(doc.records));
   const procs = [...new Set(doc.records.filter((r) => r.status === 'ok').map((r) => r.processes ?? 1))];
   return `${table.trimEnd()}\n\nProcesses per point: ${procs.join(', ') || '–'}. ${MARKDOWN_NOTE}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`;
 }
 
 /** The full-column rows (Markdown and HTML reports), without colour. */
-export const benchMarkdownRows = (records: readonly BenchRecord[]) => ({ head: TABLE_HEAD, rows: records.map((r) => tableRow(r, false)) });
+export function benchMarkdownRows(records: readonly BenchRecord[]) {
+  const paired = pairedSpeedups(records);
+  return { head: TABLE_HEAD, rows: records.map((r) => tableRow(r, false, paired.get(r))) };
+}

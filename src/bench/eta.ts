@@ -7,14 +7,14 @@
  */
 import { getKernel } from '../kernels/index.ts';
 import { pointConfig } from './graph.ts';
-import type { BenchPoint, Measurement, MeasureOptions } from './types.ts';
+import { type BenchPoint, isModelScope, type Measurement, type MeasureOptions } from './types.ts';
 
 /** Analytic FLOPs of one run of a point, from its sizes alone (no graph is built). */
 export function approxFlops(p: BenchPoint): number {
   const spec = getKernel(p.kernel);
   const bh = p.batch * p.heads;
   const L = p.seqLen;
-  const model = p.scope !== 'attention';
+  const model = isModelScope(p.scope);
   const d = model ? p.dim / p.heads : p.dim;
   const r = spec.featureWidth?.(pointConfig(p), d) ?? 0;
   const attention = spec.role === 'linear' ? 6 * L * r * d : spec.role === 'opt' ? L * d : 4 * L * L * d + 5 * L * L;

@@ -6,7 +6,7 @@ import { buildEncoderGraph, type ModelShape } from '../model/encoder.ts';
 import { trainStepGraph } from '../train/step.ts';
 import { graphFingerprint } from '../onnx/fingerprint.ts';
 import type { Graph } from '../onnx/ir.ts';
-import { type BenchPoint, isModelScope } from './types.ts';
+import type { BenchPoint } from './types.ts';
 
 /** The kernel options a point carries. */
 export const pointConfig = (p: BenchPoint): KernelConfig => kernelConfig(p);
@@ -30,7 +30,7 @@ export function pointGraph(p: BenchPoint): Graph {
   const kernel = getKernel(p.kernel);
   const config = pointConfig(p);
   if (p.scope === 'train') return trainStepGraph({ kernel, shape: pointShape(p), config });
-  if (isModelScope(p.scope)) return buildEncoderGraph({ kernel, shape: pointShape(p), config, dtype: p.dtype, pass: p.pass }).graph;
+  if (p.scope === 'model') return buildEncoderGraph({ kernel, shape: pointShape(p), config, dtype: p.dtype, pass: p.pass }).graph;
   return buildAttentionGraph({ kernel, shape: { batch: p.batch, heads: p.heads, seqLen: p.seqLen, dim: p.dim }, config, dtype: p.dtype, pass: p.pass }).graph;
 }
 

@@ -1,6 +1,6 @@
 /** Expands bench options into points: small L first, so an interruption keeps every kernel's short runs. */
 import type { Pass } from '../kernels/build.ts';
-import type { BenchPoint } from './types.ts';
+import { type BenchPoint, isModelScope } from './types.ts';
 
 /** Everything a point has, with lists where the grid varies (kernels, lengths, passes, batches). */
 export type GridOptions = Omit<BenchPoint, 'kernel' | 'pass' | 'seqLen' | 'batch'> & {
@@ -23,7 +23,7 @@ export function expandGrid(o: GridOptions): BenchPoint[] {
             pass,
             seqLen,
             batch,
-            ...(o.scope !== 'attention' ? {} : { layers: null, dFf: null, vocab: null }),
+            ...(isModelScope(o.scope) ? {} : { layers: null, dFf: null, vocab: null }),
           });
   return points;
 }

@@ -22,7 +22,7 @@ import type { Executor } from './executor.ts';
 import { pointConfig, pointFingerprint, pointGraph } from './graph.ts';
 import { summarize } from '../stats/descriptive.ts';
 import { pointKey, seriesKey } from '../results/keys.ts';
-import { type BenchPoint, type BenchRecord, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
+import { type BenchPoint, type BenchRecord, isModelScope, type Measurement, type MeasureOptions, notMeasured } from './types.ts';
 
 export interface BenchPlan {
   readonly points: readonly BenchPoint[];
@@ -60,7 +60,7 @@ export interface RunHooks {
 export function unsupported(p: BenchPoint): string | null {
   try {
     checkSupported(getKernel(p.kernel), pointConfig(p), p.pass, p.dtype);
-    if (p.scope !== 'attention') checkModelWidth(p.dim, p.heads);
+    if (isModelScope(p.scope)) checkModelWidth(p.dim, p.heads);
     return null;
   } catch (e) {
     if (e instanceof UsageError) return e.message;

@@ -6,7 +6,7 @@ import type { BenchRequest } from '../bench/run.ts';
 import { compareTable } from '../report/compare.ts';
 import { refuseOtherKind, writeAtomic } from '../results/files.ts';
 import { parseShard, type Shard } from '../bench/shard.ts';
-import type { MeasureOptions, Scope } from '../bench/types.ts';
+import { isModelScope, type MeasureOptions, type Scope } from '../bench/types.ts';
 import { DEFAULT_DIM, DEFAULT_HEADS } from '../defaults.ts';
 import { usage } from '../errors.ts';
 import { PASSES, type Pass } from '../kernels/build.ts';
@@ -221,7 +221,7 @@ async function relative(req: BenchRequest, against: string, o: BenchCliOptions):
  */
 function modelWidth(o: BenchCliOptions, cmd: Command): void {
   const typed = (key: string) => cmd.getOptionValueSource(key) === 'cli';
-  if (o.scope === 'attention') {
+  if (!isModelScope(o.scope)) {
     if (typed('dModel')) throw usage('--d-model', 'is the width of a whole encoder', 'with --scope model or train (--dim is the head dimension)');
     return;
   }
@@ -251,7 +251,7 @@ export function applyPreset(o: Record<string, unknown>, values: Readonly<Record<
 /** The validated request the bench pipeline runs. */
 export function benchRequest(o: BenchCliOptions): BenchRequest {
   if (o.resume && !o.out) throw usage('--resume', 'needs --out <dir> (the journal to resume from)');
-  if (o.scope !== 'attention') checkModelWidth(o.dim, o.heads, o.dModel === undefined ? '--dim' : '--d-model');
+  if (isModelScope(o.scope)) checkModelWidth(o.dim, o.heads, o.dModel === undefined ? '--dim' : '--d-model');
   const k = kernelConfig(o);
   const measure: MeasureOptions = { timeMs: o.timeBudget * 1000, minRuns: o.minRuns, warmupRuns: o.warmup, profile: o.profile };
   return {

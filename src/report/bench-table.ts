@@ -4,7 +4,7 @@
  * a narrow status-mark column explained under the table, and columns dropped (least important
  * first) until the table fits the terminal (100 columns when not a terminal).
  */
-import type { BenchRecord } from '../bench/types.ts';
+import { type BenchRecord, isModelScope } from '../bench/types.ts';
 import { hasRole } from '../kernels/index.ts';
 import { paint, renderTable, visibleWidth } from './terminal.ts';
 
@@ -29,7 +29,7 @@ const statusOf = (r: BenchRecord) => (r.status === 'ok' ? (isNoisy(r) ? 'noisy' 
 
 /** A whole model's size (model scope), or the training step's (train scope); '' for attention alone. */
 function scopeOf(r: BenchRecord): string {
-  if (r.scope === 'attention') return '';
+  if (!isModelScope(r.scope)) return '';
   const model = `${r.layers} layer${r.layers === 1 ? '' : 's'}, d_model ${r.dim}, d_ff ${r.dFf}, vocab ${r.vocab}`;
   return r.scope === 'train' ? `training step (${model}; AdamW on the host)` : `encoder (${model})`;
 }
@@ -54,7 +54,7 @@ const KEYS: { key: string; head: string; value: (r: BenchRecord) => string; head
   { key: 'mode', head: 'mode', value: mode, header: (v) => (v === 'bidir' ? 'bidirectional' : v) },
   { key: 'batch', head: 'B', value: (r) => String(r.batch), header: (v) => `B=${v}` },
   { key: 'heads', head: 'H', value: (r) => String(r.heads), header: (v) => `H=${v}` },
-  { key: 'dim', head: 'd', value: (r) => (r.scope === 'attention' ? String(r.dim) : ''), header: (v) => `d=${v}` },
+  { key: 'dim', head: 'd', value: (r) => (isModelScope(r.scope) ? '' : String(r.dim)), header: (v) => `d=${v}` },
   { key: 'features', head: 'm', value: (r) => (hasRole(r.kernel, 'linear') ? `${r.features} ${r.featureType}` : ''), header: (v) => (v ? `m=${v}` : '') },
   { key: 'dtype', head: 'dtype', value: (r) => r.dtype, header: (v) => v },
   { key: 'ep', head: 'ep', value: (r) => r.ep, header: (v) => v },

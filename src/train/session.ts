@@ -20,8 +20,7 @@ export class KernelRun {
   private evaluator: Session | null = null;
   private readonly f32 = new Map<string, Float32Array>();
   estimatedMemoryBytes = 0;
-  /** Fingerprint of the training graph (src/onnx/fingerprint.ts), the same for every projection draw. */
-  graphHash: string | null = null;
+  private hash: string | null = null;
 
   private constructor(
     /** The run label (src/train/labels.ts): a kernel name with optional variants. */
@@ -30,6 +29,7 @@ export class KernelRun {
     private readonly req: TrainRequest,
     private readonly shape: ModelShape,
     private readonly classes: number,
+    private readonly opts: { readonly evaluate: boolean; readonly spinning: boolean },
   ) {
     this.params = classifierParams(shape, classes, seed);
     this.optimizer = new AdamW(
@@ -67,15 +67,31 @@ export class KernelRun {
     draw: number,
     opts: { evaluate?: boolean; spinning?: boolean } = {},
   ): Promise<KernelRun> {
-    const run = new KernelRun(kernel, seed, req, shape, classes);
-    run.evaluate = opts.evaluate ?? true;
-    run.spinning = opts.spinning ?? false;
+    const run = new KernelRun(kernel, seed, req, shape, classes, { evaluate: opts.evaluate ?? true, spinning: opts.spinning ?? false });
     await run.loadSessions(draw);
     return run;
   }
 
-  private evaluate = true;
-  private spinning = false;
+  /** The classifier's options but the projection draw (kernel config). */
+  private classifier() {
+    return {
+      kernel: getKernel(parseRunLabel(this.kernel).kernel, '--kernels'),
+      shape: this.shape,
+      classes: this.classes,
+      pooling: this.req.pooling,
+      objective: this.req.objective,
+    };
+  }
+
+  /**
+   * Fingerprint of the training graph (src/onnx/fingerprint.ts), the same for every projection
+   * draw: computed when first asked (train's records, after the training clock), never in a
+   * bench child's timed setup.
+   */
+  get graphHash(): string {
+    this.hash ??= classifierFingerprint(this.classifier(), (seed) => trainKernelConfig(this.req, seed));
+    return this.hash;
+  }
 
   /** The kernel config of projection draw `draw`: layer l uses seed + 7919·draw + l, distinct per seed for small draws. */
   private config(draw: number): KernelConfig {
@@ -84,26 +100,15 @@ export class KernelRun {
 
   /** (Re)builds both sessions with projection draw `draw`. */
   async loadSessions(draw: number): Promise<void> {
-    const spec = getKernel(parseRunLabel(this.kernel).kernel, '--kernels');
-    const base = {
-      kernel: spec,
-      shape: this.shape,
-      config: this.config(draw),
-      classes: this.classes,
-      pooling: this.req.pooling,
-      objective: this.req.objective,
-    };
+    const base = { ...this.classifier(), config: this.config(draw) };
     // Spinning off by default: a process holds a train and an eval session per kernel and runs
     // them in turn, and an idle session's thread pool would spin on the cores the running one
     // needs (Session's `spinning`). A lone training session (bench's child) may spin.
-    const cfg = { ep: this.req.ep, spinning: this.spinning, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
+    const cfg = { ep: this.req.ep, spinning: this.opts.spinning, ...(this.req.threads !== null ? { threads: this.req.threads } : {}) };
     const trainGraph = buildClassifierGraph({ ...base, mode: 'train' }).graph;
     this.estimatedMemoryBytes = estimateMemory(trainGraph);
-    // Once, at the first draw (outside the training clock): a redraw changes only seeded constants.
-    const { config: _, ...shared } = base;
-    this.graphHash ??= classifierFingerprint(shared, (seed) => trainKernelConfig(this.req, seed));
     const train = await Session.fromGraph(trainGraph, cfg);
-    const evaluator = this.evaluate ? await Session.fromGraph(buildClassifierGraph({ ...base, mode: 'eval' }).graph, cfg) : null;
+    const evaluator = this.opts.evaluate ? await Session.fromGraph(buildClassifierGraph({ ...base, mode: 'eval' }).graph, cfg) : null;
     await this.release();
     this.train = train;
     this.evaluator = evaluator;

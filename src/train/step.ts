@@ -73,8 +73,8 @@ function stepRequest(p: StepPoint): TrainRequest {
 /** A live step: `run()` is one optimiser step on the same synthetic batch (its loss); the step counter goes on. */
 export interface OpenStep {
   run(): Promise<number>;
-  /** The fingerprint of the training graph the session runs (as train records carry it). */
-  readonly graphHash: string | null;
+  /** The fingerprint of the training graph the session runs (as train records carry it), computed when asked. */
+  readonly graphHash: string;
   release(): Promise<void>;
 }
 
@@ -91,7 +91,9 @@ export async function openTrainStep(p: StepPoint, seed: number, spinning: boolea
   let step = 0;
   return {
     run: async () => (await run.step(batch, ++step)).loss,
-    graphHash: run.graphHash,
+    get graphHash() {
+      return run.graphHash;
+    },
     release: () => run.release(),
   };
 }
